@@ -1,0 +1,138 @@
+package conn
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/certwiz"
+)
+
+func testPKI(t *testing.T) (ca, client, server, other *certwiz.Issued) {
+	t.Helper()
+	var err error
+	if ca, err = certwiz.NewCA("test CA", certwiz.ECDSAP256, 0); err != nil {
+		t.Fatal(err)
+	}
+	if client, err = certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "alice"}, certwiz.ECDSAP256, ca); err != nil {
+		t.Fatal(err)
+	}
+	if server, err = certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleServer, CommonName: "s", DNS: []string{"localhost"}}, certwiz.ECDSAP256, ca); err != nil {
+		t.Fatal(err)
+	}
+	if other, err = certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "bob"}, certwiz.RSA2048, ca); err != nil {
+		t.Fatal(err)
+	}
+	return ca, client, server, other
+}
+
+func TestSettingsErrorsNameTheInput(t *testing.T) {
+	ca, client, _, other := testPKI(t)
+	//nolint:staticcheck // an encrypted legacy PEM is exactly the input to refuse
+	encBlock, err := x509.EncryptPEMBlock(strings.NewReader(strings.Repeat("x", 64)), "EC PRIVATE KEY", []byte("der"), []byte("pw"), x509.PEMCipherAES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encrypted := pem.EncodeToMemory(encBlock)
+	pkcs8Encrypted := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1, 2, 3}})
+
+	cases := []struct {
+		name      string
+		s         Settings
+		wantInput string
+		wantText  string
+	}{
+		{"no endpoints", Settings{}, "endpoints", "none given"},
+		{"bad CA", Settings{Endpoints: []string{"https://h:2379"}, CA: []byte("garbage")}, "CA bundle", "not PEM"},
+		{"CA is a key", Settings{Endpoints: []string{"https://h:2379"}, CA: client.KeyPEM}, "CA bundle", "no CERTIFICATE"},
+		{"bad cert", Settings{Endpoints: []string{"https://h:2379"}, Cert: []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), Key: client.KeyPEM}, "client certificate", "does not parse"},
+		{"key without cert", Settings{Endpoints: []string{"https://h:2379"}, Key: client.KeyPEM}, "client certificate", "missing"},
+		{"cert without key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM}, "client key", "missing"},
+		{"mismatched key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: other.KeyPEM}, "client key", "does not match"},
+		{"encrypted legacy key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: encrypted}, "client key", "encrypted"},
+		{"encrypted pkcs8 key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: pkcs8Encrypted}, "client key", "encrypted"},
+		{"key is a cert", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: ca.CertPEM}, "client key", "no PEM private key"},
+		{"bad scheme", Settings{Endpoints: []string{"ftp://h:2379"}}, `endpoint "ftp://h:2379"`, "unsupported scheme"},
+		{"no port", Settings{Endpoints: []string{"https://h"}}, `endpoint "https://h"`, "no port"},
+		{"token and password", Settings{Endpoints: []string{"h:2379"}, Token: "t", Username: "u", Password: "p"}, "credentials", "mutually exclusive"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.s.ClientConfig()
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("got %v, want an *InputError", err)
+			}
+			if ie.Input != tc.wantInput || !strings.Contains(err.Error(), tc.wantText) {
+				t.Fatalf("got %q (input %q), want input %q and text %q", err, ie.Input, tc.wantInput, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestSettingsBuildConfigs(t *testing.T) {
+	ca, client, _, _ := testPKI(t)
+	s := Settings{Endpoints: []string{"127.0.0.1:2379", "https://[::1]:2379"}, CA: ca.CertPEM, Cert: client.CertPEM, Key: client.KeyPEM, ServerName: "etcd.local", DialTimeout: 3 * time.Second}
+	cfg, err := s.ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Endpoints, ","); got != "https://127.0.0.1:2379,https://[::1]:2379" {
+		t.Fatalf("endpoints %s", got)
+	}
+	if cfg.TLS == nil || cfg.TLS.ServerName != "etcd.local" || len(cfg.TLS.Certificates) != 1 || cfg.TLS.RootCAs == nil {
+		t.Fatalf("TLS config incomplete: %+v", cfg.TLS)
+	}
+	if cfg.DialTimeout != 3*time.Second {
+		t.Fatalf("dial timeout %v", cfg.DialTimeout)
+	}
+	// The CA in the pool verifies the client's certificate.
+	if _, err := client.Cert.Verify(x509.VerifyOptions{Roots: cfg.TLS.RootCAs, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		t.Fatal(err)
+	}
+
+	plain, err := Settings{Endpoints: []string{"localhost:2379"}, Username: "u", Password: "p"}.ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.TLS != nil || plain.Endpoints[0] != "http://localhost:2379" || plain.Username != "u" {
+		t.Fatalf("plaintext config wrong: %+v", plain)
+	}
+}
+
+func TestCheckClientPair(t *testing.T) {
+	_, client, server, _ := testPKI(t)
+	if _, err := CheckClientPair(client.CertPEM, client.KeyPEM, time.Now()); err != nil {
+		t.Fatalf("valid client pair refused: %v", err)
+	}
+	// A server cert carries clientAuth too (etcd needs it), so it is fit.
+	if _, err := CheckClientPair(server.CertPEM, server.KeyPEM, time.Now()); err != nil {
+		t.Fatalf("server pair with clientAuth refused: %v", err)
+	}
+	_, err := CheckClientPair(client.CertPEM, client.KeyPEM, time.Now().AddDate(2, 0, 0))
+	var ve *ValidityError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired cert: got %v", err)
+	}
+	if HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
+		t.Fatal("serverAuth-only cert reported as fit for clientAuth")
+	}
+}
+
+func TestKeyType(t *testing.T) {
+	for _, kt := range certwiz.KeyTypes {
+		if kt == certwiz.RSA3072 || kt == certwiz.RSA4096 {
+			continue // slow to generate; rsa-2048 covers the RSA path
+		}
+		k, err := certwiz.GenerateKey(kt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := KeyType(k.Public()); got != string(kt) {
+			t.Fatalf("KeyType = %s, want %s", got, kt)
+		}
+	}
+}
