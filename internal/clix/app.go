@@ -52,7 +52,7 @@ func Run(app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Report(stderr, app.Name, app.RunContext(ctx, args))
+	return Report(stderr, app.Name, app.RunContext(ctx, reorder(app, args)))
 }
 
 func setUsageHandlers(cmds []*cli.Command) {

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package contexts
+
+// memfds is Linux-only; elsewhere the private directory is used.
+func (h *Handoff) memfds([]*Material, []*string) (bool, error) { return false, nil }

@@ -1,0 +1,107 @@
+package contexts
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+)
+
+// ReadMaterial reads a PEM file given on the command line, keeping its
+// absolute path for --store=path.
+func ReadMaterial(what, path string) (Material, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Material{}, err
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return Material{}, &conn.InputError{Input: what + " file", Err: unwrapPathError(err)}
+	}
+	return Material{PEM: data, Path: abs}, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// Validate checks a context before anything is saved, the way etcd will
+// judge it: endpoints parse, the CA bundle parses and is valid, the client
+// certificate parses, matches its unencrypted key, has clientAuth and is not
+// expired, and the credentials do not contradict each other. It normalizes
+// the endpoints in place.
+func Validate(spec *Spec, now time.Time) error {
+	secure := len(spec.CA.PEM) > 0 || len(spec.Cert.PEM) > 0 || spec.InsecureSkipVerify
+	if len(spec.Endpoints) == 0 {
+		return &conn.InputError{Input: "endpoints", Err: errors.New("none given (--endpoints https://HOST:2379)")}
+	}
+	eps, err := conn.NormalizeEndpoints(spec.Endpoints, secure)
+	if err != nil {
+		return err
+	}
+	spec.Endpoints = eps
+	if len(spec.CA.PEM) > 0 {
+		if _, err := conn.CheckCA(spec.CA.PEM, now); err != nil {
+			return withPath(err, spec.CA, spec.CA)
+		}
+	}
+	if len(spec.Cert.PEM) > 0 || len(spec.Key.PEM) > 0 {
+		if _, err := conn.CheckClientPair(spec.Cert.PEM, spec.Key.PEM, now); err != nil {
+			return withPath(err, spec.Cert, spec.Key)
+		}
+	}
+	if spec.Token != "" && (spec.Username != "" || spec.Password != "") {
+		return &conn.InputError{Input: "credentials", Err: errors.New("a token and a user/password are mutually exclusive")}
+	}
+	if spec.Password != "" && spec.Username == "" {
+		return &conn.InputError{Input: "credentials", Err: errors.New("a password needs a user (--user)")}
+	}
+	if strings.ContainsAny(spec.Username, ":\n") {
+		return &conn.InputError{Input: "user", Err: errors.New("a user name cannot contain ':' or a newline")}
+	}
+	if strings.ContainsAny(spec.Token, " \n\t") {
+		return &conn.InputError{Input: "token", Err: errors.New("a token cannot contain spaces or newlines")}
+	}
+	return nil
+}
+
+// Settings turns a context into connection settings for the Go client.
+func (spec Spec) Settings() conn.Settings {
+	return conn.Settings{
+		Endpoints:          spec.Endpoints,
+		CA:                 spec.CA.PEM,
+		Cert:               spec.Cert.PEM,
+		Key:                spec.Key.PEM,
+		Username:           spec.Username,
+		Password:           spec.Password,
+		Token:              spec.Token,
+		DialTimeout:        spec.DialTimeout,
+		ServerName:         spec.ServerName,
+		InsecureSkipVerify: spec.InsecureSkipVerify,
+	}
+}
+
+// withPath names the file an input came from, so the user knows which one
+// to fix: "client key (/etc/etcd/client.key): does not match…".
+func withPath(err error, cert, key Material) error {
+	var ie *conn.InputError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	path := cert.Path
+	if ie.Input == "client key" {
+		path = key.Path
+	}
+	if path == "" {
+		return err
+	}
+	return &conn.InputError{Input: ie.Input + " (" + path + ")", Err: ie.Err}
+}

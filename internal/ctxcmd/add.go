@@ -1,0 +1,57 @@
+package ctxcmd
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func addCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "add",
+		Usage:     "add a context; files are validated and secrets go to the OS keyring",
+		ArgsUsage: "NAME",
+		Flags: append(specFlags(),
+			&cli.BoolFlag{Name: "use", Usage: "switch to the new context"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing context of that name"},
+		),
+		Action: addAction,
+	}
+}
+
+func addAction(c *cli.Context) error {
+	if err := clix.Args(c, 1, 1); err != nil {
+		return err
+	}
+	name := c.Args().First()
+	if err := contexts.ValidName(name); err != nil {
+		return clix.Usage("", "%v", err)
+	}
+	if !c.IsSet("endpoints") {
+		return clix.Usage("e.g. etcd-ctx add "+name+" --endpoints https://10.0.0.1:2379 --cacert ca.crt --cert client.crt --key client.key", "--endpoints is required")
+	}
+	spec := contexts.Spec{Name: name}
+	if err := applyFlags(c, &spec); err != nil {
+		return explain(err)
+	}
+	return save(c, spec, contexts.SaveOptions{Replace: c.Bool("force"), Use: c.Bool("use")}, "Added")
+}
+
+func save(c *cli.Context, spec contexts.Spec, opts contexts.SaveOptions, verb string) error {
+	store, err := openStore(c)
+	if err != nil {
+		return explain(err)
+	}
+	if err := store.Save(spec, opts); err != nil {
+		return explain(err)
+	}
+	msg := fmt.Sprintf("%s context %q", verb, spec.Name)
+	if opts.Use {
+		msg += " and switched to it"
+	}
+	fmt.Fprintln(c.App.ErrWriter, msg+".")
+	return nil
+}

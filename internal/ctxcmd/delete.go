@@ -1,0 +1,35 @@
+package ctxcmd
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func deleteCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "delete",
+		Aliases:   []string{"rm"},
+		Usage:     "delete contexts and their keyring items",
+		ArgsUsage: "NAME...",
+		Flags:     []cli.Flag{configFlag()},
+		Action: func(c *cli.Context) error {
+			if err := clix.Args(c, 1, -1); err != nil {
+				return err
+			}
+			store, err := openStore(c)
+			if err != nil {
+				return explain(err)
+			}
+			if err := store.Delete(c.Args().Slice()...); err != nil {
+				return explain(err)
+			}
+			for _, name := range c.Args().Slice() {
+				fmt.Fprintf(c.App.ErrWriter, "Deleted context %q.\n", name)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,76 @@
+package ctxcmd
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+)
+
+// explain turns domain errors into one line plus a hint that says what to do.
+func explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		clixErr  *clix.Error
+		notFound *contexts.NotFoundError
+		exists   *contexts.ExistsError
+		keyring  *contexts.KeyringError
+		input    *conn.InputError
+		file     *contexts.FileError
+		noCmd    *contexts.NotFoundCmdError
+		token    *contexts.TokenUnsupportedError
+	)
+	switch {
+	case errors.As(err, &clixErr):
+		return err
+	case errors.As(err, &notFound):
+		hint := "add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'"
+		if len(notFound.Known) > 0 {
+			hint = "known contexts: " + strings.Join(notFound.Known, ", ")
+		}
+		return clix.Wrap(err, hint)
+	case errors.Is(err, contexts.ErrNoCurrent):
+		return clix.Wrap(err, "pick one with 'etcd-ctx use NAME', set "+contexts.EnvContext+", or pass --context NAME")
+	case errors.As(err, &exists):
+		return clix.Wrap(err, "change it with 'etcd-ctx set "+exists.Name+" …', or replace it with --force")
+	case errors.As(err, &keyring):
+		return clix.Wrap(err, contexts.KeyringHint)
+	case errors.As(err, &file):
+		var parse *contexts.FileError
+		if errors.As(err, &parse) && strings.Contains(err.Error(), "line ") {
+			return clix.Wrap(err, "fix the file (nothing was changed) or point --config / "+contexts.EnvConfig+" elsewhere")
+		}
+		return clix.Wrap(err, "check the file's permissions, or point --config / "+contexts.EnvConfig+" elsewhere")
+	case errors.As(err, &input):
+		return clix.Wrap(err, inputHint(input.Input))
+	case errors.As(err, &noCmd):
+		hint := "install it or put it on PATH"
+		if noCmd.Name == "etcdctl" {
+			hint = "install etcdctl (apt-get install etcd-client, brew install etcd, or 'go tool etcdctl' from this repo) and put it on PATH"
+		}
+		return clix.Wrap(err, hint)
+	case errors.As(err, &token):
+		return clix.Wrap(err, "use etcdctl 3.7 or newer, or give the context a client certificate or a password")
+	}
+	return clix.Wrap(err, "")
+}
+
+func inputHint(input string) string {
+	switch {
+	case strings.HasPrefix(input, "CA"):
+		return "--cacert must be the PEM CA bundle that signed the etcd server certificates (etcd's --trusted-ca-file)"
+	case strings.HasPrefix(input, "client certificate"):
+		return "--cert must be a PEM client certificate with the clientAuth usage (etcd-certwiz inspect FILE tells)"
+	case strings.HasPrefix(input, "client key"):
+		return "--key must be the unencrypted PEM private key of --cert"
+	case strings.HasPrefix(input, "endpoint"):
+		return "endpoints look like https://10.0.0.1:2379 (comma-separated for several)"
+	case strings.HasSuffix(input, "file"):
+		return "check the path and that you may read it"
+	}
+	return "run 'etcd-ctx add --help' for the accepted inputs"
+}

@@ -1,0 +1,49 @@
+package ctxcmd
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a command with the context's ETCDCTL_* credentials (key material never on disk or in argv)",
+		ArgsUsage: "-- CMD [ARGS...]",
+		Flags:     []cli.Flag{configFlag(), contextFlag()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return clix.Usage("e.g. etcd-ctx exec -- etcdctl get --prefix /", "no command given")
+			}
+			return run(c, c.Args().Slice())
+		},
+	}
+}
+
+func etcdctlCommand() *cli.Command {
+	return &cli.Command{
+		Name:            "etcdctl",
+		Usage:           "shortcut for 'exec -- etcdctl ARGS...'",
+		ArgsUsage:       "[ETCDCTL ARGS...]",
+		SkipFlagParsing: true,
+		Action: func(c *cli.Context) error {
+			return run(c, append([]string{"etcdctl"}, c.Args().Slice()...))
+		},
+	}
+}
+
+// run executes argv with the selected context; the command's exit status
+// becomes ours.
+func run(c *cli.Context, argv []string) error {
+	spec, err := loadSpec(c, "")
+	if err != nil {
+		return err
+	}
+	code, err := contexts.Exec(spec, argv)
+	if err != nil {
+		return explain(err)
+	}
+	return &clix.ExitError{Code: code}
+}

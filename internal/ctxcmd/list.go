@@ -1,0 +1,118 @@
+package ctxcmd
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func listCommand() *cli.Command {
+	return &cli.Command{
+		Name:    "list",
+		Aliases: []string{"ls"},
+		Usage:   "list contexts (current marked with *)",
+		Flags:   []cli.Flag{configFlag(), clix.OutputFlag("text", "name", "json", "yaml")},
+		Action:  listAction,
+	}
+}
+
+// listEntry is one context in -o json|yaml. It never carries secret values.
+type listEntry struct {
+	Name      string   `json:"name" yaml:"name"`
+	Current   bool     `json:"current" yaml:"current"`
+	Endpoints []string `json:"endpoints" yaml:"endpoints"`
+	Auth      string   `json:"auth" yaml:"auth"`
+	User      string   `json:"user,omitempty" yaml:"user,omitempty"`
+	Prefix    string   `json:"prefix,omitempty" yaml:"prefix,omitempty"`
+	Note      string   `json:"note,omitempty" yaml:"note,omitempty"`
+}
+
+func listAction(c *cli.Context) error {
+	if err := clix.NoArgs(c); err != nil {
+		return err
+	}
+	format, err := clix.Format(c, "text", "name", "json", "yaml")
+	if err != nil {
+		return err
+	}
+	if format == "text" {
+		return listNames(c)
+	}
+	store, err := openStore(c)
+	if err != nil {
+		return explain(err)
+	}
+	cfg, err := store.Load()
+	if err != nil {
+		return explain(err)
+	}
+	current, _ := contexts.Selected(cfg, lookup(c, "context"))
+	entries := make([]listEntry, 0, len(cfg.Contexts))
+	for _, nc := range cfg.Contexts {
+		e := listEntry{Name: nc.Name, Current: nc.Name == current, Prefix: nc.Context.Prefix, Note: nc.Context.Note, Auth: "none"}
+		if cl, ok := cfg.Cluster(nc.Context.Cluster); ok {
+			e.Endpoints = cl.Endpoints
+		}
+		if u, ok := cfg.User(nc.Context.User); ok {
+			e.Auth, e.User = authKind(u), u.Username
+		}
+		entries = append(entries, e)
+	}
+	switch format {
+	case "name":
+		for _, e := range entries {
+			clix.Println(c.App.Writer, e.Name)
+		}
+		return nil
+	case "json":
+		return clix.WriteJSON(c.App.Writer, entries)
+	}
+	out, err := yaml.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	_, err = c.App.Writer.Write(out)
+	return err
+}
+
+// authKind names how a user authenticates, without touching the keyring.
+func authKind(u *contexts.User) string {
+	switch {
+	case u.Token != nil:
+		return "token"
+	case u.Password != nil && u.Cert != nil:
+		return "password+cert"
+	case u.Password != nil:
+		return "password"
+	case u.Cert != nil:
+		return "cert"
+	}
+	return "none"
+}
+
+// listNames prints the names, the current one marked with "*" (and coloured
+// on a terminal), like kubectx.
+func listNames(c *cli.Context) error {
+	store, err := openStore(c)
+	if err != nil {
+		return explain(err)
+	}
+	cfg, err := store.Load()
+	if err != nil {
+		return explain(err)
+	}
+	current, _ := contexts.Selected(cfg, lookup(c, "context"))
+	paint := clix.Painter{On: clix.Color(c.App.Writer)}
+	for _, name := range cfg.Names() {
+		if name == current {
+			fmt.Fprintln(c.App.Writer, paint.Green(paint.Bold("* "+name)))
+		} else {
+			fmt.Fprintln(c.App.Writer, "  "+name)
+		}
+	}
+	return nil
+}

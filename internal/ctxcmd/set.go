@@ -1,0 +1,43 @@
+package ctxcmd
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func setCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "set",
+		Usage:     "change parts of an existing context (only the flags given)",
+		ArgsUsage: "NAME",
+		Flags:     specFlags(),
+		Action:    setAction,
+	}
+}
+
+func setAction(c *cli.Context) error {
+	if err := clix.Args(c, 1, 1); err != nil {
+		return err
+	}
+	store, err := openStore(c)
+	if err != nil {
+		return explain(err)
+	}
+	cfg, err := store.Load()
+	if err != nil {
+		return explain(err)
+	}
+	spec, err := store.Spec(cfg, c.Args().First())
+	if err != nil {
+		return explain(err)
+	}
+	if !c.IsSet("store") && spec.KeepPaths {
+		_ = c.Set("store", "path")
+	}
+	if err := applyFlags(c, &spec); err != nil {
+		return explain(err)
+	}
+	return save(c, spec, contexts.SaveOptions{Replace: true}, "Updated")
+}

@@ -1,0 +1,39 @@
+package ctxcmd
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func shellCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "shell",
+		Usage:     "start $SHELL with the context's ETCDCTL_* environment (and ETCD_CTX set for this shell only)",
+		ArgsUsage: "[NAME]",
+		Flags:     []cli.Flag{configFlag()},
+		Action: func(c *cli.Context) error {
+			if err := clix.Args(c, 0, 1); err != nil {
+				return err
+			}
+			spec, err := loadSpec(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			sh := os.Getenv("SHELL")
+			if sh == "" {
+				sh = "/bin/sh"
+			}
+			fmt.Fprintf(c.App.ErrWriter, "Starting %s with context %q; exit to leave.\n", sh, spec.Name)
+			code, err := contexts.Exec(spec, []string{sh})
+			if err != nil {
+				return explain(err)
+			}
+			return &clix.ExitError{Code: code}
+		},
+	}
+}

@@ -1,0 +1,176 @@
+package ctxcmd
+
+import (
+	"crypto/x509"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+)
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "show a context: endpoints, certificates (subject, SANs, expiry), user; secrets redacted",
+		ArgsUsage: "[NAME]",
+		Flags:     []cli.Flag{configFlag(), clix.OutputFlag("text", "json", "yaml")},
+		Action:    showAction,
+	}
+}
+
+// shown is a context as displayed. Secrets appear only as "(set)".
+type shown struct {
+	Name       string    `json:"name" yaml:"name"`
+	Current    bool      `json:"current" yaml:"current"`
+	Endpoints  []string  `json:"endpoints" yaml:"endpoints"`
+	ServerName string    `json:"tlsServerName,omitempty" yaml:"tls-server-name,omitempty"`
+	CA         *certInfo `json:"ca,omitempty" yaml:"ca,omitempty"`
+	Cert       *certInfo `json:"clientCert,omitempty" yaml:"client-cert,omitempty"`
+	Key        string    `json:"clientKey,omitempty" yaml:"client-key,omitempty"`
+	User       string    `json:"user,omitempty" yaml:"user,omitempty"`
+	Password   string    `json:"password,omitempty" yaml:"password,omitempty"`
+	Token      string    `json:"token,omitempty" yaml:"token,omitempty"`
+	Prefix     string    `json:"prefix,omitempty" yaml:"prefix,omitempty"`
+	Note       string    `json:"note,omitempty" yaml:"note,omitempty"`
+	Stored     string    `json:"stored" yaml:"stored"`
+}
+
+type certInfo struct {
+	Subject  string    `json:"subject" yaml:"subject"`
+	Issuer   string    `json:"issuer" yaml:"issuer"`
+	SANs     []string  `json:"sans,omitempty" yaml:"sans,omitempty"`
+	NotAfter time.Time `json:"notAfter" yaml:"not-after"`
+	DaysLeft int       `json:"daysLeft" yaml:"days-left"`
+	Source   string    `json:"source" yaml:"source"`
+}
+
+func showAction(c *cli.Context) error {
+	if err := clix.Args(c, 0, 1); err != nil {
+		return err
+	}
+	format, err := clix.Format(c, "text", "json", "yaml")
+	if err != nil {
+		return err
+	}
+	store, err := openStore(c)
+	if err != nil {
+		return explain(err)
+	}
+	cfg, name, err := selected(c, store, c.Args().First())
+	if err != nil {
+		return err
+	}
+	spec, err := store.Spec(cfg, name)
+	if err != nil {
+		return explain(err)
+	}
+	current, _ := contexts.Selected(cfg, "")
+	s := describe(spec, name == current)
+	switch format {
+	case "json":
+		return clix.WriteJSON(c.App.Writer, s)
+	case "yaml":
+		out, err := yaml.Marshal(s)
+		if err != nil {
+			return err
+		}
+		_, err = c.App.Writer.Write(out)
+		return err
+	}
+	printShown(c.App.Writer, s)
+	return nil
+}
+
+func describe(spec contexts.Spec, current bool) shown {
+	s := shown{Name: spec.Name, Current: current, Endpoints: spec.Endpoints, ServerName: spec.ServerName,
+		User: spec.Username, Prefix: spec.Prefix, Note: spec.Note, Stored: "keyring"}
+	if spec.KeepPaths {
+		s.Stored = "path"
+	}
+	s.CA = certOf(spec.CA)
+	s.Cert = certOf(spec.Cert)
+	if len(spec.Key.PEM) > 0 {
+		s.Key = "(set) " + source(spec.Key)
+		if k, err := conn.ParseKey(spec.Key.PEM); err == nil {
+			s.Key = conn.KeyType(k.Public()) + " " + source(spec.Key)
+		}
+	}
+	if spec.Password != "" {
+		s.Password = "(set) keyring"
+	}
+	if spec.Token != "" {
+		s.Token = "(set) keyring"
+	}
+	return s
+}
+
+func source(m contexts.Material) string {
+	if m.Path != "" {
+		return m.Path
+	}
+	return "keyring"
+}
+
+func certOf(m contexts.Material) *certInfo {
+	if len(m.PEM) == 0 {
+		return nil
+	}
+	certs, err := conn.ParseCerts(m.PEM)
+	if err != nil {
+		return &certInfo{Subject: "unreadable: " + err.Error(), Source: source(m)}
+	}
+	c := certs[0]
+	return &certInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), SANs: sans(c), NotAfter: c.NotAfter.UTC(),
+		DaysLeft: int(time.Until(c.NotAfter).Hours() / 24), Source: source(m)}
+}
+
+func sans(c *x509.Certificate) []string {
+	out := append([]string{}, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+func printShown(w io.Writer, s shown) {
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+		}
+	}
+	name := s.Name
+	if s.Current {
+		name += " (current)"
+	}
+	row("context", name)
+	row("endpoints", strings.Join(s.Endpoints, ", "))
+	row("server name", s.ServerName)
+	for _, ci := range []struct {
+		label string
+		info  *certInfo
+	}{{"CA", s.CA}, {"client cert", s.Cert}} {
+		if ci.info == nil {
+			continue
+		}
+		row(ci.label, ci.info.Subject+" ["+ci.info.Source+"]")
+		if len(ci.info.SANs) > 0 {
+			row("  SANs", strings.Join(ci.info.SANs, ", "))
+		}
+		if !ci.info.NotAfter.IsZero() {
+			row("  expires", fmt.Sprintf("%s (%d days left)", ci.info.NotAfter.Format(time.DateOnly), ci.info.DaysLeft))
+		}
+	}
+	row("client key", s.Key)
+	row("user", s.User)
+	row("password", s.Password)
+	row("token", s.Token)
+	row("prefix", s.Prefix)
+	row("note", s.Note)
+}
