@@ -99,14 +99,19 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$`)
 
+// NameError is a context name that cannot be used.
+type NameError struct{ Name, Why string }
+
+func (e *NameError) Error() string { return fmt.Sprintf("invalid context name %q: %s", e.Name, e.Why) }
+
 // ValidName checks a context name: it becomes a keyring item name, a shell
 // completion word and a prompt segment, so it stays simple.
 func ValidName(name string) error {
 	switch {
 	case name == "-":
-		return errors.New(`"-" means the previous context and cannot be a name`)
+		return &NameError{Name: name, Why: `"-" means the previous context`}
 	case !nameRE.MatchString(name):
-		return fmt.Errorf("invalid context name %q: use letters, digits and . _ @ : + - (at most 128, not starting with a symbol)", name)
+		return &NameError{Name: name, Why: "use letters, digits and . _ @ : + - (at most 128, not starting with a symbol)"}
 	}
 	return nil
 }

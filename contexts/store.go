@@ -28,6 +28,9 @@ type ExistsError struct{ Name string }
 
 func (e *ExistsError) Error() string { return fmt.Sprintf("context %q already exists", e.Name) }
 
+// ErrNoPrevious means "-" has nothing to go back to.
+var ErrNoPrevious = errors.New("no previous context")
+
 // ErrNoCurrent means no context was selected by flag, ETCD_CTX or the file.
 var ErrNoCurrent = errors.New("no current context")
 
@@ -303,7 +306,7 @@ func (s *Store) Use(name string) (string, error) {
 	err := s.File.Update(func(cfg *Config) error {
 		if name == "-" {
 			if cfg.PreviousContext == "" {
-				return errors.New("no previous context")
+				return ErrNoPrevious
 			}
 			name = cfg.PreviousContext
 		}

@@ -28,7 +28,7 @@ func addAction(c *cli.Context) error {
 	}
 	name := c.Args().First()
 	if err := contexts.ValidName(name); err != nil {
-		return clix.Usage("", "%v", err)
+		return explain(err)
 	}
 	if !c.IsSet("endpoints") {
 		return clix.Usage("e.g. etcd-ctx add "+name+" --endpoints https://10.0.0.1:2379 --cacert ca.crt --cert client.crt --key client.key", "--endpoints is required")

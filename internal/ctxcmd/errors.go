@@ -23,6 +23,7 @@ func explain(err error) error {
 		file     *contexts.FileError
 		noCmd    *contexts.NotFoundCmdError
 		token    *contexts.TokenUnsupportedError
+		badName  *contexts.NameError
 	)
 	switch {
 	case errors.As(err, &clixErr):
@@ -35,6 +36,10 @@ func explain(err error) error {
 		return clix.Wrap(err, hint)
 	case errors.Is(err, contexts.ErrNoCurrent):
 		return clix.Wrap(err, "pick one with 'etcd-ctx use NAME', set "+contexts.EnvContext+", or pass --context NAME")
+	case errors.As(err, &badName):
+		return &clix.Error{Msg: err.Error(), Hint: "e.g. prod, staging-eu1, k8s@lab", Code: clix.ExitUsage, Err: err}
+	case errors.Is(err, contexts.ErrNoPrevious):
+		return clix.Wrap(err, "'-' goes back to the context used before the last switch; switch with 'etcd-ctx NAME' first")
 	case errors.As(err, &exists):
 		return clix.Wrap(err, "change it with 'etcd-ctx set "+exists.Name+" …', or replace it with --force")
 	case errors.As(err, &keyring):

@@ -89,7 +89,7 @@ func specFromSource(name string, src contexts.Source, store string) (contexts.Sp
 		}
 	}
 	if err := contexts.ValidName(name); err != nil {
-		return spec, clix.Usage("", "%v", err)
+		return spec, err
 	}
 	return spec, contexts.Validate(&spec, time.Now())
 }

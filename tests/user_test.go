@@ -1,0 +1,105 @@
+package tests
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/etcd-ctx/etcd-ctx/tests/harness"
+)
+
+// user is a throw-away login: HOME, config and runtime dirs of its own, the
+// built binaries first on PATH, and optionally a private keyring.
+type user struct {
+	t       *testing.T
+	dir     string
+	env     []string
+	keyring *harness.Keyring
+}
+
+func newUser(t *testing.T, withKeyring bool) *user {
+	t.Helper()
+	dir := t.TempDir()
+	u := &user{t: t, dir: dir}
+	for _, d := range []string{"home", "config", "run"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.env = []string{
+		"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + filepath.Join(dir, "home"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_RUNTIME_DIR=" + filepath.Join(dir, "run"),
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-bus"),
+	}
+	if withKeyring {
+		harness.Need(t, harness.HasCommand("dbus-daemon") && harness.HasCommand("gnome-keyring-daemon"), "dbus and gnome-keyring")
+		k, err := harness.StartKeyring(filepath.Join(dir, "keyring"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(k.Close)
+		u.keyring = k
+		u.setenv("DBUS_SESSION_BUS_ADDRESS", k.Address)
+	}
+	return u
+}
+
+func (u *user) setenv(k, v string) {
+	for i, kv := range u.env {
+		if strings.HasPrefix(kv, k+"=") {
+			u.env[i] = k + "=" + v
+			return
+		}
+	}
+	u.env = append(u.env, k+"="+v)
+}
+
+func (u *user) configPath() string { return filepath.Join(u.dir, "config", "etcd-ctx", "config.yaml") }
+
+func (u *user) command(stdin string, args ...string) *exec.Cmd {
+	name := args[0]
+	if p := filepath.Join(binDir, name); !strings.Contains(name, "/") && fileExists(p) {
+		name = p // exec.Command searches the test's PATH, not the user's
+	}
+	cmd := exec.Command(name, args[1:]...)
+	cmd.Args[0] = args[0]
+	cmd.Env = u.env
+	cmd.Dir = u.dir
+	cmd.Stdin = strings.NewReader(stdin)
+	return cmd
+}
+
+// run runs a command and returns stdout, stderr and the exit code.
+func (u *user) run(stdin string, args ...string) (string, string, int) {
+	u.t.Helper()
+	cmd := u.command(stdin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		u.t.Fatalf("%v: %v", args, err)
+	}
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (u *user) ok(stdin string, args ...string) string {
+	u.t.Helper()
+	out, errs, code := u.run(stdin, args...)
+	if code != 0 {
+		u.t.Fatalf("%v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errs)
+	}
+	return out
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
