@@ -31,18 +31,13 @@ type Handoff struct {
 // (--store=path) is passed by its path and never copied.
 func NewHandoff(spec Spec) (*Handoff, error) {
 	h := &Handoff{}
-	var mem []*Material
-	var dst []*string
-	for _, m := range []struct {
-		mat  Material
-		path *string
-	}{{spec.CA, &h.Paths.CA}, {spec.Cert, &h.Paths.Cert}, {spec.Key, &h.Paths.Key}} {
+	var mem []pending
+	for _, m := range []pending{{spec.CA, &h.Paths.CA, "ca.crt"}, {spec.Cert, &h.Paths.Cert, "client.crt"}, {spec.Key, &h.Paths.Key, "client.key"}} {
 		switch {
 		case m.mat.Path != "":
 			*m.path = m.mat.Path
 		case len(m.mat.PEM) > 0:
-			mem = append(mem, &m.mat)
-			dst = append(dst, m.path)
+			mem = append(mem, m)
 		}
 	}
 	if len(mem) == 0 {
@@ -50,14 +45,21 @@ func NewHandoff(spec Spec) (*Handoff, error) {
 		return h, nil
 	}
 	if os.Getenv(EnvHandoff) != "dir" {
-		if ok, err := h.memfds(mem, dst); ok || err != nil {
+		if ok, err := h.memfds(mem); ok || err != nil {
 			return h, err
 		}
 	}
-	return h, h.privateDir(mem, dst)
+	return h, h.privateDir(mem)
 }
 
-func (h *Handoff) privateDir(mem []*Material, dst []*string) error {
+// pending is material to place and where its path goes.
+type pending struct {
+	mat  Material
+	path *string
+	name string
+}
+
+func (h *Handoff) privateDir(mem []pending) error {
 	base, err := RuntimeDir()
 	if err != nil {
 		return err
@@ -68,17 +70,13 @@ func (h *Handoff) privateDir(mem []*Material, dst []*string) error {
 		return fmt.Errorf("private directory for key material: %w", err)
 	}
 	h.dir = dir
-	names := []string{"ca.crt", "client.crt", "client.key"}
-	for i, m := range mem {
-		p := filepath.Join(dir, names[i%len(names)])
-		if i >= len(names) {
-			p += strconv.Itoa(i)
-		}
-		if err := os.WriteFile(p, m.PEM, 0o600); err != nil {
+	for _, m := range mem {
+		p := filepath.Join(dir, m.name)
+		if err := os.WriteFile(p, m.mat.PEM, 0o600); err != nil {
 			h.Close()
 			return err
 		}
-		*dst[i] = p
+		*m.path = p
 	}
 	return nil
 }

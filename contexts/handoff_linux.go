@@ -10,8 +10,8 @@ import (
 // memfds puts each material in an anonymous memory file without
 // close-on-exec, sealed against changes, and points its path at /dev/fd/N.
 // It returns false when memfd is not available, to fall back to a directory.
-func (h *Handoff) memfds(mem []*Material, dst []*string) (bool, error) {
-	for i, m := range mem {
+func (h *Handoff) memfds(mem []pending) (bool, error) {
+	for _, m := range mem {
 		fd, err := unix.MemfdCreate("etcd-ctx", unix.MFD_ALLOW_SEALING)
 		if err != nil {
 			h.Close()
@@ -20,7 +20,7 @@ func (h *Handoff) memfds(mem []*Material, dst []*string) (bool, error) {
 		}
 		f := os.NewFile(uintptr(fd), "memfd")
 		h.files = append(h.files, f)
-		if _, err := f.Write(m.PEM); err != nil {
+		if _, err := f.Write(m.mat.PEM); err != nil {
 			h.Close()
 			return true, fmt.Errorf("memfd: %w", err)
 		}
@@ -29,7 +29,7 @@ func (h *Handoff) memfds(mem []*Material, dst []*string) (bool, error) {
 			h.Close()
 			return true, fmt.Errorf("memfd seal: %w", err)
 		}
-		*dst[i] = fmt.Sprintf("/dev/fd/%d", fd)
+		*m.path = fmt.Sprintf("/dev/fd/%d", fd)
 	}
 	h.InPlace = true
 	return true, nil

@@ -3,4 +3,4 @@
 package contexts
 
 // memfds is Linux-only; elsewhere the private directory is used.
-func (h *Handoff) memfds([]*Material, []*string) (bool, error) { return false, nil }
+func (h *Handoff) memfds([]pending) (bool, error) { return false, nil }

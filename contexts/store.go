@@ -147,6 +147,9 @@ func (c *Config) userItems(name string) []string {
 // the new one keeps no secrets.
 func (s *Store) putSecrets(item string, sec secrets, oldItems []string) error {
 	if sec.empty() {
+		if s.Keyring == nil {
+			return nil
+		}
 		for _, old := range oldItems {
 			if err := s.Keyring.Delete(old); err != nil {
 				return err
@@ -241,6 +244,7 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	if spec.CA, err = s.material(cache, cl.CA, func(s secrets) string { return s.CA }); err != nil {
 		return Spec{}, fmt.Errorf("CA of context %q: %w", name, err)
 	}
+	spec.KeepPaths = cl.CA != nil && cl.CA.Path != ""
 	if ctx.User == "" {
 		return spec, nil
 	}
@@ -331,7 +335,12 @@ func (s *Store) Rename(from, to string) error {
 	if err := ValidName(to); err != nil {
 		return err
 	}
-	return s.File.Update(func(cfg *Config) error {
+	// Items are copied under the lock, the file is written, and only then
+	// are the old items removed: a failure at any point leaves a context whose
+	// secrets are all there (at worst an orphaned copy, removed on failure).
+	var moves [][2]string
+	err := s.File.Update(func(cfg *Config) error {
+		moves = nil
 		ctx, ok := cfg.Context(from)
 		if !ok {
 			return &NotFoundError{Name: from, Known: cfg.Names()}
@@ -341,7 +350,7 @@ func (s *Store) Rename(from, to string) error {
 		}
 		if ctx.Cluster == from && cfg.clusterUsers(from) == 1 {
 			if _, taken := cfg.Cluster(to); !taken {
-				if err := s.renameCluster(cfg, from, to); err != nil {
+				if err := s.renameCluster(cfg, from, to, &moves); err != nil {
 					return err
 				}
 				ctx.Cluster = to
@@ -349,7 +358,7 @@ func (s *Store) Rename(from, to string) error {
 		}
 		if ctx.User == from && cfg.userUsers(from) == 1 {
 			if _, taken := cfg.User(to); !taken {
-				if err := s.renameUser(cfg, from, to); err != nil {
+				if err := s.renameUser(cfg, from, to, &moves); err != nil {
 					return err
 				}
 				ctx.User = to
@@ -368,9 +377,18 @@ func (s *Store) Rename(from, to string) error {
 		}
 		return nil
 	})
+	for _, m := range moves {
+		if err != nil {
+			_ = s.Keyring.Delete(m[1]) // undo the copy
+		} else if derr := s.Keyring.Delete(m[0]); derr != nil {
+			return fmt.Errorf("renamed, but the old keyring item %s/%s could not be removed: %w", Service, m[0], derr)
+		}
+	}
+	return err
 }
 
-func (s *Store) moveItem(from, to string) error {
+// copyItem copies a keyring item and records the move for Rename to finish.
+func (s *Store) copyItem(from, to string, moves *[][2]string) error {
 	v, err := s.Keyring.Get(from)
 	if err != nil {
 		return err
@@ -378,13 +396,14 @@ func (s *Store) moveItem(from, to string) error {
 	if err := s.Keyring.Set(to, v); err != nil {
 		return err
 	}
-	return s.Keyring.Delete(from)
+	*moves = append(*moves, [2]string{from, to})
+	return nil
 }
 
-func (s *Store) renameCluster(cfg *Config, from, to string) error {
+func (s *Store) renameCluster(cfg *Config, from, to string, moves *[][2]string) error {
 	cl, _ := cfg.Cluster(from)
 	if cl.CA != nil && cl.CA.Keyring == clusterItem(from) {
-		if err := s.moveItem(clusterItem(from), clusterItem(to)); err != nil {
+		if err := s.copyItem(clusterItem(from), clusterItem(to), moves); err != nil {
 			return err
 		}
 		cl.CA.Keyring = clusterItem(to)
@@ -397,11 +416,11 @@ func (s *Store) renameCluster(cfg *Config, from, to string) error {
 	return nil
 }
 
-func (s *Store) renameUser(cfg *Config, from, to string) error {
+func (s *Store) renameUser(cfg *Config, from, to string, moves *[][2]string) error {
 	u, _ := cfg.User(from)
 	refs := []*Ref{u.Cert, u.Key, u.Password, u.Token}
 	if slices.ContainsFunc(refs, func(r *Ref) bool { return r != nil && r.Keyring == userItem(from) }) {
-		if err := s.moveItem(userItem(from), userItem(to)); err != nil {
+		if err := s.copyItem(userItem(from), userItem(to), moves); err != nil {
 			return err
 		}
 		for _, r := range refs {
@@ -423,6 +442,7 @@ func (s *Store) renameUser(cfg *Config, from, to string) error {
 // file is written first: a keyring failure then leaves an orphan item, which
 // is reported, never a context whose secrets are gone.
 func (s *Store) Delete(names ...string) error {
+	names = slices.Compact(slices.Sorted(slices.Values(names)))
 	var items []string
 	err := s.File.Update(func(cfg *Config) error {
 		items = nil
@@ -457,9 +477,24 @@ func (s *Store) Delete(names ...string) error {
 	}
 	var errs []error
 	for _, item := range items {
+		if s.Keyring == nil {
+			break
+		}
 		if err := s.Keyring.Delete(item); err != nil {
 			errs = append(errs, fmt.Errorf("keyring item %s/%s: %w", Service, item, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Open returns the store for the config file at path, or at DefaultPath when
+// path is empty, backed by the OS keyring.
+func Open(path string) (*Store, error) {
+	if path == "" {
+		var err error
+		if path, err = DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	return &Store{File: File{Path: path}, Keyring: NewOSKeyring()}, nil
 }

@@ -57,14 +57,7 @@ func lookup(c *cli.Context, name string) string {
 
 // openStore opens the config file named by --config or the default path.
 func openStore(c *cli.Context) (*contexts.Store, error) {
-	path := lookup(c, "config")
-	if path == "" {
-		var err error
-		if path, err = contexts.DefaultPath(); err != nil {
-			return nil, err
-		}
-	}
-	return &contexts.Store{File: contexts.File{Path: path}, Keyring: contexts.NewOSKeyring()}, nil
+	return contexts.Open(lookup(c, "config"))
 }
 
 // selected loads the config and resolves the context a command is about.
