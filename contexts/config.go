@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -98,8 +97,6 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$`)
-
 // NameError is a context name that cannot be used.
 type NameError struct{ Name, Why string }
 
@@ -111,7 +108,7 @@ func ValidName(name string) error {
 	switch {
 	case name == "-":
 		return &NameError{Name: name, Why: `"-" means the previous context`}
-	case !nameRE.MatchString(name):
+	case !validName(name):
 		return &NameError{Name: name, Why: "use letters, digits and . _ @ : + - (at most 128, not starting with a symbol)"}
 	}
 	return nil
@@ -256,4 +253,20 @@ func (c *Config) removeCluster(name string) {
 
 func (c *Config) removeUser(name string) {
 	c.Users = slices.DeleteFunc(c.Users, func(n NamedUser) bool { return n.Name == name })
+}
+
+// validName is ^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$ written out: a compiled
+// regexp costs half a millisecond of start-up in every process, and
+// `etcd-ctx current` runs on every prompt.
+func validName(name string) bool {
+	if len(name) == 0 || len(name) > 128 {
+		return false
+	}
+	for i, r := range name {
+		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("._@:+-", r)) {
+			return false
+		}
+	}
+	return true
 }

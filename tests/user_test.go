@@ -78,7 +78,17 @@ func (u *user) command(stdin string, args ...string) *exec.Cmd {
 // run runs a command and returns stdout, stderr and the exit code.
 func (u *user) run(stdin string, args ...string) (string, string, int) {
 	u.t.Helper()
+	return u.runEnv(nil, stdin, args...)
+}
+
+// runEnv is run with extra environment variables for this command only; it is
+// safe to call from parallel subtests.
+func (u *user) runEnv(env map[string]string, stdin string, args ...string) (string, string, int) {
+	u.t.Helper()
 	cmd := u.command(stdin, args...)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -4,7 +4,12 @@ package diagcmd
 
 import (
 	"io"
+	"time"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
@@ -14,6 +19,36 @@ const Name = "etcd-diag"
 // Run runs etcd-diag with args (args[0] is the program name) and returns the
 // exit code: 0 healthy, 1 problems found, 2 usage error or could not run.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := clix.NewApp(Name, "name the real cause of etcd connection, TLS, auth and cluster failures")
-	return clix.Run(app, args, stdin, stdout, stderr)
+	return clix.Run(NewApp(), args, stdin, stdout, stderr)
+}
+
+// NewApp builds the command tree (also used to generate completion and man pages).
+func NewApp() *cli.App {
+	app := clix.NewApp(Name, "name the real cause of etcd connection, TLS, auth and cluster failures, with the fix")
+	app.Description = "Diagnoses an etcd-ctx context (--context, default the current one) or explicit etcdctl-style flags.\n" +
+		"Local checks first (files, keys, usages, validity), then per endpoint in parallel: DNS, TCP, TLS\n" +
+		"(handshake done by etcd-diag itself), gRPC, etcd status, authentication and optional key access,\n" +
+		"then the cluster view (members, leader, alarms, versions).\n\n" +
+		"Exit status: 0 healthy, 1 problems found, 2 usage error or could not run."
+	app.Flags = []cli.Flag{
+		&cli.StringFlag{Name: "context", Usage: "etcd-ctx context to diagnose (default $" + contexts.EnvContext + ", else the current context)"},
+		&cli.StringFlag{Name: "config", Usage: "etcd-ctx config file", TakesFile: true},
+		&cli.StringSliceFlag{Name: "endpoints", Usage: "endpoints to diagnose instead of a context's (comma-separated)"},
+		&cli.StringFlag{Name: "cacert", Usage: "PEM CA bundle", TakesFile: true},
+		&cli.StringFlag{Name: "cert", Usage: "PEM client certificate", TakesFile: true},
+		&cli.StringFlag{Name: "key", Usage: "PEM client key", TakesFile: true},
+		&cli.StringFlag{Name: "user", Usage: "user name for password authentication"},
+		&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
+		&cli.BoolFlag{Name: "token-stdin", Usage: "read a JWT token from standard input"},
+		&cli.StringFlag{Name: "server-name", Usage: "TLS server name to verify instead of the endpoint host"},
+		&cli.BoolFlag{Name: "insecure-skip-tls-verify", Usage: "do not verify the server certificate"},
+		&cli.StringFlag{Name: "key-path", Usage: "check read access to this key"},
+		&cli.BoolFlag{Name: "prefix", Usage: "with --key-path: check the whole prefix"},
+		&cli.DurationFlag{Name: "timeout", Value: diag.DefaultTimeout, Usage: "time allowed per endpoint probe"},
+		&cli.DurationFlag{Name: "warn", Value: 30 * 24 * time.Hour, Usage: "warn about certificates expiring within this window"},
+		clix.OutputFlag("text", "json"),
+	}
+	app.Action = diagnoseAction
+	app.Commands = []*cli.Command{explainCommand()}
+	return app
 }

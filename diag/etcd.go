@@ -1,0 +1,247 @@
+package diag
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// etcdStatus opens the etcd client on this endpoint and asks for its status.
+func (p *prober) etcdStatus(ctx context.Context) bool {
+	s := p.in.Settings
+	s.Endpoints = []string{p.ep.URL}
+	cfg, err := s.ClientConfig()
+	if err != nil {
+		p.step("etcd", false, err.Error())
+		p.fail(Finding{ID: "client-cert-invalid", Severity: Error, Cause: err.Error(), Fix: "fix the input named in the cause"})
+		return false
+	}
+	cfg.DialTimeout = remaining(ctx)
+	cfg.Context = ctx
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		p.step("etcd", false, err.Error())
+		p.fail(p.rpcFinding(err, "connect"))
+		return false
+	}
+	p.client = cli
+	st, err := cli.Status(ctx, p.ep.URL)
+	if err != nil {
+		p.step("etcd", false, err.Error())
+		p.fail(p.rpcFinding(err, "status"))
+		return false
+	}
+	p.ep.Reachable = true
+	p.ep.Status = &Status{
+		Version: st.Version, ClusterID: id(st.Header.ClusterId), MemberID: id(st.Header.MemberId),
+		Leader: id(st.Leader), IsLeader: st.Leader == st.Header.MemberId, RaftTerm: st.RaftTerm, RaftIndex: st.RaftIndex,
+		DBSize: st.DbSize, Errors: st.Errors,
+	}
+	detail := fmt.Sprintf("etcd %s, member %s, raft term %d index %d, db %s", st.Version, id(st.Header.MemberId), st.RaftTerm, st.RaftIndex, bytesize(st.DbSize))
+	if st.Leader == 0 {
+		p.step("etcd", false, detail+", no leader")
+		p.fail(noLeader(id(st.Header.MemberId)))
+		return false
+	}
+	if p.ep.Status.IsLeader {
+		detail += ", leader"
+	}
+	p.step("etcd", true, detail)
+	if st.DbSize > 0 && p.in.Quota > 0 && float64(st.DbSize) >= 0.8*float64(p.in.Quota) {
+		p.fail(Finding{ID: "db-size-near-quota", Severity: Warning,
+			Cause:    fmt.Sprintf("the database is %s, %.0f%% of the %s quota; at 100%% etcd raises NOSPACE and refuses writes", bytesize(st.DbSize), 100*float64(st.DbSize)/float64(p.in.Quota), bytesize(p.in.Quota)),
+			Fix:      "compact and defragment: etcdctl compact $(etcdctl endpoint status -w json | jq '.[0].Status.header.revision'); etcdctl defrag --cluster; or raise --quota-backend-bytes",
+			Evidence: []string{fmt.Sprintf("dbSize %d, dbSizeInUse %d", st.DbSize, st.DbSizeInUse)}})
+	}
+	return true
+}
+
+func noLeader(member string) Finding {
+	return Finding{ID: "no-leader", Severity: Error, Cause: "member " + member + " reports no leader: the cluster has lost quorum or this member is cut off from its peers",
+		Fix:      "check that a majority of members are up and can reach each other on the peer port (2380): etcdctl endpoint status --cluster -w table; look for 'lost leader' or peer TLS errors in the member logs",
+		Evidence: []string{"status.leader = 0"}}
+}
+
+// authenticate finds out whether auth is on and whether we are someone.
+func (p *prober) authenticate(ctx context.Context) bool {
+	as, err := p.client.AuthStatus(ctx)
+	if err != nil {
+		if status.Code(err) == codes.Unimplemented {
+			p.step("auth", true, "auth status not available (etcd < 3.5)")
+			return true
+		}
+		p.step("auth", false, err.Error())
+		p.fail(p.rpcFinding(err, "auth"))
+		return false
+	}
+	p.ep.Auth = &AuthInfo{Enabled: as.Enabled, Revision: as.AuthRevision}
+	if !as.Enabled {
+		p.step("auth", true, "disabled")
+		p.fail(Finding{ID: "auth-disabled", Severity: Info, Cause: "authentication is off: any client that reaches the port may read and write every key",
+			Fix: "enable RBAC: etcdctl user add root; etcdctl role add root; etcdctl user grant-role root root; etcdctl auth enable (or rely on --client-cert-auth with a private client CA)"})
+		return true
+	}
+	p.ep.Auth.Identity = p.identity()
+	_, err = p.client.Get(ctx, p.probeKey(), clientv3.WithCountOnly())
+	if err != nil && !errors.Is(rpctypes.Error(err), rpctypes.ErrPermissionDenied) {
+		p.step("auth", false, err.Error())
+		p.fail(p.rpcFinding(err, "auth"))
+		return false
+	}
+	p.step("auth", true, "enabled, authenticated as "+p.ep.Auth.Identity)
+	return true
+}
+
+func (p *prober) probeKey() string {
+	if p.in.KeyPath != "" {
+		return p.in.KeyPath
+	}
+	return "etcd-diag-probe"
+}
+
+// identity says who etcd takes us for: a token beats a password, which beats
+// the certificate's CN (used only under --client-cert-auth).
+func (p *prober) identity() string {
+	s := p.in.Settings
+	switch {
+	case s.Token != "":
+		if u := tokenUser(s.Token); u != "" {
+			return "user " + u + " (token)"
+		}
+		return "a token"
+	case s.Username != "":
+		return "user " + s.Username + " (password)"
+	case p.st.clientCert != nil:
+		return "user " + p.st.clientCert.Subject.CommonName + " (client certificate CN)"
+	}
+	return "nobody"
+}
+
+// userName is the etcd user behind the identity, for RBAC lookups.
+func (p *prober) userName() string {
+	s := p.in.Settings
+	switch {
+	case s.Token != "":
+		return tokenUser(s.Token)
+	case s.Username != "":
+		return s.Username
+	case p.st.clientCert != nil:
+		return p.st.clientCert.Subject.CommonName
+	}
+	return ""
+}
+
+// tokenUser reads the username claim of a JWT without verifying it (the
+// server does that); simple tokens carry no user.
+func tokenUser(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Username string `json:"username"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Username
+}
+
+// keyAccess checks --key-path (with --prefix) and explains a denial.
+func (p *prober) keyAccess(ctx context.Context) bool {
+	if p.in.KeyPath == "" {
+		return true
+	}
+	opts := []clientv3.OpOption{clientv3.WithCountOnly()}
+	what := "key " + p.in.KeyPath
+	if p.in.Prefix {
+		opts = append(opts, clientv3.WithPrefix())
+		what = "prefix " + p.in.KeyPath
+	}
+	resp, err := p.client.Get(ctx, p.in.KeyPath, opts...)
+	if err == nil {
+		p.step("access", true, fmt.Sprintf("may read %s (%d keys)", what, resp.Count))
+		return true
+	}
+	p.step("access", false, err.Error())
+	if errors.Is(rpctypes.Error(err), rpctypes.ErrPermissionDenied) {
+		p.fail(p.explainDenied(ctx, what))
+		return false
+	}
+	p.fail(p.rpcFinding(err, "access"))
+	return false
+}
+
+// rpcFinding classifies an error from the etcd client by its typed etcd
+// error first, then by gRPC code, and only then by text.
+func (p *prober) rpcFinding(err error, stage string) Finding {
+	etcdErr := rpctypes.Error(err)
+	ev := []string{err.Error()}
+	switch {
+	case errors.Is(etcdErr, rpctypes.ErrAuthFailed):
+		return Finding{ID: "auth-bad-credentials", Severity: Error, Cause: fmt.Sprintf("etcd refused the user name or password of %q", p.in.Settings.Username),
+			Fix:      "check both (as root: etcdctl user get " + p.in.Settings.Username + "); reset with etcdctl user passwd " + p.in.Settings.Username + "; then " + p.in.setFlag("user", p.in.Settings.Username) + " --password-stdin",
+			Evidence: ev}
+	case errors.Is(etcdErr, rpctypes.ErrInvalidAuthToken), errors.Is(etcdErr, rpctypes.ErrAuthOldRevision):
+		return Finding{ID: "auth-token-invalid", Severity: Error, Cause: "etcd rejected the token: it expired, was signed for another cluster or key, or predates an auth change (stale auth revision)",
+			Fix: "mint a fresh one (etcd-certwiz jwt-token --user USER --context ADMIN) and store it: etcd-ctx set NAME --token-stdin", Evidence: ev}
+	case errors.Is(etcdErr, rpctypes.ErrUserEmpty), errors.Is(etcdErr, rpctypes.ErrUserNotFound) && p.in.Settings.Username == "":
+		f := Finding{ID: "auth-credentials-missing", Severity: Error, Cause: "authentication is enabled and etcd saw no user: no password, no token, and no client certificate CN it uses",
+			Fix: "give credentials: " + p.in.setFlag("user", "USER") + " --password-stdin, a token, or a client certificate whose CN is an etcd user (with --client-cert-auth on the server)", Evidence: ev}
+		if p.st.clientCert != nil {
+			f.Evidence = append(f.Evidence, "a client certificate (CN="+p.st.clientCert.Subject.CommonName+") was sent, but this server does not take its CN as the user: its --client-cert-auth is off, or no such user exists")
+		}
+		return f
+	case errors.Is(etcdErr, rpctypes.ErrUserNotFound):
+		return Finding{ID: "auth-bad-credentials", Severity: Error, Cause: fmt.Sprintf("etcd has no user %q", p.userName()),
+			Fix: "create it as root: etcdctl user add " + p.userName() + " (or use etcd-certwiz user)", Evidence: ev}
+	case errors.Is(etcdErr, rpctypes.ErrNoLeader):
+		return noLeader(p.ep.URL)
+	case errors.Is(etcdErr, rpctypes.ErrPermissionDenied):
+		return Finding{ID: "permission-denied", Severity: Error, Cause: "permission denied for " + p.identity(), Fix: "grant a role as root: etcdctl user grant-role USER ROLE", Evidence: ev}
+	case isTimeout(err) || status.Code(err) == codes.DeadlineExceeded || status.Code(err) == codes.Unavailable:
+		f := p.timeoutFinding("TLS and HTTP/2 worked, but the etcd " + stage + " call got no answer in time")
+		f.Evidence = append(f.Evidence, err.Error())
+		return f
+	}
+	return Finding{ID: "etcd-error", Severity: Error, Cause: "etcd answered " + stage + " with an error: " + etcdErr.Error(),
+		Fix: "see the member's log (journalctl -u etcd) around this time", Evidence: ev}
+}
+
+func remaining(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if d := time.Until(dl); d > 0 {
+			return d
+		}
+		return time.Millisecond
+	}
+	return 5 * time.Second
+}
+
+func id(v uint64) string { return fmt.Sprintf("%x", v) }
+
+func bytesize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

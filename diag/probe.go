@@ -1,0 +1,330 @@
+package diag
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+)
+
+// Endpoint is what the ladder learned about one endpoint.
+type Endpoint struct {
+	URL       string       `json:"endpoint"`
+	Reachable bool         `json:"reachable"`
+	Steps     []Check      `json:"steps"`
+	TLS       *TLSInfo     `json:"tls,omitempty"`
+	Status    *Status      `json:"status,omitempty"`
+	Auth      *AuthInfo    `json:"auth,omitempty"`
+	Latency   JSONDuration `json:"latencyMs,omitempty"`
+}
+
+// Status is etcd's view of itself from this endpoint.
+type Status struct {
+	Version   string   `json:"version"`
+	ClusterID string   `json:"clusterId"`
+	MemberID  string   `json:"memberId"`
+	Leader    string   `json:"leader"`
+	IsLeader  bool     `json:"isLeader"`
+	RaftTerm  uint64   `json:"raftTerm"`
+	RaftIndex uint64   `json:"raftIndex"`
+	DBSize    int64    `json:"dbSize"`
+	Errors    []string `json:"errors,omitempty"`
+}
+
+// AuthInfo says whether auth is on and who we are.
+type AuthInfo struct {
+	Enabled  bool   `json:"enabled"`
+	Revision uint64 `json:"revision,omitempty"`
+	Identity string `json:"identity,omitempty"`
+}
+
+// prober runs the ladder for one endpoint. Rungs share one deadline: a
+// member that never answers costs at most the timeout.
+type prober struct {
+	in       *Input
+	st       *localState
+	roots    *x509.CertPool
+	ep       *Endpoint
+	u        *url.URL
+	host     string
+	port     string
+	findings []Finding
+	client   *clientv3.Client
+}
+
+func (p *prober) fail(f Finding) {
+	f.Endpoint = p.ep.URL
+	p.findings = append(p.findings, f)
+}
+
+func (p *prober) step(name string, ok bool, detail string) {
+	p.ep.Steps = append(p.ep.Steps, Check{Name: name, OK: ok, Detail: detail})
+}
+
+// run climbs URL → DNS → TCP → TLS → gRPC/status → auth → key, stopping at
+// the first rung that fails.
+func (p *prober) run(ctx context.Context) {
+	start := time.Now()
+	steps := []func(context.Context) bool{p.resolve, p.connect, p.etcdStatus, p.authenticate, p.keyAccess}
+	for _, s := range steps {
+		if !s(ctx) {
+			return
+		}
+	}
+	p.ep.Latency = ms(time.Since(start))
+}
+
+func (p *prober) resolve(ctx context.Context) bool {
+	u, err := url.Parse(p.ep.URL)
+	if err != nil {
+		return false
+	}
+	p.u, p.host, p.port = u, u.Hostname(), u.Port()
+	if net.ParseIP(p.host) != nil {
+		return true
+	}
+	addrs, err := net.DefaultResolver.LookupHost(ctx, p.host)
+	if err != nil {
+		var dnsErr *net.DNSError
+		cause := fmt.Sprintf("the host name %q does not resolve", p.host)
+		if errors.As(err, &dnsErr) && dnsErr.IsTimeout {
+			cause = fmt.Sprintf("resolving %q timed out", p.host)
+		}
+		p.step("DNS", false, err.Error())
+		p.fail(Finding{ID: "dns-unresolvable", Severity: Error, Cause: cause,
+			Fix:      fmt.Sprintf("check the name (getent hosts %s) and /etc/resolv.conf, or use the member's IP: %s", p.host, p.in.setFlag("endpoints", p.u.Scheme+"://IP:"+p.port)),
+			Evidence: []string{err.Error()}})
+		return false
+	}
+	p.step("DNS", true, strings.Join(addrs, ", "))
+	return true
+}
+
+func (p *prober) dial(ctx context.Context) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", net.JoinHostPort(p.host, p.port))
+}
+
+// connect opens TCP and checks the transport: TLS for https, HTTP/2 for http.
+func (p *prober) connect(ctx context.Context) bool {
+	t0 := time.Now()
+	raw, err := p.dial(ctx)
+	if err != nil {
+		p.step("TCP", false, err.Error())
+		p.fail(p.dialFinding(err))
+		return false
+	}
+	defer raw.Close()
+	p.step("TCP", true, fmt.Sprintf("connected in %s", time.Since(t0).Round(10*time.Microsecond)))
+	if p.u.Scheme == "http" {
+		return p.plain(ctx, raw)
+	}
+	info, err := p.tlsProbe(ctx, raw)
+	if info.Version != "" {
+		p.ep.TLS = info
+	}
+	if err != nil {
+		if p.speaksPlain(ctx, err) {
+			err = errPlainServer
+		}
+		p.step("TLS", false, err.Error())
+		p.fail(p.tlsFinding(err, info))
+		return false
+	}
+	p.step("TLS", true, fmt.Sprintf("%s, server %s issued by %s", info.Version, info.ServerSubject, info.ServerIssuer))
+	return true
+}
+
+var errPlainServer = errors.New("the server closed the TLS handshake and answers plaintext HTTP/2")
+
+// speaksPlain tells, after a handshake the server simply closed, whether it
+// answers plaintext gRPC instead (etcd's cmux drops a ClientHello silently).
+func (p *prober) speaksPlain(ctx context.Context, err error) bool {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		return false
+	}
+	raw, dialErr := p.dial(ctx)
+	if dialErr != nil {
+		return false
+	}
+	defer raw.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		raw.SetDeadline(dl)
+	}
+	return confirm(raw) == nil
+}
+
+func (p *prober) plain(ctx context.Context, raw net.Conn) bool {
+	err := p.plainProbe(ctx, raw)
+	switch {
+	case err == nil:
+		p.step("HTTP/2", true, "plaintext gRPC")
+		return true
+	case errors.Is(err, errServerWantsTLS):
+		p.step("HTTP/2", false, "the server answered a plaintext request with TLS")
+		p.fail(Finding{ID: "server-requires-tls", Severity: Error,
+			Cause:    "the endpoint is http:// but the server speaks TLS",
+			Fix:      fmt.Sprintf("use https:// and the CA that signed the server: %s --cacert ca.crt", p.in.setFlag("endpoints", "https://"+p.u.Host)),
+			Evidence: []string{"plaintext HTTP/2 preface got no HTTP/2 answer; a TLS handshake on the same port succeeded"}})
+	case isTimeout(err):
+		p.step("HTTP/2", false, "no answer")
+		p.fail(p.timeoutFinding("the TCP connection opened but the server never answered gRPC's preface"))
+	default:
+		p.step("HTTP/2", false, err.Error())
+		p.fail(Finding{ID: "grpc-unreachable", Severity: Error, Cause: "the server does not speak gRPC (HTTP/2) on this port",
+			Fix: "check that this is etcd's client port (--listen-client-urls, usually 2379), not the peer port (2380) or another service", Evidence: []string{err.Error()}})
+	}
+	return false
+}
+
+func (p *prober) dialFinding(err error) Finding {
+	addr := net.JoinHostPort(p.host, p.port)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Finding{ID: "connection-refused", Severity: Error,
+			Cause:    fmt.Sprintf("nothing listens on %s", addr),
+			Fix:      fmt.Sprintf("start etcd there (systemctl status etcd; journalctl -u etcd) or fix the port: etcd's --listen-client-urls must include %s", p.u.Host),
+			Evidence: []string{err.Error()}}
+	case isTimeout(err):
+		return p.timeoutFinding(fmt.Sprintf("no TCP answer from %s within %s", addr, p.in.Timeout))
+	}
+	return Finding{ID: "connection-failed", Severity: Error, Cause: fmt.Sprintf("cannot open a TCP connection to %s", addr),
+		Fix: "check routing and firewalls between here and the member (ip route get " + p.host + ")", Evidence: []string{err.Error()}}
+}
+
+func (p *prober) timeoutFinding(evidence string) Finding {
+	return Finding{ID: "timeout", Severity: Error,
+		Cause:    fmt.Sprintf("no answer within %s: a firewall drops the packets, or something accepts connections but never completes the handshake", p.in.Timeout),
+		Fix:      fmt.Sprintf("check the member is healthy and the port is etcd's (ss -ltnp | grep %s on the host); a hung etcd needs a restart; raise --timeout for slow links", p.port),
+		Evidence: []string{evidence}}
+}
+
+// tlsFinding names a TLS failure: server-side problems from our own
+// verification, client-side ones from the alert the server sent back.
+func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	switch {
+	case looksPlain(err) || errors.Is(err, errPlainServer):
+		return Finding{ID: "server-not-tls", Severity: Error, Cause: "the endpoint is https:// (or a CA was given) but the server speaks plaintext",
+			Fix:      fmt.Sprintf("use http://%s, or enable TLS on etcd (--cert-file, --key-file, https:// in --listen-client-urls): %s", p.u.Host, p.in.setFlag("endpoints", "http://"+p.u.Host)),
+			Evidence: []string{err.Error()}}
+	case errors.As(err, &unknown):
+		return p.untrustedServer(info, unknown)
+	case errors.As(err, &hostname):
+		return Finding{ID: "server-san-mismatch", Severity: Error,
+			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host),
+			Fix:      fmt.Sprintf("reissue the server certificate with that name, then restart the member: etcd-certwiz renew server.crt --add-san %s; or dial a name it has (%s)", hostname.Host, p.in.setFlag("server-name", firstOr(info.SANs, "NAME"))),
+			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return Finding{ID: "server-cert-expired", Severity: Error, Cause: "the server certificate is expired or not yet valid",
+			Fix:      "renew it on the member and restart etcd: etcd-certwiz renew server.crt; if the dates look right, fix the clock on this machine or the server (timedatectl)",
+			Evidence: []string{"not after " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339), invalid.Error()}}
+	case errors.As(err, &invalid):
+		return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server certificate is not usable: " + invalid.Error(),
+			Fix: "reissue the server certificate with etcd-certwiz server (serverAuth + clientAuth, the right SANs)", Evidence: []string{info.ServerSubject}}
+	case isTimeout(err):
+		return p.timeoutFinding("the TCP connection opened but the TLS handshake never completed")
+	}
+	if alert, ok := remoteAlert(err); ok {
+		return p.alertFinding(alert, info)
+	}
+	return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the TLS handshake failed: " + err.Error(),
+		Fix: "compare the server's TLS settings (etcd --cert-file, --trusted-ca-file, --cipher-suites, --tls-min-version) with this client's", Evidence: []string{err.Error()}}
+}
+
+func (p *prober) untrustedServer(info *TLSInfo, err x509.UnknownAuthorityError) Finding {
+	var bundle []string
+	for _, c := range p.st.caCerts {
+		bundle = append(bundle, c.Subject.String())
+	}
+	inUse := "the CA bundle in use"
+	if len(bundle) == 0 {
+		inUse = "the system's CA store (no --cacert given)"
+		bundle = []string{"system roots"}
+	}
+	return Finding{ID: "server-ca-untrusted", Severity: Error,
+		Cause: fmt.Sprintf("the server certificate was issued by %q, which %s does not contain", info.ServerIssuer, inUse),
+		Fix:   "use the CA that signed the server certificate (etcd's --trusted-ca-file on the member, or the ca.crt beside its server.crt): " + p.in.setFlag("cacert", "ca.crt"),
+		Evidence: []string{"server certificate issuer: " + info.ServerIssuer, "CA bundle: " + list(bundle), err.Error()}}
+}
+
+// alertFinding explains an alert the server sent about our certificate.
+func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
+	accepts := "the server accepts client certificates from: " + list(info.AcceptableClientCAs)
+	leaf := p.st.clientCert
+	switch {
+	case !info.ClientCertSent && (alert == "certificate required" || alert == "handshake failure" || alert == "bad certificate") && info.ClientCertRequested:
+		return Finding{ID: "client-cert-required", Severity: Error,
+			Cause:    "the server requires a client certificate (etcd --client-cert-auth) and none was given",
+			Fix:      "give a client certificate from one of those CAs: " + p.in.setFlag("cert", "client.crt") + " --key client.key (make one with: etcd-certwiz client USER --ca-dir DIR)",
+			Evidence: []string{"server alert: " + alert, accepts}}
+	case alert == "expired certificate" && leaf != nil:
+		f := clientExpired(p.in, leaf, "")
+		f.Evidence = append(f.Evidence, "server alert: "+alert)
+		return f
+	case alert == "unknown certificate authority" && leaf != nil:
+		return Finding{ID: "client-ca-untrusted", Severity: Error,
+			Cause:    fmt.Sprintf("the client certificate was issued by %q, a CA the server does not trust for clients (its --trusted-ca-file)", leaf.Issuer.String()),
+			Fix:      "use a client certificate issued by the server's client CA (etcd-certwiz client USER --ca-dir DIR), or add your CA to the server's --trusted-ca-file bundle",
+			Evidence: []string{"server alert: " + alert, "client certificate issuer: " + leaf.Issuer.String(), accepts}}
+	case (alert == "bad certificate" || alert == "unsupported certificate") && leaf != nil:
+		f := Finding{}
+		if !hasClientAuth(leaf) {
+			f = noClientAuth(p.in, leaf, "")
+		} else if len(info.AcceptableClientCAs) > 0 && !containsName(info.AcceptableClientCAs, leaf.Issuer.String()) {
+			f = Finding{ID: "client-ca-untrusted", Severity: Error,
+				Cause: fmt.Sprintf("the client certificate was issued by %q, a CA the server does not trust for clients", leaf.Issuer.String()),
+				Fix:   "use a client certificate issued by the server's client CA (etcd-certwiz client USER --ca-dir DIR)"}
+		} else {
+			f = Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server rejected the client certificate (" + alert + ")",
+				Fix: "inspect it with etcd-certwiz inspect client.crt and compare with the server's --trusted-ca-file"}
+		}
+		f.Evidence = append(f.Evidence, "server alert: "+alert, accepts)
+		return f
+	}
+	return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server ended the TLS handshake with the alert \"" + alert + "\"",
+		Fix: "compare the server's TLS settings (--cipher-suites, --tls-min-version, --trusted-ca-file) with this client's", Evidence: []string{"server alert: " + alert}}
+}
+
+func containsName(names []string, name string) bool {
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasClientAuth(c *x509.Certificate) bool {
+	return conn.HasEKU(c, x509.ExtKeyUsageClientAuth)
+}
+
+func firstOr(items []string, def string) string {
+	if len(items) > 0 {
+		return items[0]
+	}
+	return def
+}
+
+func tlsPair(in *Input) (*tls.Certificate, error) {
+	pair, err := conn.KeyPair(in.Settings.Cert, in.Settings.Key)
+	if err != nil {
+		return nil, err
+	}
+	return &pair, nil
+}

@@ -1,0 +1,95 @@
+package diagcmd
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/diag"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+// render prints the report as a checklist: ✓ passed, ✗ error, ! warning,
+// i info (colour only on a terminal).
+func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) {
+	ok, bad := p.Green("✓"), p.Red("✗")
+	what := "explicit settings"
+	if r.Context != "" {
+		what = fmt.Sprintf("context %q", r.Context)
+	}
+	fmt.Fprintf(w, "%s: %s, %d endpoint(s), timeout %s\n", p.Bold("etcd-diag"), what, len(r.Endpoints), timeout)
+	if len(r.Local) > 0 {
+		fmt.Fprintln(w, p.Bold("Local"))
+		for _, c := range r.Local {
+			fmt.Fprintf(w, "  %s %s: %s\n", mark(c.OK, ok, bad), c.Name, c.Detail)
+		}
+	}
+	for _, ep := range r.Endpoints {
+		fmt.Fprintln(w, p.Bold(ep.URL))
+		for _, s := range ep.Steps {
+			fmt.Fprintf(w, "  %s %-7s %s\n", mark(s.OK, ok, bad), s.Name, s.Detail)
+		}
+	}
+	if c := r.Cluster; c != nil {
+		fmt.Fprintln(w, p.Bold("Cluster"))
+		reachable := 0
+		for _, m := range c.Members {
+			if m.Reachable {
+				reachable++
+			}
+		}
+		fmt.Fprintf(w, "  %s %d member(s), %d reachable; leader %s; version %s; alarms: %s\n",
+			mark(reachable == len(c.Members) && len(c.Alarms) == 0, ok, bad), len(c.Members), reachable, orNone(c.Leader), join(c.Versions), join(c.Alarms))
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintln(w, p.Bold("Findings"))
+	}
+	errs, warns := 0, 0
+	for _, f := range r.Findings {
+		sym := p.Dim("i")
+		switch f.Severity {
+		case diag.Error:
+			sym, errs = bad, errs+1
+		case diag.Warning:
+			sym, warns = p.Yellow("!"), warns+1
+		}
+		where := ""
+		if f.Endpoint != "" {
+			where = "  " + f.Endpoint
+		}
+		fmt.Fprintf(w, "  %s %s%s\n      cause: %s\n      fix:   %s\n", sym, p.Bold(f.ID), where, f.Cause, f.Fix)
+		for _, e := range f.Evidence {
+			fmt.Fprintf(w, "      seen:  %s\n", e)
+		}
+	}
+	verdict := p.Green("healthy")
+	if !r.Healthy {
+		verdict = p.Red("problems found")
+	}
+	fmt.Fprintf(w, "%s: %d error(s), %d warning(s) in %.0f ms\n", verdict, errs, warns, float64(r.Elapsed))
+}
+
+func mark(cond bool, ok, bad string) string {
+	if cond {
+		return ok
+	}
+	return bad
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func join(items []string) string {
+	if len(items) == 0 {
+		return "(none)"
+	}
+	out := items[0]
+	for _, s := range items[1:] {
+		out += ", " + s
+	}
+	return out
+}
