@@ -66,13 +66,13 @@ var IDs = []struct{ ID, Situation string }{
 
 // Report is the result of a diagnosis.
 type Report struct {
-	Healthy   bool          `json:"healthy"`
-	Context   string        `json:"context,omitempty"`
-	Local     []Check       `json:"local"`
-	Endpoints []*Endpoint   `json:"endpoints"`
-	Cluster   *ClusterView  `json:"cluster,omitempty"`
-	Findings  []Finding     `json:"findings"`
-	Elapsed   JSONDuration  `json:"elapsedMs"`
+	Healthy   bool         `json:"healthy"`
+	Context   string       `json:"context,omitempty"`
+	Local     []Check      `json:"local"`
+	Endpoints []*Endpoint  `json:"endpoints"`
+	Cluster   *ClusterView `json:"cluster,omitempty"`
+	Findings  []Finding    `json:"findings"`
+	Elapsed   JSONDuration `json:"elapsedMs"`
 }
 
 // Check is one rung or local check that passed or failed, for the checklist.

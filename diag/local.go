@@ -136,7 +136,7 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		r.add(clientExpired(in, leaf, ""))
 	} else if left := leaf.NotAfter.Sub(in.Now); left < in.Warn {
 		r.add(Finding{ID: "client-cert-expiring", Severity: Warning, Cause: fmt.Sprintf("the client certificate %s expires in %s", leaf.Subject.CommonName, days(left)),
-			Fix: "renew it now: etcd-certwiz renew " + pick(in.Sources.Cert != "keyring", in.Sources.Cert, "client.crt") + " (then " + in.setFlag("cert", "client.crt") + " --key client.key)",
+			Fix:      "renew it now: etcd-certwiz renew " + pick(in.Sources.Cert != "keyring", in.Sources.Cert, "client.crt") + " (then " + in.setFlag("cert", "client.crt") + " --key client.key)",
 			Evidence: []string{"not after " + leaf.NotAfter.UTC().Format(time.RFC3339)}})
 	}
 	for _, ca := range st.caCerts {
@@ -149,15 +149,15 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 
 func noClientAuth(in *Input, leaf *x509.Certificate, endpoint string) Finding {
 	return Finding{ID: "client-cert-no-clientauth", Severity: Error, Endpoint: endpoint,
-		Cause: fmt.Sprintf("the client certificate %s lacks the clientAuth extended key usage, so etcd rejects it", leaf.Subject.CommonName),
-		Fix:   "reissue it with clientAuth: etcd-certwiz client " + leaf.Subject.CommonName + " --ca-dir DIR (or etcd-certwiz renew on a certwiz-made cert), then " + in.setFlag("cert", "client.crt") + " --key client.key",
+		Cause:    fmt.Sprintf("the client certificate %s lacks the clientAuth extended key usage, so etcd rejects it", leaf.Subject.CommonName),
+		Fix:      "reissue it with clientAuth: etcd-certwiz client " + leaf.Subject.CommonName + " --ca-dir DIR (or etcd-certwiz renew on a certwiz-made cert), then " + in.setFlag("cert", "client.crt") + " --key client.key",
 		Evidence: []string{"extended key usages: " + ekuNames(leaf)}}
 }
 
 func clientExpired(in *Input, leaf *x509.Certificate, endpoint string) Finding {
 	return Finding{ID: "client-cert-expired", Severity: Error, Endpoint: endpoint,
-		Cause: fmt.Sprintf("the client certificate %s is outside its validity period", leaf.Subject.CommonName),
-		Fix:   "renew it: etcd-certwiz renew " + pick(in.Sources.Cert != "keyring" && in.Sources.Cert != "", in.Sources.Cert, "client.crt") + "; if the dates look right, fix the clock (timedatectl)",
+		Cause:    fmt.Sprintf("the client certificate %s is outside its validity period", leaf.Subject.CommonName),
+		Fix:      "renew it: etcd-certwiz renew " + pick(in.Sources.Cert != "keyring" && in.Sources.Cert != "", in.Sources.Cert, "client.crt") + "; if the dates look right, fix the clock (timedatectl)",
 		Evidence: []string{fmt.Sprintf("valid %s to %s; local clock %s", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), in.Now.UTC().Format(time.RFC3339))}}
 }
 

@@ -258,8 +258,8 @@ func (p *prober) untrustedServer(info *TLSInfo, err x509.UnknownAuthorityError) 
 		bundle = []string{"system roots"}
 	}
 	return Finding{ID: "server-ca-untrusted", Severity: Error,
-		Cause: fmt.Sprintf("the server certificate was issued by %q, which %s does not contain", info.ServerIssuer, inUse),
-		Fix:   "use the CA that signed the server certificate (etcd's --trusted-ca-file on the member, or the ca.crt beside its server.crt): " + p.in.setFlag("cacert", "ca.crt"),
+		Cause:    fmt.Sprintf("the server certificate was issued by %q, which %s does not contain", info.ServerIssuer, inUse),
+		Fix:      "use the CA that signed the server certificate (etcd's --trusted-ca-file on the member, or the ca.crt beside its server.crt): " + p.in.setFlag("cacert", "ca.crt"),
 		Evidence: []string{"server certificate issuer: " + info.ServerIssuer, "CA bundle: " + list(bundle), err.Error()}}
 }
 

@@ -13,10 +13,10 @@ import (
 // Perm is one permission of a role: [Key, End) with etcd's conventions
 // (End "" means the single key, "\x00" means every key from Key on).
 type Perm struct {
-	Role  string
-	Type  string // read, write, readwrite
-	Key   string
-	End   string
+	Role string
+	Type string // read, write, readwrite
+	Key  string
+	End  string
 }
 
 func (p Perm) reads() bool { return p.Type == "read" || p.Type == "readwrite" }

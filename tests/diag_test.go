@@ -384,4 +384,3 @@ func TestDiagUsage(t *testing.T) {
 		}
 	}
 }
-
