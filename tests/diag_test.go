@@ -384,3 +384,13 @@ func TestDiagUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEListsEveryFindingID keeps the documented contract complete.
+func TestREADMEListsEveryFindingID(t *testing.T) {
+	readme := string(mustRead(t, filepath.Join("..", "README.md")))
+	for _, id := range diag.IDs {
+		if !strings.Contains(readme, "| `"+id.ID+"` |") {
+			t.Errorf("README does not list finding id %s", id.ID)
+		}
+	}
+}
