@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/v3client"
 )
 
 // ClusterView is the cluster as the reachable endpoints describe it.
@@ -165,7 +167,7 @@ func covered(probes []*prober, urls []string) bool {
 func memberStatus(ctx context.Context, in *Input, urls []string) (string, error) {
 	s := in.Settings
 	s.Endpoints = urls[:1]
-	cfg, err := s.ClientConfig()
+	cfg, err := v3client.Config(s)
 	if err != nil {
 		return "", err
 	}

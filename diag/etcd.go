@@ -13,13 +13,15 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/v3client"
 )
 
 // etcdStatus opens the etcd client on this endpoint and asks for its status.
 func (p *prober) etcdStatus(ctx context.Context) bool {
 	s := p.in.Settings
 	s.Endpoints = []string{p.ep.URL}
-	cfg, err := s.ClientConfig()
+	cfg, err := v3client.Config(s)
 	if err != nil {
 		p.step("etcd", false, err.Error())
 		p.fail(Finding{ID: "client-cert-invalid", Severity: Error, Cause: err.Error(), Fix: "fix the input named in the cause"})

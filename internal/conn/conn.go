@@ -8,9 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // DefaultDialTimeout matches etcdctl's default.
@@ -110,36 +107,38 @@ func KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
 	return pair, nil
 }
 
-// ClientConfig builds a clientv3.Config. The client logs nothing: errors are
-// returned to the caller, which explains them.
-func (s Settings) ClientConfig() (clientv3.Config, error) {
+// Prepared is Settings checked and turned into what a dialer needs.
+type Prepared struct {
+	Settings
+	Endpoints []string    // normalized, with schemes
+	TLS       *tls.Config // nil for plaintext
+	Timeout   time.Duration
+}
+
+// Prepare validates the settings and builds the TLS configuration. Every
+// error is an *InputError naming the input at fault. (The clientv3.Config is
+// built from it in internal/v3client, so that programs that never dial
+// through clientv3, like `etcd-ctx current`, do not link gRPC.)
+func (s Settings) Prepare() (Prepared, error) {
 	if len(s.Endpoints) == 0 {
-		return clientv3.Config{}, &InputError{Input: "endpoints", Err: errors.New("none given")}
+		return Prepared{}, &InputError{Input: "endpoints", Err: errors.New("none given")}
 	}
 	eps, err := NormalizeEndpoints(s.Endpoints, s.Secure())
 	if err != nil {
-		return clientv3.Config{}, err
+		return Prepared{}, err
 	}
 	tlsCfg, err := s.TLSConfig()
 	if err != nil {
-		return clientv3.Config{}, err
+		return Prepared{}, err
 	}
 	if s.Token != "" && (s.Username != "" || s.Password != "") {
-		return clientv3.Config{}, &InputError{Input: "credentials", Err: errors.New("a token and a user/password are mutually exclusive")}
+		return Prepared{}, &InputError{Input: "credentials", Err: errors.New("a token and a user/password are mutually exclusive")}
 	}
 	timeout := s.DialTimeout
 	if timeout <= 0 {
 		timeout = DefaultDialTimeout
 	}
-	return clientv3.Config{
-		Endpoints:   eps,
-		TLS:         tlsCfg,
-		Username:    s.Username,
-		Password:    s.Password,
-		Token:       s.Token,
-		DialTimeout: timeout,
-		Logger:      zap.NewNop(),
-	}, nil
+	return Prepared{Settings: s, Endpoints: eps, TLS: tlsCfg, Timeout: timeout}, nil
 }
 
 // NormalizeEndpoints validates endpoint URLs and gives bare host:port

@@ -1,4 +1,4 @@
-package conn
+package conn_test
 
 import (
 	"crypto/x509"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 )
 
 func testPKI(t *testing.T) (ca, client, server, other *certwiz.Issued) {
@@ -41,30 +42,30 @@ func TestSettingsErrorsNameTheInput(t *testing.T) {
 
 	cases := []struct {
 		name      string
-		s         Settings
+		s         conn.Settings
 		wantInput string
 		wantText  string
 	}{
-		{"no endpoints", Settings{}, "endpoints", "none given"},
-		{"bad CA", Settings{Endpoints: []string{"https://h:2379"}, CA: []byte("garbage")}, "CA bundle", "not PEM"},
-		{"CA is a key", Settings{Endpoints: []string{"https://h:2379"}, CA: client.KeyPEM}, "CA bundle", "no CERTIFICATE"},
-		{"bad cert", Settings{Endpoints: []string{"https://h:2379"}, Cert: []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), Key: client.KeyPEM}, "client certificate", "does not parse"},
-		{"key without cert", Settings{Endpoints: []string{"https://h:2379"}, Key: client.KeyPEM}, "client certificate", "missing"},
-		{"cert without key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM}, "client key", "missing"},
-		{"mismatched key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: other.KeyPEM}, "client key", "does not match"},
-		{"encrypted legacy key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: encrypted}, "client key", "encrypted"},
-		{"encrypted pkcs8 key", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: pkcs8Encrypted}, "client key", "encrypted"},
-		{"key is a cert", Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: ca.CertPEM}, "client key", "no PEM private key"},
-		{"bad scheme", Settings{Endpoints: []string{"ftp://h:2379"}}, `endpoint "ftp://h:2379"`, "unsupported scheme"},
-		{"no port", Settings{Endpoints: []string{"https://h"}}, `endpoint "https://h"`, "no port"},
-		{"token and password", Settings{Endpoints: []string{"h:2379"}, Token: "t", Username: "u", Password: "p"}, "credentials", "mutually exclusive"},
+		{"no endpoints", conn.Settings{}, "endpoints", "none given"},
+		{"bad CA", conn.Settings{Endpoints: []string{"https://h:2379"}, CA: []byte("garbage")}, "CA bundle", "not PEM"},
+		{"CA is a key", conn.Settings{Endpoints: []string{"https://h:2379"}, CA: client.KeyPEM}, "CA bundle", "no CERTIFICATE"},
+		{"bad cert", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), Key: client.KeyPEM}, "client certificate", "does not parse"},
+		{"key without cert", conn.Settings{Endpoints: []string{"https://h:2379"}, Key: client.KeyPEM}, "client certificate", "missing"},
+		{"cert without key", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM}, "client key", "missing"},
+		{"mismatched key", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: other.KeyPEM}, "client key", "does not match"},
+		{"encrypted legacy key", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: encrypted}, "client key", "encrypted"},
+		{"encrypted pkcs8 key", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: pkcs8Encrypted}, "client key", "encrypted"},
+		{"key is a cert", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: ca.CertPEM}, "client key", "no PEM private key"},
+		{"bad scheme", conn.Settings{Endpoints: []string{"ftp://h:2379"}}, `endpoint "ftp://h:2379"`, "unsupported scheme"},
+		{"no port", conn.Settings{Endpoints: []string{"https://h"}}, `endpoint "https://h"`, "no port"},
+		{"token and password", conn.Settings{Endpoints: []string{"h:2379"}, Token: "t", Username: "u", Password: "p"}, "credentials", "mutually exclusive"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := tc.s.ClientConfig()
-			var ie *InputError
+			_, err := tc.s.Prepare()
+			var ie *conn.InputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("got %v, want an *InputError", err)
+				t.Fatalf("got %v, want an *conn.InputError", err)
 			}
 			if ie.Input != tc.wantInput || !strings.Contains(err.Error(), tc.wantText) {
 				t.Fatalf("got %q (input %q), want input %q and text %q", err, ie.Input, tc.wantInput, tc.wantText)
@@ -75,8 +76,8 @@ func TestSettingsErrorsNameTheInput(t *testing.T) {
 
 func TestSettingsBuildConfigs(t *testing.T) {
 	ca, client, _, _ := testPKI(t)
-	s := Settings{Endpoints: []string{"127.0.0.1:2379", "https://[::1]:2379"}, CA: ca.CertPEM, Cert: client.CertPEM, Key: client.KeyPEM, ServerName: "etcd.local", DialTimeout: 3 * time.Second}
-	cfg, err := s.ClientConfig()
+	s := conn.Settings{Endpoints: []string{"127.0.0.1:2379", "https://[::1]:2379"}, CA: ca.CertPEM, Cert: client.CertPEM, Key: client.KeyPEM, ServerName: "etcd.local", DialTimeout: 3 * time.Second}
+	cfg, err := s.Prepare()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,15 +87,15 @@ func TestSettingsBuildConfigs(t *testing.T) {
 	if cfg.TLS == nil || cfg.TLS.ServerName != "etcd.local" || len(cfg.TLS.Certificates) != 1 || cfg.TLS.RootCAs == nil {
 		t.Fatalf("TLS config incomplete: %+v", cfg.TLS)
 	}
-	if cfg.DialTimeout != 3*time.Second {
-		t.Fatalf("dial timeout %v", cfg.DialTimeout)
+	if cfg.Timeout != 3*time.Second {
+		t.Fatalf("dial timeout %v", cfg.Timeout)
 	}
 	// The CA in the pool verifies the client's certificate.
 	if _, err := client.Cert.Verify(x509.VerifyOptions{Roots: cfg.TLS.RootCAs, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 		t.Fatal(err)
 	}
 
-	plain, err := Settings{Endpoints: []string{"localhost:2379"}, Username: "u", Password: "p"}.ClientConfig()
+	plain, err := conn.Settings{Endpoints: []string{"localhost:2379"}, Username: "u", Password: "p"}.Prepare()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,19 +106,19 @@ func TestSettingsBuildConfigs(t *testing.T) {
 
 func TestCheckClientPair(t *testing.T) {
 	_, client, server, _ := testPKI(t)
-	if _, err := CheckClientPair(client.CertPEM, client.KeyPEM, time.Now()); err != nil {
+	if _, err := conn.CheckClientPair(client.CertPEM, client.KeyPEM, time.Now()); err != nil {
 		t.Fatalf("valid client pair refused: %v", err)
 	}
 	// A server cert carries clientAuth too (etcd needs it), so it is fit.
-	if _, err := CheckClientPair(server.CertPEM, server.KeyPEM, time.Now()); err != nil {
+	if _, err := conn.CheckClientPair(server.CertPEM, server.KeyPEM, time.Now()); err != nil {
 		t.Fatalf("server pair with clientAuth refused: %v", err)
 	}
-	_, err := CheckClientPair(client.CertPEM, client.KeyPEM, time.Now().AddDate(2, 0, 0))
-	var ve *ValidityError
+	_, err := conn.CheckClientPair(client.CertPEM, client.KeyPEM, time.Now().AddDate(2, 0, 0))
+	var ve *conn.ValidityError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired cert: got %v", err)
 	}
-	if HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
+	if conn.HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
 		t.Fatal("serverAuth-only cert reported as fit for clientAuth")
 	}
 }
@@ -131,8 +132,8 @@ func TestKeyType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := KeyType(k.Public()); got != string(kt) {
-			t.Fatalf("KeyType = %s, want %s", got, kt)
+		if got := conn.KeyType(k.Public()); got != string(kt) {
+			t.Fatalf("conn.KeyType = %s, want %s", got, kt)
 		}
 	}
 }

@@ -3,13 +3,14 @@ package ctxcmd
 import (
 	"context"
 	"fmt"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 )
 
 func pingCommand() *cli.Command {
@@ -32,43 +33,50 @@ func pingAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := spec.Settings().ClientConfig()
+	p, err := spec.Settings().Prepare()
 	if err != nil {
 		return explain(err)
 	}
-	cfg.DialTimeout = c.Duration("timeout")
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		return explain(err)
+	results := make([]*conn.StatusInfo, len(p.Endpoints))
+	errs := make([]error, len(p.Endpoints))
+	var wg sync.WaitGroup
+	for i, ep := range p.Endpoints {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+			defer cancel()
+			results[i], errs[i] = p.Status(ctx, ep)
+		}()
 	}
-	defer cli.Close()
+	wg.Wait()
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENDPOINT\tVERSION\tLEADER\tLATENCY")
 	failed := 0
 	var firstErr error
-	for _, ep := range cfg.Endpoints {
-		ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
-		start := time.Now()
-		st, err := cli.Status(ctx, ep)
-		cancel()
-		if err != nil {
+	for i, ep := range p.Endpoints {
+		st := results[i]
+		if errs[i] != nil {
 			failed++
 			if firstErr == nil {
-				firstErr = fmt.Errorf("%s: %v", ep, err)
+				firstErr = fmt.Errorf("%s: %v", ep, errs[i])
 			}
 			fmt.Fprintf(tw, "%s\t-\t-\tFAILED\n", ep)
 			continue
 		}
 		leader := "no"
-		if st.Leader == st.Header.MemberId {
+		if st.Leader == st.MemberID {
 			leader = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ep, st.Version, leader, time.Since(start).Round(100*time.Microsecond))
+		if st.Leader == 0 {
+			leader = "NONE"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ep, st.Version, leader, st.Latency.Round(100*time.Microsecond))
 	}
 	tw.Flush()
 	if failed > 0 {
 		return clix.Fail(fmt.Sprintf("run 'etcd-diag --context %s' to find out why", spec.Name),
-			"%d of %d endpoints failed; first: %v", failed, len(cfg.Endpoints), firstErr)
+			"%d of %d endpoints failed; first: %v", failed, len(p.Endpoints), firstErr)
 	}
 	return nil
 }

@@ -34,13 +34,16 @@ func BuildBinaries(dir string) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	// Built as `make build` does (static, same tags) so tests and benchmarks
+	// run what ships.
+	args := []string{"build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", dir + string(os.PathSeparator)}
 	for _, b := range Binaries {
 		args = append(args, "./cmd/"+b)
 	}
 	args = append(args, "go.etcd.io/etcd/etcdctl/v3")
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
