@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -80,4 +81,33 @@ func EncodeKey(key crypto.Signer) ([]byte, error) {
 // EncodeCert returns the certificate as PEM.
 func EncodeCert(cert *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+}
+
+// Warning is what to tell a user who picks kt, or "".
+func (kt KeyType) Warning() string {
+	if kt == Ed25519 {
+		return "ed25519 keys are rejected by FIPS 140 builds of etcd and by some older TLS stacks; prefer ecdsa-p256 unless you know every client supports it"
+	}
+	return ""
+}
+
+// KeyTypeOf names a public key as a KeyType; ok is false for keys certwiz
+// cannot generate (other curves or RSA sizes).
+func KeyTypeOf(pub crypto.PublicKey) (kt KeyType, ok bool) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return ECDSAP256, true
+		case elliptic.P384():
+			return ECDSAP384, true
+		}
+		return KeyType("ecdsa-" + k.Curve.Params().Name), false
+	case *rsa.PublicKey:
+		kt = KeyType(fmt.Sprintf("rsa-%d", k.N.BitLen()))
+		return kt, slices.Contains(KeyTypes, kt)
+	case ed25519.PublicKey:
+		return Ed25519, true
+	}
+	return KeyType(fmt.Sprintf("%T", pub)), false
 }

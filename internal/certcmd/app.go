@@ -3,8 +3,16 @@
 package certcmd
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
@@ -13,6 +21,138 @@ const Name = "etcd-certwiz"
 
 // Run runs etcd-certwiz with args (args[0] is the program name) and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := clix.NewApp(Name, "generate, inspect and check the whole PKI of an etcd cluster")
-	return clix.Run(app, args, stdin, stdout, stderr)
+	return clix.Run(NewApp(), args, stdin, stdout, stderr)
 }
+
+// NewApp builds the command tree (also used to generate completion and man pages).
+func NewApp() *cli.App {
+	app := clix.NewApp(Name, "generate, inspect and check the whole PKI of an etcd cluster")
+	app.Description = "Start with 'etcd-certwiz init' (a wizard on a terminal, or --plan FILE)."
+	app.Commands = []*cli.Command{
+		initCommand(), caCommand(), serverCommand(), peerCommand(), clientCommand(),
+		inspectCommand(), checkCommand(), renewCommand(),
+		jwtKeysCommand(), jwtTokenCommand(), userCommand(),
+	}
+	return app
+}
+
+// Flags shared by the single-shot commands.
+func outFlag() cli.Flag {
+	return &cli.StringFlag{Name: "out", Value: certwiz.DefaultOut, Usage: "PKI directory (layout: ca.crt, <member>/server.crt, clients/<name>.crt…)", TakesFile: true}
+}
+
+func caDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "ca-dir", Usage: "directory holding ca.crt/ca.key (and peer-ca.crt/peer-ca.key); default --out", TakesFile: true}
+}
+
+func keyTypeFlag() cli.Flag {
+	names := make([]string, len(certwiz.KeyTypes))
+	for i, kt := range certwiz.KeyTypes {
+		names[i] = string(kt)
+	}
+	return &cli.StringFlag{Name: "key-type", Value: string(certwiz.ECDSAP256), Usage: strings.Join(names, "|")}
+}
+
+func daysFlag(def int) cli.Flag {
+	return &cli.IntFlag{Name: "days", Value: def, Usage: "validity in days"}
+}
+
+func forceFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "overwrite existing keys and certificates"}
+}
+
+func caDir(c *cli.Context) string {
+	if d := c.String("ca-dir"); d != "" {
+		return d
+	}
+	return c.String("out")
+}
+
+func keyType(c *cli.Context) (certwiz.KeyType, error) {
+	kt, err := certwiz.ParseKeyType(c.String("key-type"))
+	if err != nil {
+		return "", clix.Usage("e.g. --key-type ecdsa-p256", "%v", err)
+	}
+	if w := kt.Warning(); w != "" {
+		fmt.Fprintln(c.App.ErrWriter, "warning: "+w)
+	}
+	return kt, nil
+}
+
+// write writes files, refusing to overwrite without --force, and reports
+// each on stderr (stdout is for data).
+func write(c *cli.Context, files []certwiz.PendingFile) error {
+	if err := certwiz.WriteFiles(files, c.Bool("force")); err != nil {
+		return explain(err)
+	}
+	for _, f := range files {
+		fmt.Fprintf(c.App.ErrWriter, "Wrote %s (%#o)\n", f.Path, f.Mode)
+	}
+	return nil
+}
+
+// explain turns domain errors into one line plus a hint.
+func explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		clixErr *clix.Error
+		exists  *certwiz.ExistsError
+		plan    *certwiz.PlanError
+		host    *certwiz.HostError
+		pathErr *fs.PathError
+	)
+	switch {
+	case errors.As(err, &clixErr):
+		return err
+	case errors.As(err, &exists):
+		return clix.Wrap(err, "keys and certificates are never replaced silently: pass --force to overwrite, or choose another --out")
+	case errors.As(err, &plan):
+		return &clix.Error{Msg: err.Error(), Hint: "fix the plan file; 'etcd-certwiz init --help' shows its format", Code: clix.ExitUsage, Err: err}
+	case errors.As(err, &host):
+		return &clix.Error{Msg: err.Error(), Hint: "hosts are IPs (10.0.1.10, ::1) or DNS names (etcd-0.example.internal), comma-separated", Code: clix.ExitUsage, Err: err}
+	case errors.As(err, &pathErr) && errors.Is(err, fs.ErrNotExist):
+		return clix.Wrap(err, "check the path")
+	}
+	return clix.Wrap(err, "")
+}
+
+// loadCA reads the CA named file ("ca.crt" or "peer-ca.crt") from the CA directory.
+func loadCA(c *cli.Context, file string) (*certwiz.Issued, error) {
+	ca, err := certwiz.LoadCA(filepath.Join(caDir(c), file))
+	if err != nil {
+		return nil, clix.Wrap(err, "create one with 'etcd-certwiz ca --out DIR', or point --ca-dir at the directory holding ca.crt and ca.key")
+	}
+	return ca, nil
+}
+
+// issueLeaf signs req with the CA file in the CA directory and writes the
+// pair to certPath.
+func issueLeaf(c *cli.Context, req certwiz.Request, caFile, certPath string) error {
+	kt, err := keyType(c)
+	if err != nil {
+		return err
+	}
+	ca, err := loadCA(c, caFile)
+	if err != nil {
+		return err
+	}
+	req.Days = c.Int("days")
+	leaf, err := certwiz.NewLeaf(req, kt, ca)
+	if err != nil {
+		return explain(err)
+	}
+	return write(c, certwiz.PairFiles(certPath, leaf))
+}
+
+// leafFlags are the flags of server, peer and client.
+func leafFlags(extra ...cli.Flag) []cli.Flag {
+	return append([]cli.Flag{outFlag(), caDirFlag(), keyTypeFlag(), daysFlag(certwiz.DefaultLeafDays), forceFlag()}, extra...)
+}
+
+func hostsFlag(usage string) cli.Flag {
+	return &cli.StringSliceFlag{Name: "hosts", Usage: usage}
+}
+
+func joinDir(dir, file string) string { return filepath.Join(dir, file) }

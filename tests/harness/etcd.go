@@ -32,6 +32,9 @@ type Options struct {
 	Members        int    // 1 if zero; more members form a cluster over peer TLS when TLS is on
 	AuthToken      string // --auth-token, e.g. "jwt,pub-key=…"; default "simple"
 	Dir            string // where data, logs and PKI go; a new temp dir if empty
+	// PKI, when set, is used instead of a generated one: member names and
+	// count come from PKI.Members (e.g. files written by etcd-certwiz init).
+	PKI *PKI
 }
 
 // Standard modes.
@@ -77,16 +80,11 @@ func Start(opts Options) (*Cluster, error) {
 		}
 		c.Dir, c.ownDir = d, true
 	}
-	names := make([]string, opts.Members)
-	for i := range names {
-		names[i] = fmt.Sprintf("m%d", i)
-	}
-	pki, err := NewPKI(filepath.Join(c.Dir, "pki"), names, User)
+	names, err := c.setupPKI()
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	c.PKI = pki
 	if err := c.startMembers(names); err != nil {
 		c.Close()
 		return nil, err
@@ -98,6 +96,26 @@ func Start(opts Options) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// setupPKI makes the cluster's PKI, or takes Options.PKI, and returns the member names.
+func (c *Cluster) setupPKI() ([]string, error) {
+	if c.Opts.PKI != nil {
+		c.PKI = c.Opts.PKI
+		c.Opts.Members = len(c.PKI.Members)
+		names := make([]string, len(c.PKI.Members))
+		for i, m := range c.PKI.Members {
+			names[i] = m.Name
+		}
+		return names, nil
+	}
+	names := make([]string, c.Opts.Members)
+	for i := range names {
+		names[i] = fmt.Sprintf("m%d", i)
+	}
+	pki, err := NewPKI(filepath.Join(c.Dir, "pki"), names, User)
+	c.PKI = pki
+	return names, err
 }
 
 func (c *Cluster) startMembers(names []string) error {

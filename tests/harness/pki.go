@@ -2,8 +2,6 @@ package harness
 
 import (
 	"fmt"
-	"net"
-	"os"
 	"path/filepath"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
@@ -30,76 +28,54 @@ type MemberPKI struct {
 	PeerCert, PeerKey     string
 }
 
-// NewPKI writes a PKI for the named members into dir.
+// NewPKI writes a PKI for the named members into dir, generated from a
+// certwiz plan exactly as 'etcd-certwiz init --plan' would.
 func NewPKI(dir string, members []string, user string) (*PKI, error) {
-	p := &PKI{Dir: dir}
-	ca, err := certwiz.NewCA("harness etcd CA", certwiz.ECDSAP256, 0)
+	plan := &certwiz.Plan{Cluster: "harness", Out: dir, Clients: []certwiz.Client{{Name: "root"}, {Name: user}}}
+	for _, name := range members {
+		plan.Members = append(plan.Members, certwiz.Member{Name: name, IPs: []string{"127.0.0.1", "::1"}, DNS: []string{"localhost"}})
+	}
+	if err := plan.Complete(); err != nil {
+		return nil, err
+	}
+	k, err := certwiz.Generate(plan)
 	if err != nil {
 		return nil, err
 	}
-	peerCA, err := certwiz.NewCA("harness etcd peer CA", certwiz.ECDSAP256, 0)
-	if err != nil {
+	if _, err := k.Write(false); err != nil {
 		return nil, err
 	}
+	p := LayoutPKI(dir, members, "root", user)
 	rogueCA, err := certwiz.NewCA("rogue CA", certwiz.ECDSAP256, 0)
 	if err != nil {
 		return nil, err
 	}
-	if p.CA, p.CAKey, err = write(dir, "ca", ca); err != nil {
-		return nil, err
+	rogue, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "root"}, certwiz.ECDSAP256, rogueCA)
+	if err != nil {
+		return nil, fmt.Errorf("issue rogue client: %w", err)
 	}
-	if p.PeerCA, p.PeerCAKey, err = write(dir, "peer-ca", peerCA); err != nil {
-		return nil, err
-	}
-	local := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
-	for _, name := range members {
-		m := MemberPKI{Name: name}
-		hosts := certwiz.Request{DNS: []string{"localhost", name}, IPs: local}
-		srv := hosts
-		srv.Role, srv.CommonName = certwiz.RoleServer, name
-		if m.ServerCert, m.ServerKey, err = issue(dir, filepath.Join(name, "server"), srv, ca); err != nil {
-			return nil, err
-		}
-		peer := hosts
-		peer.Role, peer.CommonName = certwiz.RolePeer, name
-		if m.PeerCert, m.PeerKey, err = issue(dir, filepath.Join(name, "peer"), peer, peerCA); err != nil {
-			return nil, err
-		}
-		p.Members = append(p.Members, m)
-	}
-	client := func(cn string, ca *certwiz.Issued) (string, string, error) {
-		return issue(dir, filepath.Join("clients", cn), certwiz.Request{Role: certwiz.RoleClient, CommonName: cn}, ca)
-	}
-	if p.RootCert, p.RootKey, err = client("root", ca); err != nil {
-		return nil, err
-	}
-	if p.UserCert, p.UserKey, err = client(user, ca); err != nil {
-		return nil, err
-	}
-	if p.RogueCert, p.RogueKey, err = issue(dir, filepath.Join("clients", "rogue"), certwiz.Request{Role: certwiz.RoleClient, CommonName: "root"}, rogueCA); err != nil {
+	if err := certwiz.WriteFiles(certwiz.PairFiles(p.RogueCert, rogue), false); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func issue(dir, name string, req certwiz.Request, ca *certwiz.Issued) (string, string, error) {
-	leaf, err := certwiz.NewLeaf(req, certwiz.ECDSAP256, ca)
-	if err != nil {
-		return "", "", fmt.Errorf("issue %s: %w", name, err)
+// LayoutPKI describes a PKI already in certwiz's layout under dir (as
+// 'etcd-certwiz init' writes it), to start a cluster on externally made
+// files with Options.PKI. The rogue pair paths are set but may not exist.
+func LayoutPKI(dir string, members []string, rootClient, userClient string) *PKI {
+	l := certwiz.Layout{Dir: dir}
+	p := &PKI{
+		Dir: dir, CA: l.CA(), CAKey: certwiz.KeyPath(l.CA()), PeerCA: l.PeerCA(), PeerCAKey: certwiz.KeyPath(l.PeerCA()),
+		RootCert: l.Client(rootClient), RootKey: certwiz.KeyPath(l.Client(rootClient)),
+		UserCert: l.Client(userClient), UserKey: certwiz.KeyPath(l.Client(userClient)),
+		RogueCert: filepath.Join(dir, "clients", "rogue.crt"), RogueKey: filepath.Join(dir, "clients", "rogue.key"),
 	}
-	return write(dir, name, leaf)
-}
-
-func write(dir, name string, it *certwiz.Issued) (string, string, error) {
-	crt, key := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := os.MkdirAll(filepath.Dir(crt), 0o700); err != nil {
-		return "", "", err
+	for _, name := range members {
+		p.Members = append(p.Members, MemberPKI{
+			Name: name, ServerCert: l.Server(name), ServerKey: certwiz.KeyPath(l.Server(name)),
+			PeerCert: l.Peer(name), PeerKey: certwiz.KeyPath(l.Peer(name)),
+		})
 	}
-	if err := os.WriteFile(crt, it.CertPEM, 0o644); err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(key, it.KeyPEM, 0o600); err != nil {
-		return "", "", err
-	}
-	return crt, key, nil
+	return p
 }

@@ -1,0 +1,62 @@
+package certcmd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(append([]string{Name}, args...), strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestUsageErrors: wrong invocations exit 2 with a hint and print nothing on
+// stdout; without a terminal nothing prompts.
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"init"}, "no plan given and no terminal to ask on"},
+		{[]string{"server", "etcd_0", "--hosts", "10.0.0.1"}, `member name "etcd_0"`},
+		{[]string{"client"}, "expected 1 argument(s), got 0"},
+		{[]string{"ca", "--key-type", "dsa"}, `unknown key type "dsa"`},
+		{[]string{"user", "bob", "--prefix", "/b/", "--read", "--write"}, "exactly one of --read, --write, --readwrite"},
+		{[]string{"jwt-token", "--user", "u", "--ttl", "-1h"}, "--ttl must be positive"},
+		{[]string{"check", "--warn", "soon"}, "expected a duration"},
+	}
+	for _, tc := range cases {
+		out, errs, code := run(t, tc.args...)
+		if code != 2 || out != "" || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "\nhint: ") {
+			t.Errorf("%v: exit %d stdout %q stderr %q, want 2 and %q", tc.args, code, out, errs, tc.want)
+		}
+	}
+}
+
+// TestSingleShotLayout: ca, server, peer and client write the standard
+// layout with private modes, and check passes on it.
+func TestSingleShotLayout(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	for _, args := range [][]string{
+		{"ca", "--out", dir}, {"ca", "--peer", "--out", dir},
+		{"server", "m0", "--hosts", "10.0.0.1", "--out", dir}, {"peer", "m0", "--hosts", "10.0.0.1", "--out", dir},
+		{"client", "root", "--out", dir}, {"check", dir},
+	} {
+		if _, errs, code := run(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d %s", args, code, errs)
+		}
+	}
+	for _, p := range []string{"ca.key", "peer-ca.key", "m0/server.key", "m0/peer.key", "clients/root.key"} {
+		if fi, err := os.Stat(filepath.Join(dir, p)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", p, fi, err)
+		}
+	}
+	if _, errs, code := run(t, "check", dir, "--warn", "400d"); code != 1 || !strings.Contains(errs, "need attention") {
+		t.Fatalf("check --warn 400d: exit %d %s", code, errs)
+	}
+}

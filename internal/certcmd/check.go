@@ -1,0 +1,89 @@
+package certcmd
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "check every certificate in a PKI tree: chain, role fitness, key match, expiry (exit 1 on any problem)",
+		ArgsUsage: "[DIR]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window (30d, 720h)"},
+			clix.OutputFlag("text", "json"),
+		},
+		Action: checkAction,
+	}
+}
+
+func checkAction(c *cli.Context) error {
+	if err := clix.Args(c, 0, 1); err != nil {
+		return err
+	}
+	format, err := clix.Format(c, "text", "json")
+	if err != nil {
+		return err
+	}
+	warn, err := certwiz.ParseDays(c.String("warn"))
+	if err != nil {
+		return clix.Usage("e.g. --warn 30d", "--warn: %v", err)
+	}
+	dir := c.Args().First()
+	if dir == "" {
+		dir = certwiz.DefaultOut
+	}
+	results, err := certwiz.CheckTree(dir, warn, time.Now())
+	if err != nil {
+		return explain(err)
+	}
+	if format == "json" {
+		err = clix.WriteJSON(c.App.Writer, results)
+	} else {
+		err = printChecks(c, results)
+	}
+	if err != nil {
+		return err
+	}
+	if certwiz.Failed(results) {
+		bad := 0
+		for _, r := range results {
+			if r.Status != certwiz.StatusOK {
+				bad++
+			}
+		}
+		return clix.Fail("renew with 'etcd-certwiz renew FILE…'; unfit ones need reissuing with the right role", "%d of %d certificates need attention", bad, len(results))
+	}
+	return nil
+}
+
+func printChecks(c *cli.Context, results []certwiz.CheckResult) error {
+	p := clix.Painter{On: clix.Color(c.App.Writer)}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tROLE\tSUBJECT\tEXPIRES\tDAYS\tSTATUS\tPROBLEMS")
+	for _, r := range results {
+		status := string(r.Status)
+		switch r.Status {
+		case certwiz.StatusOK:
+			status = p.Green(status)
+		case certwiz.StatusExpiring:
+			status = p.Yellow(status)
+		default:
+			status = p.Red(status)
+		}
+		expires := ""
+		if !r.NotAfter.IsZero() {
+			expires = r.NotAfter.UTC().Format("2006-01-02")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Path, r.Role, r.Subject, expires, r.DaysLeft, status, strings.Join(r.Problems, "; "))
+	}
+	return tw.Flush()
+}

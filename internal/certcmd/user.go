@@ -1,0 +1,177 @@
+package certcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/manifoldco/promptui"
+	"github.com/urfave/cli/v2"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+)
+
+func userCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "user",
+		Usage:     "issue a client certificate for NAME and create the etcd user (no password) and a role on --prefix",
+		ArgsUsage: "NAME",
+		Flags: append(leafFlags(),
+			&cli.StringFlag{Name: "context", Usage: "etcd-ctx context with admin (root) rights on the cluster"},
+			&cli.StringFlag{Name: "role", Usage: "role to create and grant (default NAME)"},
+			&cli.StringFlag{Name: "prefix", Usage: "key prefix the user may access", Required: true},
+			&cli.BoolFlag{Name: "read", Usage: "read-only permission"},
+			&cli.BoolFlag{Name: "write", Usage: "write-only permission"},
+			&cli.BoolFlag{Name: "readwrite", Usage: "read and write permission"},
+			&cli.StringFlag{Name: "add-context", Usage: "also add an etcd-ctx context of this name for the new user (asked on a terminal otherwise)"},
+			&cli.StringFlag{Name: "store", Value: "keyring", Usage: "where the new context keeps the certificate: keyring or path (as etcd-ctx add --store)"},
+			configFlag(),
+		),
+		Action: userAction,
+	}
+}
+
+func userAction(c *cli.Context) error {
+	if err := clix.Args(c, 1, 1); err != nil {
+		return err
+	}
+	name := c.Args().First()
+	perm, err := permission(c)
+	if err != nil {
+		return err
+	}
+	if err := certwiz.ValidName("client", name); err != nil {
+		return clix.Usage("the user name becomes the certificate's CN and file name: letters, digits and hyphens", "%v", err)
+	}
+	if s := c.String("store"); s != "keyring" && s != "path" {
+		return clix.Usage("use --store keyring or --store path", "unknown store %q", s)
+	}
+	admin, err := loadSpec(c, c.String("context"))
+	if err != nil {
+		return err
+	}
+	cli, err := dial(admin)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	certPath := certwiz.Layout{Dir: c.String("out")}.Client(name)
+	// The certificate first: a refusal to overwrite stops before the cluster changes.
+	if err := issueLeaf(c, certwiz.Request{Role: certwiz.RoleClient, CommonName: name}, "ca.crt", certPath); err != nil {
+		return err
+	}
+	if err := grant(c, cli, name, perm); err != nil {
+		return err
+	}
+	return offerContext(c, admin, name, certPath)
+}
+
+func permission(c *cli.Context) (clientv3.PermissionType, error) {
+	var set []clientv3.PermissionType
+	for i, flag := range permFlags {
+		if c.Bool(flag) {
+			set = append(set, clientv3.PermissionType(i))
+		}
+	}
+	if len(set) != 1 {
+		return 0, clix.Usage("e.g. --prefix /app/ --readwrite", "give exactly one of --read, --write, --readwrite")
+	}
+	return set[0], nil
+}
+
+// grant creates the user (no password: it authenticates by certificate CN),
+// the role with the permission, and grants it. Existing users and roles are
+// reused, so the command can be re-run.
+func grant(c *cli.Context, cli *clientv3.Client, name string, perm clientv3.PermissionType) error {
+	role := c.String("role")
+	if role == "" {
+		role = name
+	}
+	prefix := c.String("prefix")
+	ctx, cancel := context.WithTimeout(c.Context, 20*time.Second)
+	defer cancel()
+	hint := "the --context must have root rights ('etcd-ctx show' tells which user it is)"
+	if _, err := cli.UserAddWithOptions(ctx, name, "", &clientv3.UserAddOptions{NoPassword: true}); err != nil {
+		if !errors.Is(err, rpctypes.ErrUserAlreadyExist) {
+			return clix.Fail(hint, "creating user %s: %v", name, err)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "User %s exists; granting the role to it.\n", name)
+	}
+	if _, err := cli.RoleAdd(ctx, role); err != nil && !errors.Is(err, rpctypes.ErrRoleAlreadyExist) {
+		return clix.Fail(hint, "creating role %s: %v", role, err)
+	}
+	if _, err := cli.RoleGrantPermission(ctx, role, prefix, clientv3.GetPrefixRangeEnd(prefix), perm); err != nil {
+		return clix.Fail(hint, "granting %s on %s to role %s: %v", permName(perm), prefix, role, err)
+	}
+	if _, err := cli.UserGrantRole(ctx, name, role); err != nil {
+		return clix.Fail(hint, "granting role %s to %s: %v", role, name, err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "User %s (certificate CN) has role %s: %s on prefix %s.\n", name, role, permName(perm), prefix)
+	return nil
+}
+
+// permFlags are indexed by permission type (clientv3.PermRead = 0, PermWrite, PermReadWrite).
+var permFlags = []string{"read", "write", "readwrite"}
+
+func permName(p clientv3.PermissionType) string { return permFlags[p] }
+
+// offerContext adds an etcd-ctx context for the new user when asked to by
+// flag or, on a terminal, by answer; otherwise it says how.
+func offerContext(c *cli.Context, admin contexts.Spec, user, certPath string) error {
+	ctxName := c.String("add-context")
+	if ctxName == "" && clix.IsTTY(os.Stdin) && clix.IsTTY(c.App.Writer) {
+		p := promptui.Prompt{Label: "Add an etcd-ctx context for " + user + " (name, empty for no)", Default: user, Stdout: noBell{}, Validate: validContextName}
+		answer, err := p.Run()
+		if err != nil {
+			return promptError(err)
+		}
+		ctxName = answer
+	}
+	if ctxName == "" {
+		fmt.Fprintf(c.App.ErrWriter, "Add a context for it with: etcd-ctx add %s --endpoints %s --cert %s --key %s --cacert CA --prefix %s\n",
+			user, joinComma(admin.Endpoints), certPath, certwiz.KeyPath(certPath), c.String("prefix"))
+		return nil
+	}
+	return addContext(c, admin, ctxName, certPath)
+}
+
+func validContextName(s string) error {
+	if s == "" {
+		return nil
+	}
+	return contexts.ValidName(s)
+}
+
+func addContext(c *cli.Context, admin contexts.Spec, name, certPath string) error {
+	cert, err := contexts.ReadMaterial("client certificate", certPath)
+	if err != nil {
+		return ctxError(err)
+	}
+	key, err := contexts.ReadMaterial("client key", certwiz.KeyPath(certPath))
+	if err != nil {
+		return ctxError(err)
+	}
+	spec := contexts.Spec{
+		Name: name, Endpoints: admin.Endpoints, CA: admin.CA, Cert: cert, Key: key,
+		ServerName: admin.ServerName, DialTimeout: admin.DialTimeout, Prefix: c.String("prefix"),
+		KeepPaths: c.String("store") == "path",
+	}
+	if err := contexts.Validate(&spec, time.Now()); err != nil {
+		return ctxError(err)
+	}
+	store, err := openStore(c)
+	if err != nil {
+		return err
+	}
+	if err := store.Save(spec, contexts.SaveOptions{Replace: c.Bool("force")}); err != nil {
+		return ctxError(err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "Added context %q.\n", name)
+	return nil
+}
