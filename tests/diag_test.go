@@ -394,3 +394,31 @@ func TestREADMEListsEveryFindingID(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagVersionSkew runs a cluster whose members are etcd 3.7 and 3.6
+// processes (a rolling upgrade caught half-way) and expects version-skew.
+func TestDiagVersionSkew(t *testing.T) {
+	dir := t.TempDir()
+	new, old := filepath.Join(dir, "member-3.7"), filepath.Join(dir, "member-3.6")
+	if err := harness.BuildMember("", new); err != nil {
+		t.Fatal(err)
+	}
+	if err := harness.BuildMember(filepath.Join("tests", "testdata", "etcd36"), old); err != nil {
+		t.Fatal(err)
+	}
+	endpoints, stop, err := harness.StartProcesses(dir, []string{new, old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	u := newUser(t, false)
+	r, code, _ := diagReport(t, u, "", "--endpoints", strings.Join(endpoints, ","))
+	f := expectFinding(t, r, code, "version-skew", "same version")
+	ev := strings.Join(f.Evidence, " ")
+	if !strings.Contains(ev, "=3.7.") || !strings.Contains(ev, "=3.6.") {
+		t.Errorf("evidence does not show both versions: %v", f.Evidence)
+	}
+	if f.Severity != diag.Warning {
+		t.Errorf("version-skew is %s, want a warning", f.Severity)
+	}
+}
