@@ -69,8 +69,25 @@ func run(binDir string) error {
 		}
 	}
 
-	d.title("Starting a throw-away etcd on 127.0.0.1 (TLS, client-cert auth, RBAC)")
-	cluster, err := harness.Start(harness.Options{TLS: true, ClientCertAuth: true, RBAC: true, Dir: filepath.Join(dir, "etcd")})
+	d.title("The suite")
+	for _, b := range harness.Binaries {
+		d.sh(b + " --version")
+	}
+
+	d.title("etcd-certwiz: the whole cluster PKI from a plan (right SANs and key usages)")
+	if err := os.WriteFile(filepath.Join(dir, "plan.yaml"), []byte(demoPlan), 0o600); err != nil {
+		return err
+	}
+	d.sh("cat plan.yaml")
+	if !d.sh("etcd-certwiz init --plan plan.yaml") {
+		return fmt.Errorf("etcd-certwiz init failed")
+	}
+	d.sh("etcd-certwiz check pki")
+	d.sh("etcd-certwiz inspect pki/clients/alice.crt")
+
+	d.title("Starting a throw-away etcd on 127.0.0.1 with those files (TLS, client-cert auth, RBAC)")
+	pki := harness.LayoutPKI(filepath.Join(dir, "pki"), []string{"demo-0"}, "root", harness.User)
+	cluster, err := harness.Start(harness.Options{TLS: true, ClientCertAuth: true, RBAC: true, Dir: filepath.Join(dir, "etcd"), PKI: pki})
 	if err != nil {
 		return err
 	}
@@ -81,25 +98,16 @@ func run(binDir string) error {
 		cleanup()
 		os.Exit(130)
 	}()
-	for k, v := range cluster.Env() {
-		if !strings.Contains(k, "PASSWORD") {
-			d.env = append(d.env, k+"="+v)
-		}
-	}
-	fmt.Printf("   endpoint %s, users root and %s (limited to %s)\n", cluster.Endpoints[0], harness.User, harness.Prefix)
-
-	d.title("The suite")
-	for _, b := range harness.Binaries {
-		d.sh(b + " --version")
-	}
+	d.env = append(d.env, "EP="+cluster.Endpoints[0])
+	fmt.Printf("   endpoint $EP = %s; users root and %s (a role limited to %s)\n", cluster.Endpoints[0], harness.User, harness.Prefix)
 
 	d.title("Without etcd-ctx: every etcdctl call needs the endpoint and the cert trio")
-	d.sh("etcdctl --endpoints $ETCD_ENDPOINT --cacert $CA --cert $USER_CERT --key $USER_KEY put /alice/greeting hello")
+	d.sh("etcdctl --endpoints $EP --cacert pki/ca.crt --cert pki/clients/alice.crt --key pki/clients/alice.key put /alice/greeting hello")
 
 	store := d.keyring()
 	d.title("etcd-ctx: add contexts once (files validated, secrets into the " + store + ")")
-	d.sh("etcd-ctx add alice --endpoints $ETCD_ENDPOINT --cacert $CA --cert $USER_CERT --key $USER_KEY --prefix /alice/ --store " + store + " --use")
-	d.sh("etcd-ctx add root --endpoints $ETCD_ENDPOINT --cacert $CA --cert $ROOT_CERT --key $ROOT_KEY --store " + store)
+	d.sh("etcd-ctx add alice --endpoints $EP --cacert pki/ca.crt --cert pki/clients/alice.crt --key pki/clients/alice.key --prefix /alice/ --store " + store + " --use")
+	d.sh("etcd-ctx add root --endpoints $EP --cacert pki/ca.crt --cert pki/clients/root.crt --key pki/clients/root.key --store " + store)
 	d.sh("etcd-ctx list")
 	d.sh("etcd-ctx show alice")
 	if store == "keyring" {
@@ -116,6 +124,14 @@ func run(binDir string) error {
 	d.sh("etcd-ctx current")
 	d.sh("ETCD_CTX=root etcd-ctx current   # per-shell override")
 	d.sh("etcd-ctx ping")
+
+	d.title("etcd-diag: a healthy context, then the real cause of failures")
+	d.sh("etcd-diag")
+	d.sh("etcd-diag --key-path /other/ --prefix   # why is alice denied?")
+	d.sh("etcd-ctx add broken --endpoints $EP --cacert pki/peer-ca.crt --cert pki/clients/alice.crt --key pki/clients/alice.key --store " + store)
+	d.sh("etcd-ctx --context broken etcdctl get /alice/greeting --dial-timeout 1s --command-timeout 1s 2>&1 | tail -1   # all etcdctl says")
+	d.sh("etcd-diag --context broken   # the CA bundle is the peer CA, not the client CA")
+	d.sh(`etcd-diag explain "Error: context deadline exceeded"`)
 	d.title("Demo finished; the etcd and every file it made are removed")
 	return nil
 }
@@ -133,6 +149,19 @@ func (d *demo) keyring() string {
 	d.env = append(d.env, "DBUS_SESSION_BUS_ADDRESS="+k.Address)
 	return "keyring"
 }
+
+// demoPlan is the plan the demo hands etcd-certwiz: one member on loopback and
+// the two clients the walkthrough uses.
+const demoPlan = `cluster: demo
+out: ./pki
+key-type: ecdsa-p256
+members:
+  - name: demo-0
+    ips: [127.0.0.1]
+clients:
+  - name: root
+  - name: alice
+`
 
 func (d *demo) title(s string) { fmt.Printf("\n== %s\n", s) }
 

@@ -79,6 +79,8 @@ func Start(opts Options) (*Cluster, error) {
 			return nil, err
 		}
 		c.Dir, c.ownDir = d, true
+	} else if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
 	}
 	names, err := c.setupPKI()
 	if err != nil {
