@@ -484,3 +484,26 @@ func encryptedKey(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(block)
 }
+
+// TestLockedKeyring: a Secret Service whose collection cannot be unlocked
+// gives the keyring error and its ways out at once, never a hang, and the
+// config is left as it was.
+func TestLockedKeyring(t *testing.T) {
+	harness.Need(t, harness.HasCommand("dbus-daemon") && harness.HasCommand("gnome-keyring-daemon"), "dbus and gnome-keyring")
+	u := newUser(t, false)
+	k, err := harness.StartLockedKeyring(filepath.Join(u.dir, "locked"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	u.setenv("DBUS_SESSION_BUS_ADDRESS", k.Address)
+	u.ok("", "etcd-ctx", "add", "plain", "--endpoints", "http://127.0.0.1:1")
+	before := mustRead(t, u.configPath())
+	_, errs, code := u.run("pw\n", "etcd-ctx", "add", "secret", "--endpoints", "https://127.0.0.1:1", "--user", "u", "--password-stdin")
+	if code != 1 || !strings.Contains(errs, "etcd-ctx: error: OS keyring unavailable") || !strings.Contains(errs, "hint: keep certificates as file references with --store=path") {
+		t.Fatalf("locked keyring: exit %d\n%s", code, errs)
+	}
+	if !bytes.Equal(before, mustRead(t, u.configPath())) {
+		t.Fatal("config changed")
+	}
+}

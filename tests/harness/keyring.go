@@ -26,8 +26,14 @@ type Keyring struct {
 // KeyringTools are the programs StartKeyring needs.
 var KeyringTools = []string{"dbus-daemon", "gnome-keyring-daemon"}
 
-// StartKeyring starts a private bus and Secret Service under dir.
-func StartKeyring(dir string) (*Keyring, error) {
+// StartKeyring starts a private bus and an unlocked Secret Service under dir.
+func StartKeyring(dir string) (*Keyring, error) { return startKeyring(dir, true) }
+
+// StartLockedKeyring starts one whose login collection is locked and cannot
+// be unlocked (no one answers the prompt), as on a headless box after login.
+func StartLockedKeyring(dir string) (*Keyring, error) { return startKeyring(dir, false) }
+
+func startKeyring(dir string, unlock bool) (*Keyring, error) {
 	for _, tool := range KeyringTools {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("%s not found (apt-get install dbus gnome-keyring)", tool)
@@ -55,9 +61,12 @@ func StartKeyring(dir string) (*Keyring, error) {
 	}
 	k.Address = strings.TrimSpace(line)
 
-	k.daemon = exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
-	k.daemon.Env = k.Env()
-	k.daemon.Stdin = strings.NewReader("harness-keyring-password")
+	k.daemon = exec.Command("gnome-keyring-daemon", "--foreground", "--components=secrets")
+	if unlock {
+		k.daemon.Args = append(k.daemon.Args, "--unlock")
+		k.daemon.Stdin = strings.NewReader("harness-keyring-password")
+	}
+	k.daemon.Env = append(k.Env(), "DISPLAY=") // no prompter can appear
 	logf, err := os.Create(filepath.Join(dir, "gnome-keyring.log"))
 	if err != nil {
 		k.Close()
