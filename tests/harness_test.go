@@ -47,19 +47,8 @@ func put(cli *clientv3.Client, key string) error {
 	return err
 }
 
-func start(t *testing.T, opts harness.Options) *harness.Cluster {
-	t.Helper()
-	opts.Dir = t.TempDir()
-	c, err := harness.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
 func TestHarnessPlaintext(t *testing.T) {
-	c := start(t, harness.Plain)
+	c := startCluster(t, harness.Plain)
 	if !strings.HasPrefix(c.Endpoints[0], "http://127.0.0.1:") {
 		t.Fatalf("endpoint %s is not plaintext loopback", c.Endpoints[0])
 	}
@@ -69,7 +58,7 @@ func TestHarnessPlaintext(t *testing.T) {
 }
 
 func TestHarnessServerTLS(t *testing.T) {
-	c := start(t, harness.TLS)
+	c := startCluster(t, harness.TLS)
 	if err := put(dial(t, c, c.PKI.CA, "", "", "", ""), "/k"); err != nil {
 		t.Fatalf("TLS put without client cert should work: %v", err)
 	}
@@ -80,7 +69,7 @@ func TestHarnessServerTLS(t *testing.T) {
 }
 
 func TestHarnessClientCertAuth(t *testing.T) {
-	c := start(t, harness.MTLS)
+	c := startCluster(t, harness.MTLS)
 	if err := put(dial(t, c, c.PKI.CA, c.PKI.RootCert, c.PKI.RootKey, "", ""), "/k"); err != nil {
 		t.Fatalf("put with a client cert: %v", err)
 	}
@@ -93,7 +82,7 @@ func TestHarnessClientCertAuth(t *testing.T) {
 }
 
 func TestHarnessRBACByCertCN(t *testing.T) {
-	c := start(t, harness.RBAC)
+	c := startCluster(t, harness.RBAC)
 	user := dial(t, c, c.PKI.CA, c.PKI.UserCert, c.PKI.UserKey, "", "")
 	if err := put(user, harness.Prefix+"x"); err != nil {
 		t.Fatalf("user inside its prefix: %v", err)
@@ -107,7 +96,7 @@ func TestHarnessRBACByCertCN(t *testing.T) {
 }
 
 func TestHarnessRBACByPassword(t *testing.T) {
-	c := start(t, harness.PwdRBAC)
+	c := startCluster(t, harness.PwdRBAC)
 	if err := put(dial(t, c, c.PKI.CA, "", "", harness.User, c.UserPassword), harness.Prefix+"x"); err != nil {
 		t.Fatalf("user with password: %v", err)
 	}
@@ -129,7 +118,7 @@ func TestHarnessRBACByPassword(t *testing.T) {
 }
 
 func TestHarnessThreeMembersPeerTLS(t *testing.T) {
-	c := start(t, harness.Cluster3)
+	c := startCluster(t, harness.Cluster3)
 	cli := dial(t, c, c.PKI.CA, c.PKI.RootCert, c.PKI.RootKey, "", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

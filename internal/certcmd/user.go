@@ -126,7 +126,7 @@ func permName(p clientv3.PermissionType) string { return permFlags[p] }
 func offerContext(c *cli.Context, admin contexts.Spec, user, certPath string) error {
 	ctxName := c.String("add-context")
 	if ctxName == "" && clix.IsTTY(os.Stdin) && clix.IsTTY(c.App.Writer) {
-		p := promptui.Prompt{Label: "Add an etcd-ctx context for " + user + " (name, empty for no)", Default: user, Stdout: noBell{}, Validate: validContextName}
+		p := promptui.Prompt{Label: "Add an etcd-ctx context for " + user + " (name, empty for no)", Default: user, Stdout: clix.NoBell{}, Validate: validContextName}
 		answer, err := p.Run()
 		if err != nil {
 			return promptError(err)

@@ -18,7 +18,7 @@ import (
 )
 
 // wizard asks for a plan step by step on the terminal. Prompts draw on
-// stderr (noBell); every answer is validated as it is typed.
+// stderr (clix.NoBell); every answer is validated as it is typed.
 type wizard struct {
 	c     *cli.Context
 	color bool
@@ -217,7 +217,7 @@ func (w *wizard) ask(label, def string, validate func(string) error) (string, er
 	funcs := template.FuncMap{}
 	maps.Copy(funcs, promptui.FuncMap)
 	funcs["why"] = func() string { return why }
-	p := promptui.Prompt{Label: label, Default: def, Validate: check, Stdout: noBell{}, Templates: &promptui.PromptTemplates{
+	p := promptui.Prompt{Label: label, Default: def, Validate: check, Stdout: clix.NoBell{}, Templates: &promptui.PromptTemplates{
 		Prompt:          `{{ . | bold }}: `,
 		Valid:           `{{ "✔" | green }} {{ . | bold }}: `,
 		Invalid:         `{{ "✗" | red }} {{ . | bold }} {{ printf "[%s]" why | red }}: `,
@@ -237,7 +237,7 @@ func (w *wizard) ask(label, def string, validate func(string) error) (string, er
 
 // choose offers items; Enter takes the first.
 func (w *wizard) choose(label string, items []string) (int, error) {
-	sel := promptui.Select{Label: label, Items: items, Size: len(items), Stdout: noBell{}, HideHelp: true}
+	sel := promptui.Select{Label: label, Items: items, Size: len(items), Stdout: clix.NoBell{}, HideHelp: true}
 	if !w.color {
 		sel.Templates = &promptui.SelectTemplates{Label: "{{ . }}:", Active: "> {{ . }}", Inactive: "  {{ . }}", Selected: label + ": {{ . }}"}
 	}
@@ -315,16 +315,3 @@ func clientNames(s string) error {
 func splitList(s string) []string { return clix.SplitList([]string{s}) }
 
 func joinComma(s []string) string { return strings.Join(s, ",") }
-
-// noBell drops the terminal bell promptui's readline rings on every key
-// (manifoldco/promptui#49) and draws on stderr, keeping stdout for data.
-type noBell struct{}
-
-func (noBell) Write(b []byte) (int, error) {
-	if len(b) == 1 && b[0] == '\a' {
-		return 0, nil
-	}
-	return os.Stderr.Write(b)
-}
-
-func (noBell) Close() error { return nil }

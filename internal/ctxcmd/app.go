@@ -60,6 +60,16 @@ func openStore(c *cli.Context) (*contexts.Store, error) {
 	return contexts.Open(lookup(c, "config"))
 }
 
+// loadConfig reads the config file (no keyring, no network).
+func loadConfig(c *cli.Context) (*contexts.Config, error) {
+	store, err := openStore(c)
+	if err != nil {
+		return nil, explain(err)
+	}
+	cfg, err := store.Load()
+	return cfg, explain(err)
+}
+
 // selected loads the config and resolves the context a command is about.
 func selected(c *cli.Context, store *contexts.Store, explicit string) (*contexts.Config, string, error) {
 	cfg, err := store.Load()

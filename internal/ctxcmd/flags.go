@@ -1,11 +1,9 @@
 package ctxcmd
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -98,7 +96,7 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec) error {
 		if c.IsSet("user") {
 			return clix.Usage("a context has a user/password or a token, not both", "--user and --token-stdin are exclusive")
 		}
-		tok, err := readSecret(c.App.Reader)
+		tok, err := clix.ReadSecret(c.App.Reader)
 		if err != nil {
 			return err
 		}
@@ -110,7 +108,7 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec) error {
 			if spec.Username == "" {
 				return clix.Usage("give --user with --password-stdin", "--password-stdin needs a user")
 			}
-			pw, err := readSecret(c.App.Reader)
+			pw, err := clix.ReadSecret(c.App.Reader)
 			if err != nil {
 				return err
 			}
@@ -125,7 +123,7 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec) error {
 	}
 	switch {
 	case c.Bool("password-stdin"):
-		pw, err := readSecret(c.App.Reader)
+		pw, err := clix.ReadSecret(c.App.Reader)
 		if err != nil {
 			return err
 		}
@@ -145,19 +143,6 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec) error {
 func readMaterial(what, path string) (contexts.Material, error) {
 	m, err := contexts.ReadMaterial(what, path)
 	return m, explain(err)
-}
-
-// readSecret reads one secret from stdin: the first line, without its newline.
-func readSecret(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 1<<16)).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", clix.Usage("e.g. secret-tool lookup … | etcd-ctx add … --password-stdin", "standard input is empty; expected the secret on its first line")
-	}
-	return line, nil
 }
 
 func isTerminal(r io.Reader) bool {

@@ -42,13 +42,9 @@ func listAction(c *cli.Context) error {
 	if format == "text" {
 		return listNames(c)
 	}
-	store, err := openStore(c)
+	cfg, err := loadConfig(c)
 	if err != nil {
-		return explain(err)
-	}
-	cfg, err := store.Load()
-	if err != nil {
-		return explain(err)
+		return err
 	}
 	current, _ := contexts.Selected(cfg, lookup(c, "context"))
 	entries := make([]listEntry, 0, len(cfg.Contexts))
@@ -97,13 +93,9 @@ func authKind(u *contexts.User) string {
 // listNames prints the names, the current one marked with "*" (and coloured
 // on a terminal), like kubectx.
 func listNames(c *cli.Context) error {
-	store, err := openStore(c)
+	cfg, err := loadConfig(c)
 	if err != nil {
-		return explain(err)
-	}
-	cfg, err := store.Load()
-	if err != nil {
-		return explain(err)
+		return err
 	}
 	current, _ := contexts.Selected(cfg, lookup(c, "context"))
 	paint := clix.Painter{On: clix.Color(c.App.Writer)}

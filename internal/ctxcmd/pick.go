@@ -16,13 +16,9 @@ import (
 // pick shows an interactive, searchable list of contexts and switches to the
 // chosen one. Only called with a terminal on stdin and stdout.
 func pick(c *cli.Context) error {
-	store, err := openStore(c)
+	cfg, err := loadConfig(c)
 	if err != nil {
-		return explain(err)
-	}
-	cfg, err := store.Load()
-	if err != nil {
-		return explain(err)
+		return err
 	}
 	names := cfg.Names()
 	if len(names) == 0 {
@@ -36,7 +32,7 @@ func pick(c *cli.Context) error {
 		CursorPos:         max(slices.Index(names, current), 0),
 		Searcher:          func(input string, i int) bool { return fuzzy(names[i], input) },
 		StartInSearchMode: len(names) > 12,
-		Stdout:            noBell{},
+		Stdout:            clix.NoBell{},
 		Templates: &promptui.SelectTemplates{
 			Active:   "▸ {{ . | bold }}",
 			Inactive: "  {{ . }}",
@@ -68,16 +64,3 @@ func fuzzy(name, input string) bool {
 	}
 	return true
 }
-
-// noBell drops the terminal bell promptui's readline rings on every arrow key
-// (manifoldco/promptui#49) and draws on stderr, keeping stdout for data.
-type noBell struct{}
-
-func (noBell) Write(b []byte) (int, error) {
-	if len(b) == 1 && b[0] == '\a' {
-		return 0, nil
-	}
-	return os.Stderr.Write(b)
-}
-
-func (noBell) Close() error { return nil }

@@ -1,11 +1,8 @@
 package diagcmd
 
 import (
-	"bufio"
 	"errors"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -155,30 +152,18 @@ func overlay(c *cli.Context, in *diag.Input) error {
 		if s.Username == "" {
 			return clix.Usage("give --user with --password-stdin", "--password-stdin needs a user")
 		}
-		pw, err := firstLine(c.App.Reader)
+		pw, err := clix.ReadSecret(c.App.Reader)
 		if err != nil {
 			return err
 		}
 		s.Password = pw
 	}
 	if c.Bool("token-stdin") {
-		tok, err := firstLine(c.App.Reader)
+		tok, err := clix.ReadSecret(c.App.Reader)
 		if err != nil {
 			return err
 		}
 		s.Token, s.Username, s.Password = tok, "", ""
 	}
 	return nil
-}
-
-func firstLine(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 1<<16)).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", err
-	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", clix.Usage("pipe the secret in on the first line", "standard input is empty")
-	}
-	return line, nil
 }
