@@ -28,6 +28,23 @@ type ExistsError struct{ Name string }
 
 func (e *ExistsError) Error() string { return fmt.Sprintf("context %q already exists", e.Name) }
 
+// RefError is a file a context references (--store path) that cannot be read.
+type RefError struct {
+	Path string
+	Err  error
+}
+
+func (e *RefError) Error() string { return e.Err.Error() }
+func (e *RefError) Unwrap() error { return e.Err }
+
+// Hint says what to do; clix prints it under the error.
+func (e *RefError) Hint() string {
+	return "the context references " + e.Path + " (--store path): restore the file, or re-create the context with etcd-ctx add NAME --force …"
+}
+
+// Hint gives the ways out of a keyring failure.
+func (e *KeyringError) Hint() string { return KeyringHint }
+
 // ErrNoPrevious means "-" has nothing to go back to.
 var ErrNoPrevious = errors.New("no previous context")
 
@@ -279,7 +296,7 @@ func (s *Store) material(cache map[string]secrets, ref *Ref, field func(secrets)
 	case ref.Path != "":
 		data, err := os.ReadFile(ref.Path)
 		if err != nil {
-			return Material{}, err
+			return Material{}, &RefError{Path: ref.Path, Err: err}
 		}
 		return Material{PEM: data, Path: ref.Path}, nil
 	case ref.Keyring == "":

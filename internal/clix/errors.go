@@ -70,6 +70,10 @@ func Report(stderr io.Writer, prog string, err error) int {
 	if errors.As(err, &e) {
 		code, hint = e.Code, e.Hint
 	}
+	var h interface{ Hint() string }
+	if hint == "" && errors.As(err, &h) {
+		hint = h.Hint() // domain errors that know their way out
+	}
 	fmt.Fprintf(stderr, "%s: error: %s\n", prog, oneLine(err.Error()))
 	if hint != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", oneLine(hint))
