@@ -124,12 +124,29 @@ func Parse(data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: only comments
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, errors.New(dropQuotedValues(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// dropQuotedValues removes the values yaml.v3 quotes in type errors
+// ("cannot unmarshal !!str `hunter2` into contexts.Ref"): a password typed
+// into the file by hand, where a reference belongs, must not be printed.
+func dropQuotedValues(msg string) string {
+	for {
+		i := strings.Index(msg, " `")
+		if i < 0 {
+			return msg
+		}
+		j := strings.IndexByte(msg[i+2:], '`')
+		if j < 0 {
+			return msg
+		}
+		msg = msg[:i] + msg[i+2+j+1:]
+	}
 }
 
 func (c *Config) validate() error {

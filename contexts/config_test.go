@@ -279,3 +279,19 @@ func TestConfigLookupsAndEdits(t *testing.T) {
 		t.Fatal("removeCluster kept the cluster")
 	}
 }
+
+// TestParseErrorsNeverQuoteValues: a secret typed into the file where a
+// reference belongs is not repeated by the error (yaml.v3 quotes values of
+// up to 10 characters whole).
+func TestParseErrorsNeverQuoteValues(t *testing.T) {
+	for _, in := range []string{
+		"users:\n- name: a\n  user:\n    password: hunter2\n",
+		"users:\n- name: a\n  user:\n    token: hunter2\n    client-key: hunter2\n",
+		"clusters:\n- name: a\n  cluster:\n    certificate-authority: hunter2\n",
+	} {
+		_, err := Parse([]byte(in))
+		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "line ") || !strings.Contains(err.Error(), "cannot unmarshal !!str into contexts.Ref") {
+			t.Errorf("Parse(%q) = %v, want the line and the type, not the value", in, err)
+		}
+	}
+}

@@ -77,16 +77,35 @@ func TestIDsAreUniqueAndExplained(t *testing.T) {
 	}
 }
 
+// FuzzExplain: any pasted text is explained as a known id with its catalog
+// cause and fix, quoting only a piece of the text itself, or not at all.
 func FuzzExplain(f *testing.F) {
 	files, _ := filepath.Glob("testdata/explain/*.txt")
 	for _, p := range files {
 		data, _ := os.ReadFile(p)
 		f.Add(string(data))
 	}
+	f.Add("Error: context deadline exceeded")
+	f.Add("everything is fine")
 	f.Fuzz(func(t *testing.T, text string) {
 		e, ok := Explain(text)
-		if ok && (e.ID == "" || !seenID(e.ID)) {
+		if !ok {
+			if e != (Explanation{}) {
+				t.Fatalf("nothing recognised, yet explained as %+v", e)
+			}
+			return
+		}
+		if e.ID == "" || !seenID(e.ID) {
 			t.Fatalf("explained as unknown id %q", e.ID)
+		}
+		if e.Cause == "" || e.Fix == "" || e.Severity == "" {
+			t.Fatalf("%s explained without cause, fix or severity: %+v", e.ID, e)
+		}
+		if e.Matched == "" || !strings.Contains(text, e.Matched) {
+			t.Fatalf("matched %q is not part of the text", e.Matched)
+		}
+		if again, _ := Explain(text); again != e {
+			t.Fatalf("Explain is not deterministic: %+v then %+v", e, again)
 		}
 	})
 }

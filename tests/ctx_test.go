@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -112,26 +113,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	scanFiles(t, roots, skip, sentinels)
 
 	for _, name := range []string{"certs", "pw"} {
-		cmd := u.command("", "etcd-ctx", "--context", name, "exec", "--", "sh", "-c",
-			`etcdctl get /alice/x >/dev/null && echo ready && sleep 2`)
-		out, _ := cmd.StdoutPipe()
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		if line != "ready\n" {
-			cmd.Wait()
-			t.Fatalf("%s: exec did not reach etcd: %q %s", name, line, stderr.String())
-		}
-		if n := scanArgv(t, sentinels); n < 3 {
-			t.Fatalf("saw only %d processes", n)
-		}
-		scanFiles(t, append(roots, "/dev/shm"), skip, sentinels)
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("%s: %v %s", name, err, stderr.String())
-		}
+		whileRunning(t, u.command("", "etcd-ctx", "--context", name, "exec", "--", "sh", "-c",
+			`etcdctl get /alice/x >/dev/null && echo ready && sleep 2`), func() {
+			if n := scanArgv(t, sentinels); n < 3 {
+				t.Fatalf("saw only %d processes", n)
+			}
+			scanFiles(t, append(roots, "/dev/shm"), skip, sentinels)
+		})
 	}
 	// Outputs of every read-only command carry no secret either.
 	for _, args := range [][]string{{"show", "certs"}, {"show", "pw", "-o", "json"}, {"list", "-o", "yaml"}, {"show", "pw", "-o", "yaml"}} {
@@ -141,6 +129,27 @@ func TestSecretsNeverLeak(t *testing.T) {
 				t.Errorf("%s printed by %v", name, args)
 			}
 		}
+	}
+}
+
+// whileRunning starts cmd, waits until it prints "ready", runs during (the
+// exec'd child is alive then), and expects cmd to exit 0.
+func whileRunning(t *testing.T, cmd *exec.Cmd, during func()) {
+	t.Helper()
+	out, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "ready\n" {
+		cmd.Wait()
+		t.Fatalf("%v: the child did not get ready: %q %s", cmd.Args, line, stderr.String())
+	}
+	during()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v: %v %s", cmd.Args, err, stderr.String())
 	}
 }
 
@@ -314,6 +323,23 @@ func TestLargeKeyIsChunked(t *testing.T) {
 func TestTokenContext(t *testing.T) {
 	u := newUser(t, true)
 	c := startCluster(t, harness.PwdRBAC)
+	u.ok(userToken(t, c)+"\n", "etcd-ctx", "add", "tok", "--endpoints", c.Endpoints[0], "--cacert", c.PKI.CA, "--token-stdin", "--use")
+	u.ok("", "etcd-ctx", "etcdctl", "put", "/alice/t", "v")
+	if _, errs, code := u.run("", "etcd-ctx", "etcdctl", "put", "/other/t", "v"); code == 0 || !strings.Contains(errs, "permission denied") {
+		t.Fatalf("token identity is not alice's: exit %d %s", code, errs)
+	}
+	old := harness.DebianEtcdctl()
+	harness.Need(t, old != "", "Debian etcdctl 3.4")
+	_, errs, code := u.run("", "etcd-ctx", "exec", "--", old, "get", "/alice/t")
+	if code != 1 || !strings.Contains(errs, "etcd-ctx: error: this context authenticates with a token, but etcdctl 3.4") || !strings.Contains(errs, "hint: use etcdctl 3.7") {
+		t.Fatalf("3.4 with a token: exit %d\n%s", code, errs)
+	}
+}
+
+// userToken authenticates as harness.User on a password (PwdRBAC) cluster
+// and returns the token etcd issued.
+func userToken(t *testing.T, c *harness.Cluster) string {
+	t.Helper()
 	cfg := clientv3.Config{Endpoints: c.Endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(), Username: harness.User, Password: c.UserPassword}
 	tlsCfg, err := (&contexts.Spec{CA: contexts.Material{PEM: mustRead(t, c.PKI.CA)}, Endpoints: c.Endpoints}).Settings().TLSConfig()
 	if err != nil {
@@ -331,17 +357,7 @@ func TestTokenContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.ok(auth.Token+"\n", "etcd-ctx", "add", "tok", "--endpoints", c.Endpoints[0], "--cacert", c.PKI.CA, "--token-stdin", "--use")
-	u.ok("", "etcd-ctx", "etcdctl", "put", "/alice/t", "v")
-	if _, errs, code := u.run("", "etcd-ctx", "etcdctl", "put", "/other/t", "v"); code == 0 || !strings.Contains(errs, "permission denied") {
-		t.Fatalf("token identity is not alice's: exit %d %s", code, errs)
-	}
-	old := harness.DebianEtcdctl()
-	harness.Need(t, old != "", "Debian etcdctl 3.4")
-	_, errs, code := u.run("", "etcd-ctx", "exec", "--", old, "get", "/alice/t")
-	if code != 1 || !strings.Contains(errs, "etcd-ctx: error: this context authenticates with a token, but etcdctl 3.4") || !strings.Contains(errs, "hint: use etcdctl 3.7") {
-		t.Fatalf("3.4 with a token: exit %d\n%s", code, errs)
-	}
+	return auth.Token
 }
 
 func mustRead(t *testing.T, path string) []byte {

@@ -188,7 +188,9 @@ func NormalizeEndpoint(raw string, secure bool) (string, error) {
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("an endpoint is scheme://host:port, without path, query or user")}
 	}
-	return u.Scheme + "://" + u.Host, nil
+	// u.Host is unescaped: an IPv6 zone written %25 (the only way a URL can
+	// hold it) must be escaped again, or the result is no longer a URL.
+	return u.Scheme + "://" + strings.ReplaceAll(u.Host, "%", "%25"), nil
 }
 
 func quote(s string) string {

@@ -112,8 +112,17 @@ func parseKeyDER(block *pem.Block) (crypto.Signer, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported private key type %T", key)
 	}
+	// crypto/rsa since Go 1.24 (this suite, and etcd or etcdctl built with
+	// it) refuses to sign or verify with RSA keys under 1024 bits: such a key
+	// would pass every check here and then fail the TLS handshake.
+	if k, ok := key.(*rsa.PrivateKey); ok && k.N.BitLen() < minRSABits {
+		return nil, fmt.Errorf("RSA key of %d bits is too small: TLS clients and etcd refuse keys under %d bits; issue a new key (rsa-2048 or ecdsa-p256)", k.N.BitLen(), minRSABits)
+	}
 	return signer, nil
 }
+
+// minRSABits is crypto/rsa's minimum key size.
+const minRSABits = 1024
 
 // KeyMatches reports whether key is the private half of cert's public key.
 func KeyMatches(cert *x509.Certificate, key crypto.Signer) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -40,8 +41,11 @@ func (e *StatusError) Error() string {
 
 // Status makes one etcd Maintenance.Status call to endpoint, speaking gRPC's
 // wire format directly over net/http's HTTP/2. It exists so that etcd-ctx
-// need not link the gRPC client (see internal/v3client): one unary call with
-// an empty request needs neither. Status requires no authentication.
+// need not link the gRPC client (see internal/v3client): unary calls with
+// tiny messages need neither. With auth enabled etcd wants an identity for
+// Status: a client certificate's CN, else the token, else a token from
+// Auth.Authenticate with the user and password (sent in the request body,
+// never in a URL or header).
 func (p Prepared) Status(ctx context.Context, endpoint string) (*StatusInfo, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
@@ -56,16 +60,57 @@ func (p Prepared) Status(ctx context.Context, endpoint string) (*StatusInfo, err
 		u.Scheme = "http"
 	}
 	defer tr.CloseIdleConnections()
-	u.Path = "/etcdserverpb.Maintenance/Status"
-	// A gRPC message: no compression, zero length (StatusRequest is empty).
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(make([]byte, 5)))
+	client := &http.Client{Transport: tr}
+	token := p.Token
+	if token == "" && p.Username != "" {
+		var req []byte
+		req = protowire.AppendTag(req, 1, protowire.BytesType)
+		req = protowire.AppendString(req, p.Username)
+		req = protowire.AppendTag(req, 2, protowire.BytesType)
+		req = protowire.AppendString(req, p.Password)
+		body, err := unary(ctx, client, *u, "/etcdserverpb.Auth/Authenticate", req, "")
+		var se *StatusError
+		switch {
+		case errors.As(err, &se) && strings.Contains(se.Message, "authentication is not enabled"):
+			// Status needs no identity then.
+		case err != nil:
+			return nil, err
+		default:
+			if token, err = parseToken(body); err != nil {
+				return nil, err
+			}
+		}
+	}
+	start := time.Now()
+	body, err := unary(ctx, client, *u, "/etcdserverpb.Maintenance/Status", nil, token)
+	if err != nil {
+		return nil, err
+	}
+	info, err := parseStatus(body)
+	if err != nil {
+		return nil, err
+	}
+	info.Latency = time.Since(start)
+	return info, nil
+}
+
+// unary makes one gRPC call without compression and returns the answer's
+// message; token, when set, goes in etcd's "token" metadata.
+func unary(ctx context.Context, client *http.Client, u url.URL, method string, msg []byte, token string) ([]byte, error) {
+	u.Path = method
+	frame := make([]byte, 5, 5+len(msg))
+	binary.BigEndian.PutUint32(frame[1:5], uint32(len(msg)))
+	frame = append(frame, msg...)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(frame))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("TE", "trailers")
-	start := time.Now()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if token != "" {
+		req.Header.Set("token", token)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +128,22 @@ func (p Prepared) Status(ctx context.Context, endpoint string) (*StatusInfo, err
 	if len(body) < 5 || body[0] != 0 || int(binary.BigEndian.Uint32(body[1:5])) != len(body)-5 {
 		return nil, errors.New("malformed gRPC answer")
 	}
-	info, err := parseStatus(body[5:])
-	if err != nil {
-		return nil, err
+	return body[5:], nil
+}
+
+// parseToken decodes etcdserverpb.AuthenticateResponse: 2 token.
+func parseToken(b []byte) (string, error) {
+	var token string
+	err := fields(b, func(num protowire.Number, typ protowire.Type, _ uint64, data []byte) error {
+		if num == 2 && typ == protowire.BytesType {
+			token = string(data)
+		}
+		return nil
+	})
+	if err == nil && token == "" {
+		err = errors.New("etcd answered Authenticate without a token")
 	}
-	info.Latency = time.Since(start)
-	return info, nil
+	return token, err
 }
 
 func grpcStatus(resp *http.Response) int {
