@@ -13,7 +13,7 @@ BINARIES := etcd-ctx etcd-certwiz etcd-diag
 # by completion/ instead.
 TAGS    := urfave_cli_no_docs
 
-.PHONY: all build etcdctl test unit e2e lint demo bench clean
+.PHONY: all build etcdctl test unit e2e race fuzz lint demo bench clean
 
 all: build
 
@@ -24,14 +24,36 @@ build:
 etcdctl:
 	$(GO) build -o $(BIN)/ go.etcd.io/etcd/etcdctl/v3
 
+# lint, then unit and e2e tests, then the race detector, then a short fuzz run.
 test: lint
 	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory race fuzz
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /tests)
 
 e2e:
 	$(GO) test -count=1 ./tests/...
+
+# The packages with concurrency (config locking, parallel diag probes in
+# process) under the race detector (needs cgo: a C compiler). The e2e tests are
+# left out: the binaries they run are built with CGO_ENABLED=0, so -race there
+# would check only the harness, at several times the cost.
+race:
+	$(GO) test -race -count=1 ./contexts/ ./diag/ ./internal/...
+
+# Each fuzz target in turn for FUZZTIME (go test -fuzz takes one target per
+# run). A crasher is saved under the package's testdata/fuzz/FuzzX/, fails the
+# run, and from then on is replayed by every go test as a regression case.
+FUZZTIME ?= 15s
+FUZZ_TARGETS := ./contexts:FuzzParseConfig ./internal/conn:FuzzParseCerts ./internal/conn:FuzzParseKey \
+	./internal/conn:FuzzKeyPair ./internal/conn:FuzzNormalizeEndpoint ./certwiz:FuzzParsePlan ./diag:FuzzExplain
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -41,11 +63,43 @@ lint:
 demo: build etcdctl
 	$(GO) run ./tests/demo -bin $(BIN)
 
-# One table: etcd-ctx against kubectx and bare etcdctl, measured in the same run
-# on the release build in $(BIN) (see tests/bench); about 20 s once built.
+# One table: etcd-ctx against kubectx and bare etcdctl, etcd-diag against
+# etcdctl endpoint health + status, certwiz against openssl, measured in the same
+# run on the release build in $(BIN) (see tests/bench), then binary sizes and
+# peak memory; about 1 min once built on an idle 2-core machine (BENCHMARKS.md).
 BENCHTIME ?= 100x
 bench: build etcdctl
 	$(GO) run ./tests/bench/report -bin $(BIN) -benchtime $(BENCHTIME)
 
 clean:
 	rm -rf $(BIN) dist
+
+# Packaging (goreleaser.yaml): archives, .deb/.rpm, checksums and a Homebrew
+# cask for linux, darwin and windows on amd64 and arm64, with the completion
+# scripts and man pages packaging/gen writes from the command definitions.
+# GoReleaser is pinned and installed here by `go install` (about 3 min once).
+GORELEASER_VERSION := v2.16.0
+GORELEASER := $(BIN)/tools/goreleaser-$(GORELEASER_VERSION)
+
+.PHONY: gen release-check release-snapshot package-test
+
+$(GORELEASER):
+	GOBIN=$(abspath $(BIN)/tools) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	mv $(BIN)/tools/goreleaser $@
+
+# Completion scripts and man pages into build/gen, as the release does.
+gen:
+	$(GO) run ./packaging/gen -out build/gen
+
+release-check: $(GORELEASER)
+	$(GORELEASER) check
+
+# Everything a release makes, into dist/, without publishing: needs no
+# GitHub remote, token or network beyond Go modules.
+release-snapshot: $(GORELEASER)
+	$(GORELEASER) release --snapshot --clean
+
+# The snapshot checked as users get it, the .deb installed on this machine
+# with dpkg -i and removed again (root or sudo): packaging/package-test.sh.
+package-test: release-check release-snapshot
+	bash packaging/package-test.sh dist

@@ -32,6 +32,7 @@ func NewApp() *cli.App {
 		initCommand(), caCommand(), serverCommand(), peerCommand(), clientCommand(),
 		inspectCommand(), checkCommand(), renewCommand(),
 		jwtKeysCommand(), jwtTokenCommand(), userCommand(),
+		completionCommand(), completeCommand(),
 	}
 	return app
 }

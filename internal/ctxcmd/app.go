@@ -32,6 +32,7 @@ func NewApp() *cli.App {
 		listCommand(), useCommand(), currentCommand(),
 		addCommand(), setCommand(), renameCommand(), deleteCommand(), showCommand(), importCommand(),
 		execCommand(), etcdctlCommand(), shellCommand(), pingCommand(),
+		completionCommand(), shellInitCommand(), completeCommand(),
 	}
 	return app
 }

@@ -49,6 +49,6 @@ func NewApp() *cli.App {
 		clix.OutputFlag("text", "json"),
 	}
 	app.Action = diagnoseAction
-	app.Commands = []*cli.Command{explainCommand()}
+	app.Commands = []*cli.Command{explainCommand(), completionCommand(), completeCommand()}
 	return app
 }

@@ -1,0 +1,22 @@
+package certcmd
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/completion"
+)
+
+// completionCommand is `etcd-certwiz completion SHELL`.
+func completionCommand() *cli.Command { return completion.Command(Name) }
+
+// completeCommand is the hidden `etcd-certwiz __complete WORDS...` behind <TAB>.
+func completeCommand() *cli.Command {
+	return completion.CompleteCommand(completion.Hints{
+		Flags: map[string]completion.Source{"context": completion.Contexts},
+		Args: map[string]completion.Source{
+			"inspect": completion.Files,
+			"renew":   completion.Files,
+			"check":   completion.Files.Upto(1),
+		},
+	})
+}
