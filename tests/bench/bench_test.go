@@ -1,21 +1,24 @@
-// Package bench holds `make bench`: whole-process timings of etcd-ctx against
-// the tools it replaces, measured in the same run, plus the in-process work
-// that matters. Nothing here asserts a time; tests/bench/report turns the
-// `go test -bench` output into the table with targets.
+// Package bench holds `make bench`: whole-process timings of etcd-ctx,
+// etcd-diag and etcd-certwiz against the tools they replace, measured in the
+// same run, their peak memory, plus the in-process work that matters. Nothing
+// here asserts a time; tests/bench/report turns the `go test -bench` output
+// into the table with targets.
 //
-// Every expensive fixture (binaries, a real mTLS etcd, a private keyring) is
-// made lazily by the first benchmark that needs it, so `go test ./...`
-// without -bench only runs the cheap fixture checks.
+// Every expensive fixture (binaries, a real mTLS etcd, a 3-member cluster, a
+// private keyring, the peakrss spawner) is made lazily by the first benchmark
+// that needs it, so `go test ./...` without -bench only runs the cheap
+// fixture checks.
 //
-// ETCD_CTX_BENCH_BIN names a directory holding prebuilt etcd-ctx and etcdctl
-// (make bench passes bin/, the release build; a relative path is taken from
-// the module root); without it the binaries are built with
-// harness.BuildBinaries.
+// ETCD_CTX_BENCH_BIN names a directory holding prebuilt etcd-ctx,
+// etcd-certwiz, etcd-diag and etcdctl (make bench passes bin/, the release
+// build; a relative path is taken from the module root); without it the
+// binaries are built with harness.BuildBinaries.
 package bench
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -74,6 +77,10 @@ var shared struct {
 	tlsOnce sync.Once
 	tls     *tlsFixture
 	tlsErr  error
+
+	peakOnce sync.Once
+	peak     string // the peakrss spawner
+	peakErr  error
 }
 
 func teardown() {
@@ -110,7 +117,7 @@ func tempDir(name string) (string, error) {
 	return d, os.MkdirAll(d, 0o700)
 }
 
-// binaries returns the directory holding etcd-ctx and etcdctl 3.7.
+// binaries returns the directory holding the three binaries and etcdctl 3.7.
 func binaries(b *testing.B) string {
 	b.Helper()
 	shared.binOnce.Do(func() {
@@ -130,7 +137,7 @@ func binaries(b *testing.B) string {
 		if shared.binErr != nil {
 			return
 		}
-		for _, name := range []string{"etcd-ctx", "etcdctl"} {
+		for _, name := range append(harness.Binaries[:len(harness.Binaries):len(harness.Binaries)], "etcdctl") {
 			if _, err := os.Stat(filepath.Join(shared.bin, name)); err != nil {
 				shared.binErr = fmt.Errorf("%s: %w (make build etcdctl, or unset %s)", name, err, EnvBin)
 				return
@@ -146,30 +153,99 @@ func binaries(b *testing.B) string {
 	return shared.bin
 }
 
+// peakRSS returns the path of tests/bench/peakrss, built once.
+func peakRSS(b *testing.B) string {
+	b.Helper()
+	shared.peakOnce.Do(func() {
+		var dir, root string
+		if dir, shared.peakErr = tempDir("tools"); shared.peakErr != nil {
+			return
+		}
+		if root, shared.peakErr = harness.ModuleRoot(); shared.peakErr != nil {
+			return
+		}
+		shared.peak = filepath.Join(dir, "peakrss")
+		cmd := exec.Command("go", "build", "-o", shared.peak, "./tests/bench/peakrss")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			shared.peakErr = fmt.Errorf("build peakrss: %v\n%s", err, out)
+		}
+	})
+	if shared.peakErr != nil {
+		b.Fatal(shared.peakErr)
+	}
+	return shared.peak
+}
+
+// peakKiB runs p once through the peakrss spawner and returns its peak
+// memory in KiB.
+func peakKiB(spawner string, p proc) (int64, error) {
+	out, err := run(p.env, append([]string{spawner}, p.argv...)...)
+	if err != nil {
+		return 0, err
+	}
+	var exit int
+	var kib int64
+	if _, err := fmt.Sscan(out, &exit, &kib); err != nil {
+		return 0, fmt.Errorf("peakrss printed %q: %v", out, err)
+	}
+	if exit != p.exit {
+		return 0, fmt.Errorf("%s: exit status %d, want %d", strings.Join(p.argv, " "), exit, p.exit)
+	}
+	return kib, nil
+}
+
+// memRuns is how many extra runs of each command measure its peak memory.
+const memRuns = 3
+
 // run runs argv once with env and returns its stdout, failing with the
 // combined output when it does not exit 0.
 func run(env []string, argv ...string) (string, error) {
+	return runExit(env, 0, argv...)
+}
+
+// runExit is run for a command whose expected exit status is exit.
+func runExit(env []string, exit int, argv ...string) (string, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := exited(cmd.Run(), cmd, exit); err != nil {
 		return stdout.String(), fmt.Errorf("%s: %v\n%s%s", strings.Join(argv, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String(), nil
 }
 
-// proc is one measured command: a label (the metric becomes
-// "<label>-ns/op"), its environment and argv.
+// exited turns the result of cmd.Run into an error unless the command ran
+// and exited with the status want.
+func exited(err error, cmd *exec.Cmd, want int) error {
+	if cmd.ProcessState == nil || (err != nil && !errors.As(err, new(*exec.ExitError))) {
+		return err
+	}
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		return fmt.Errorf("exit status %d, want %d", got, want)
+	}
+	return nil
+}
+
+// proc is one measured command: a label (the metrics become
+// "<label>-ns/op" and "<label>-peak-KiB"), its environment and argv, and
+// the exit status it must end with (etcd-diag exits 1 on a finding).
 type proc struct {
 	label string
 	env   []string
 	argv  []string
+	exit  int
 }
 
 // rotate is the measured part of every whole-process benchmark: each round
 // starts every command once and waits for it, b.N rounds, and each command's
 // mean wall time is reported as "<label>-ns/op" (ns/op is the whole round).
+// Then, outside the timed rounds, each command runs min(b.N, memRuns) more
+// times through the peakrss spawner, and its peak memory (the largest
+// ru_maxrss, KiB) is reported as "<label>-peak-KiB": the ru_maxrss of the
+// timed runs would be the test process's own peak (see tests/bench/peakrss).
 // The commands take turns, in alternating order, instead of running one
 // benchmark after the other, so a comparison is made under the same load:
 // on a shared 2-core machine the load drifts over seconds, and separate runs
@@ -178,10 +254,11 @@ type proc struct {
 func rotate(b *testing.B, procs ...proc) {
 	b.Helper()
 	for _, p := range procs { // fail early, and warm the page cache
-		if _, err := run(p.env, p.argv...); err != nil {
+		if _, err := runExit(p.env, p.exit, p.argv...); err != nil {
 			b.Fatal(err)
 		}
 	}
+	spawner := peakRSS(b)
 	total := make([]time.Duration, len(procs))
 	b.ResetTimer()
 	for round := range b.N {
@@ -196,15 +273,25 @@ func rotate(b *testing.B, procs ...proc) {
 			start := time.Now()
 			err := cmd.Run()
 			total[i] += time.Since(start)
-			if err != nil {
+			if err := exited(err, cmd, p.exit); err != nil {
 				b.StopTimer()
-				_, err := run(p.env, p.argv...)
-				b.Fatalf("%s failed during the benchmark: %v", strings.Join(p.argv, " "), err)
+				_, again := runExit(p.env, p.exit, p.argv...)
+				b.Fatalf("%s failed during the benchmark: %v (run again: %v)", strings.Join(p.argv, " "), err, again)
 			}
 		}
 	}
+	b.StopTimer()
 	for i, p := range procs {
 		b.ReportMetric(float64(total[i].Nanoseconds())/float64(b.N), p.label+"-ns/op")
+		var peak int64
+		for range min(b.N, memRuns) {
+			kib, err := peakKiB(spawner, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			peak = max(peak, kib)
+		}
+		b.ReportMetric(float64(peak), p.label+"-peak-KiB")
 	}
 }
 
@@ -296,13 +383,13 @@ func kubeconfigYAML(n int, current string) []byte {
 func BenchmarkCurrent(b *testing.B) {
 	f := current(b)
 	procs := []proc{
-		{"etcd-ctx", f.etcdCtxEnv, []string{f.etcdCtx, "current"}},
-		{"version", f.etcdCtxEnv, []string{f.etcdCtx, "--version"}},
+		{label: "etcd-ctx", env: f.etcdCtxEnv, argv: []string{f.etcdCtx, "current"}},
+		{label: "version", env: f.etcdCtxEnv, argv: []string{f.etcdCtx, "--version"}},
 	}
 	if kubectx, why := kubectxUsable(f); why != "" {
 		b.Logf("kubectx not measured: %s", why)
 	} else {
-		procs = append(procs, proc{"kubectx", f.kubeEnv, []string{kubectx, "-c"}})
+		procs = append(procs, proc{label: "kubectx", env: f.kubeEnv, argv: []string{kubectx, "-c"}})
 	}
 	rotate(b, procs...)
 }
@@ -448,8 +535,8 @@ func putKey(c *harness.Cluster) error {
 func BenchmarkGet(b *testing.B) {
 	f := tlsSetup(b)
 	rotate(b,
-		proc{"etcdctl", f.env, append(f.bareArgs, "get", "k")},
-		proc{"etcd-ctx-exec", f.env, []string{f.etcdCtx, "exec", "--context", keyringCtx, "--", "etcdctl", "get", "k"}},
+		proc{label: "etcdctl", env: f.env, argv: append(f.bareArgs, "get", "k")},
+		proc{label: "etcd-ctx-exec", env: f.env, argv: []string{f.etcdCtx, "exec", "--context", keyringCtx, "--", "etcdctl", "get", "k"}},
 	)
 }
 
@@ -466,10 +553,10 @@ func BenchmarkExecTrue(b *testing.B) {
 		b.Fatal(err)
 	}
 	rotate(b,
-		proc{"true", f.env, []string{truePath}},
-		proc{"version", f.env, []string{f.etcdCtx, "--version"}},
-		proc{"path", f.env, []string{f.etcdCtx, "exec", "--context", pathCtx, "--", "true"}},
-		proc{"keyring", f.env, []string{f.etcdCtx, "exec", "--context", keyringCtx, "--", "true"}},
+		proc{label: "true", env: f.env, argv: []string{truePath}},
+		proc{label: "version", env: f.env, argv: []string{f.etcdCtx, "--version"}},
+		proc{label: "path", env: f.env, argv: []string{f.etcdCtx, "exec", "--context", pathCtx, "--", "true"}},
+		proc{label: "keyring", env: f.env, argv: []string{f.etcdCtx, "exec", "--context", keyringCtx, "--", "true"}},
 	)
 }
 

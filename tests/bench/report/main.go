@@ -1,13 +1,18 @@
-// Command report is `make bench`: it runs the benchmarks in tests/bench once
-// (`go test -run '^$' -bench . -benchtime 100x`) and prints one table: each
-// figure, the baseline measured in the same run, their ratio or difference,
-// the target and whether it is met. Targets are reported, never enforced:
-// the exit status is 1 only when the benchmarks could not run.
+// Command report is `make bench`: it runs the benchmarks in tests/bench
+// (`go test -run '^$' -bench . -benchtime 100x`, then the hung-member
+// diagnosis alone with a smaller -benchtime, as each of its runs takes over a
+// second) and certwiz's full-PKI benchmarks against openssl, and prints one
+// table: each figure, the baseline measured in the same run, their ratio or
+// difference, the target and whether it is met; then the binary sizes, the
+// peak memory of each command measured and the machine. Targets are
+// reported, never enforced: the exit status is 1 only when the benchmarks
+// could not run.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"flag"
 	"fmt"
 	"io"
@@ -15,59 +20,99 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// Targets from the design: a prompt segment must cost a tenth of kubectx's,
-// and wrapping etcdctl may add at most 15 ms.
+// Targets from the design and issue 7: a prompt segment must cost a tenth of
+// kubectx's; wrapping etcdctl may add at most 15 ms; etcd-diag's whole
+// diagnosis must not cost more than etcdctl's endpoint health + status; a
+// member that never answers may cost the timeout plus half a second; certwiz
+// must make the PKI 20 times faster than the openssl recipe.
 const (
 	currentRatioTarget = 0.10
 	execOverheadTarget = 15.0 // ms
+	diagRatioTarget    = 1.0
+	hungSlackTarget    = 500.0 // ms over the timeout
+	pkiSpeedupTarget   = 20.0
+	defaultHungTimeout = 1000.0 // ms, if BenchmarkDiagHung does not report it
 )
 
+// Times are the -benchtime of each go test run.
+type Times struct {
+	Bench, Hung, PKI string
+}
+
 func main() {
-	bin := flag.String("bin", "", "directory with prebuilt etcd-ctx and etcdctl (default: the benchmarks build them)")
-	benchtime := flag.String("benchtime", "100x", "go test -benchtime")
+	bin := flag.String("bin", "", "directory with prebuilt etcd-ctx, etcd-certwiz, etcd-diag and etcdctl (default: the benchmarks build them)")
+	benchtime := flag.String("benchtime", "100x", "go test -benchtime of tests/bench")
+	hungtime := flag.String("hungtime", "5x", "go test -benchtime of BenchmarkDiagHung (over a second per run)")
+	pkitime := flag.String("pkitime", "10x", "go test -benchtime of certwiz's BenchmarkFullPKI and BenchmarkOpenSSLPKI")
 	pkg := flag.String("pkg", "./tests/bench/", "benchmark package")
+	pkiPkg := flag.String("pkipkg", "./certwiz/", "package of BenchmarkFullPKI and BenchmarkOpenSSLPKI")
 	verbose := flag.Bool("v", false, "also copy go test's output to stderr as it runs")
 	flag.Parse()
 
-	args := []string{"test", "-run", "^$", "-bench", ".", "-benchtime", *benchtime, "-count", "1", *pkg}
-	cmd := exec.Command("go", args...)
-	cmd.Env = os.Environ()
+	env := os.Environ()
 	if *bin != "" {
 		abs, err := filepath.Abs(*bin)
 		if err != nil {
 			fail(err)
 		}
-		cmd.Env = append(cmd.Env, "ETCD_CTX_BENCH_BIN="+abs)
+		*bin = abs
+		env = append(env, "ETCD_CTX_BENCH_BIN="+abs)
 	}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if *verbose {
-		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
-		cmd.Stderr = cmd.Stdout
+	const hung = "BenchmarkDiagHung"
+	runs := [][]string{
+		{"test", "-run", "^$", "-bench", ".", "-skip", "^" + hung + "$", "-benchtime", *benchtime, "-count", "1", *pkg},
+		{"test", "-run", "^$", "-bench", "^" + hung + "$", "-benchtime", *hungtime, "-count", "1", *pkg},
+		{"test", "-run", "^$", "-bench", "^(BenchmarkFullPKI|BenchmarkOpenSSLPKI)$", "-benchtime", *pkitime, "-count", "1", *pkiPkg},
 	}
-	fmt.Fprintf(os.Stderr, "running go %s …\n", strings.Join(args, " "))
-	if err := cmd.Run(); err != nil {
-		if !*verbose {
-			os.Stderr.Write(out.Bytes())
+	load := loadavg()
+	res := Results{Bench: map[string]Result{}, Skipped: map[string]string{}, Logs: map[string][]string{}}
+	var failed []string
+	for _, args := range runs {
+		out, err := goTest(args, env, *verbose)
+		res.merge(Parse(out))
+		if err != nil {
+			if !*verbose {
+				os.Stderr.WriteString(out)
+			}
+			failed = append(failed, fmt.Sprintf("go %s: %v", strings.Join(args, " "), err))
 		}
-		fail(fmt.Errorf("go test: %v", err))
 	}
-	res := Parse(out.String())
 	if len(res.Bench) == 0 {
-		os.Stderr.Write(out.Bytes())
-		fail(fmt.Errorf("no benchmark results in the output"))
+		failed = append(failed, "no benchmark results in the output")
 	}
-	fmt.Print(Table(res, *benchtime))
+	fmt.Print(Table(res, Times{*benchtime, *hungtime, *pkitime}))
+	fmt.Println()
+	fmt.Print(Resources(res, Sizes(*bin)))
 	fmt.Println()
 	for _, note := range Notes(res) {
 		fmt.Println(note)
 	}
+	fmt.Println(Machine(load, loadavg()))
+	if len(failed) > 0 {
+		fail(fmt.Errorf("%s", strings.Join(failed, "; ")))
+	}
+}
+
+// goTest runs go with args and returns its combined output.
+func goTest(args, env []string, verbose bool) (string, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if verbose {
+		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+		cmd.Stderr = cmd.Stdout
+	}
+	fmt.Fprintf(os.Stderr, "running go %s …\n", strings.Join(args, " "))
+	err := cmd.Run()
+	return out.String(), err
 }
 
 func fail(err error) {
@@ -87,6 +132,19 @@ type Results struct {
 	Bench   map[string]Result
 	Skipped map[string]string   // benchmark → reason
 	Logs    map[string][]string // benchmark → lines it logged
+}
+
+// merge adds o's results (another package's, or another run's).
+func (r Results) merge(o Results) {
+	for k, v := range o.Bench {
+		r.Bench[k] = v
+	}
+	for k, v := range o.Skipped {
+		r.Skipped[k] = v
+	}
+	for k, v := range o.Logs {
+		r.Logs[k] = append(r.Logs[k], v...)
+	}
 }
 
 var (
@@ -163,8 +221,17 @@ func (r Results) missing(key string) string {
 	return "not measured"
 }
 
+// peakKiB returns the "label-peak-KiB" metric of "Bench:label".
+func (r Results) peakKiB(key string) (float64, bool) {
+	name, label, _ := strings.Cut(key, ":")
+	v, ok := r.Bench[name].Metrics[label+"-peak-KiB"]
+	return v, ok
+}
+
 func fmtMS(v float64) string {
 	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2f s", v/1000)
 	case v < 0.1:
 		return fmt.Sprintf("%.1f µs", v*1000)
 	case v < 10:
@@ -192,8 +259,12 @@ type row struct {
 	figure, measured, baseline, compare, target, met string
 }
 
+func (x row) cells() []string {
+	return []string{x.figure, x.measured, x.baseline, x.compare, x.target, x.met}
+}
+
 // Table renders the results.
-func Table(r Results, benchtime string) string {
+func Table(r Results, t Times) string {
 	var rows []row
 	var footnotes []string
 	get := func(name string) (float64, string, bool) {
@@ -251,28 +322,97 @@ func Table(r Results, benchtime string) string {
 	_, mfS, _ := get("BenchmarkHandoffMemfd")
 	rows = append(rows, row{figure: "      memfd hand-off, CA + cert + key (in-process)", measured: mfS, baseline: "–", compare: "–", target: "–", met: "–"})
 
+	// 3. etcd-diag on a healthy 3-member cluster vs etcdctl endpoint health +
+	// status --cluster.
+	dg, dgS, okD := get("BenchmarkDiag:etcd-diag")
+	he, heS, okH := get("BenchmarkDiag:health")
+	st, stS, okS := get("BenchmarkDiag:status")
+	r3 := row{figure: "etcd-diag, healthy 3-member mTLS cluster", measured: dgS,
+		baseline: fmt.Sprintf("etcdctl endpoint health + status --cluster: %s + %s", heS, stS),
+		compare:  "–", target: fmt.Sprintf("≤ %.2f×", diagRatioTarget), met: "–"}
+	if okD && okH && okS {
+		r3.baseline += " = " + fmtMS(he+st)
+		ratio := dg / (he + st)
+		r3.compare = fmt.Sprintf("%.2f×", ratio)
+		r3.met = yesNo(ratio <= diagRatioTarget)
+	}
+	rows = append(rows, r3)
+
+	// 4. etcd-diag with a member that never answers: timeout + 0.5 s.
+	timeout := defaultHungTimeout
+	if v, ok := r.Bench["BenchmarkDiagHung"].Metrics["timeout-ns"]; ok {
+		timeout = v / 1e6
+	}
+	hu, huS, okU := get("BenchmarkDiagHung:hung")
+	r4 := row{figure: fmt.Sprintf("etcd-diag, 3 members + 1 that never answers, --timeout %s", fmtSeconds(timeout)), measured: huS,
+		baseline: "timeout: " + fmtMS(timeout), compare: "–",
+		target: fmt.Sprintf("≤ %s (timeout + %s)", fmtMS(timeout+hungSlackTarget), fmtSeconds(hungSlackTarget)), met: "–"}
+	if okU {
+		r4.compare = fmtDelta(hu - timeout)
+		r4.met = yesNo(hu <= timeout+hungSlackTarget)
+	}
+	rows = append(rows, r4)
+
+	// 5. certwiz's full PKI vs the openssl recipe for the same files.
+	pk, pkS, okP := get("BenchmarkFullPKI")
+	ossl, osS, okO := get("BenchmarkOpenSSLPKI")
+	r5 := row{figure: "certwiz full PKI, 3 members + 3 clients (in-process)", measured: pkS, baseline: "openssl script, same 22 files: " + osS,
+		compare: "–", target: fmt.Sprintf("≥ %.0f× faster", pkiSpeedupTarget), met: "–"}
+	if okP && okO {
+		r5.compare = fmt.Sprintf("%.1f× faster", ossl/pk)
+		r5.met = yesNo(ossl/pk >= pkiSpeedupTarget)
+	}
+	rows = append(rows, r5)
+	in, inS, okI := get("BenchmarkCertwizInit:init")
+	r5b := row{figure: "  etcd-certwiz init --plan, same PKI (whole process)", measured: inS, baseline: "openssl script: " + osS, compare: "–", target: "–", met: "–"}
+	if okI && okO {
+		r5b.compare = fmt.Sprintf("%.1f× faster", ossl/in)
+	}
+	rows = append(rows, r5b)
+
 	// In-process parse.
-	_, pS, okP := get("BenchmarkParseConfig")
+	_, pS, okPa := get("BenchmarkParseConfig")
 	rp := row{figure: "contexts.Parse, 50-context config (in-process)", measured: pS, baseline: "–", compare: "–", target: "–", met: "–"}
-	if okP {
+	if okPa {
 		m := r.Bench["BenchmarkParseConfig"].Metrics
 		rp.compare = fmt.Sprintf("%.0f KiB, %.0f allocs/op", m["B/op"]/1024, m["allocs/op"])
 	}
 	rows = append(rows, rp)
 
-	header := row{"figure", "etcd-ctx", "baseline (same run)", "ratio / overhead", "target", "met"}
-	out := render(append([]row{header}, rows...), benchtime)
+	header := row{"figure", "measured", "baseline (same run)", "ratio / overhead", "target", "met"}
+	var b strings.Builder
+	fmt.Fprintf(&b, "etcd-ctx benchmarks: whole-process wall times, mean of %s runs each after a warm-up run\n"+
+		"(the hung-member diagnosis: %s runs; certwiz vs openssl: certwiz's go benchmarks, %s runs each);\n"+
+		"the commands compared take turns, so each ratio is measured under the same load\n\n",
+		runs(t.Bench), runs(t.Hung), runs(t.PKI))
+	b.WriteString(grid(header.cells(), rowCells(rows)))
 	if len(footnotes) > 0 {
-		out += "\n" + strings.Join(footnotes, "\n") + "\n"
+		b.WriteString("\n" + strings.Join(footnotes, "\n") + "\n")
+	}
+	return b.String()
+}
+
+func runs(benchtime string) string { return strings.TrimSuffix(benchtime, "x") }
+
+// fmtSeconds prints a whole or half number of seconds as "1s", "0.5s".
+func fmtSeconds(ms float64) string {
+	return strconv.FormatFloat(ms/1000, 'f', -1, 64) + "s"
+}
+
+func rowCells(rows []row) [][]string {
+	out := make([][]string, len(rows))
+	for i, x := range rows {
+		out[i] = x.cells()
 	}
 	return out
 }
 
-func render(rows []row, benchtime string) string {
-	cells := func(x row) []string { return []string{x.figure, x.measured, x.baseline, x.compare, x.target, x.met} }
-	width := make([]int, 6)
-	for _, x := range rows {
-		for i, c := range cells(x) {
+// grid renders a header, a separator line and the rows, columns padded and
+// separated by " | ".
+func grid(header []string, rows [][]string) string {
+	width := make([]int, len(header))
+	for _, cs := range append([][]string{header}, rows...) {
+		for i, c := range cs {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
@@ -289,18 +429,122 @@ func render(rows []row, benchtime string) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "etcd-ctx benchmarks: whole-process wall times, mean of %s runs each after a warm-up run;\n"+
-		"the commands compared take turns, so each ratio is measured under the same load\n\n", strings.TrimSuffix(benchtime, "x"))
-	line(cells(rows[0]))
-	sep := make([]string, 6)
+	line(header)
+	sep := make([]string, len(header))
 	for i := range sep {
 		sep[i] = strings.Repeat("-", width[i])
 	}
 	line(sep)
-	for _, x := range rows[1:] {
-		line(cells(x))
+	for _, cs := range rows {
+		line(cs)
 	}
 	return b.String()
+}
+
+// Binary is one file of the bin directory.
+type Binary struct {
+	Name     string
+	Size     int64
+	Stripped bool // no .symtab
+	Err      error
+}
+
+// Sizes describes the binaries in bin (the release build make bench uses),
+// and etcdctl for reference; nil without a bin directory.
+func Sizes(bin string) []Binary {
+	if bin == "" {
+		return nil
+	}
+	var out []Binary
+	for _, name := range []string{"etcd-ctx", "etcd-certwiz", "etcd-diag", "etcdctl"} {
+		b := Binary{Name: name}
+		path := filepath.Join(bin, name)
+		fi, err := os.Stat(path)
+		if err == nil {
+			b.Size = fi.Size()
+			var f *elf.File
+			if f, err = elf.Open(path); err == nil {
+				b.Stripped = f.Section(".symtab") == nil
+				f.Close()
+			}
+		}
+		b.Err = err
+		out = append(out, b)
+	}
+	return out
+}
+
+// memRows are the commands whose peak memory the second table shows.
+var memRows = []struct{ figure, key string }{
+	{"etcd-ctx current (10 contexts)", "BenchmarkCurrent:etcd-ctx"},
+	{"  kubectx -c (reference)", "BenchmarkCurrent:kubectx"},
+	{"etcd-ctx exec -- etcdctl get k (keyring)¹", "BenchmarkGet:etcd-ctx-exec"},
+	{"  etcdctl get k, bare (reference)", "BenchmarkGet:etcdctl"},
+	{"  etcd-ctx exec -- true (keyring): etcd-ctx alone", "BenchmarkExecTrue:keyring"},
+	{"etcd-diag, healthy 3-member cluster", "BenchmarkDiag:etcd-diag"},
+	{"  etcdctl endpoint health --cluster (reference)", "BenchmarkDiag:health"},
+	{"  etcdctl endpoint status --cluster (reference)", "BenchmarkDiag:status"},
+	{"etcd-diag, 3 members + 1 that never answers", "BenchmarkDiagHung:hung"},
+	{"etcd-certwiz init --plan (3 members, 3 clients)", "BenchmarkCertwizInit:init"},
+	{"true (floor: the spawner's own peak)²", "BenchmarkExecTrue:true"},
+}
+
+// Resources renders the binary sizes and each measured command's peak
+// memory (the largest ru_maxrss of its runs).
+func Resources(r Results, bins []Binary) string {
+	var b strings.Builder
+	if len(bins) > 0 {
+		var rows [][]string
+		for _, x := range bins {
+			size, how := "n/a", x.Name+": "
+			if x.Err != nil {
+				how += x.Err.Error()
+			} else {
+				size = fmtMiB(float64(x.Size) / 1024)
+				how = "stripped"
+				if !x.Stripped {
+					how = "not stripped"
+				}
+			}
+			name := x.Name
+			switch x.Name {
+			case "etcdctl":
+				name += " 3.7 (reference: make etcdctl, plain go build)"
+			default:
+				name += " (make build: -trimpath -s -w, CGO_ENABLED=0)"
+			}
+			rows = append(rows, []string{name, size, how})
+		}
+		b.WriteString("binary sizes (bin/)\n\n")
+		b.WriteString(grid([]string{"binary", "size", "symbols"}, rows))
+		b.WriteString("\n")
+	}
+	var rows [][]string
+	for _, m := range memRows {
+		peak, ok := r.peakKiB(m.key)
+		wall, okW := r.ms(m.key)
+		if !ok && !okW {
+			continue
+		}
+		cells := []string{m.figure, "n/a", "n/a"}
+		if ok {
+			cells[1] = fmtMiB(peak)
+		}
+		if okW {
+			cells[2] = fmtMS(wall)
+		}
+		rows = append(rows, cells)
+	}
+	b.WriteString("peak memory: largest max RSS (wait4 ru_maxrss) of up to 3 more runs of each command after its timed runs\n\n")
+	b.WriteString(grid([]string{"command", "peak RSS", "mean wall (timed runs)"}, rows))
+	b.WriteString("¹ exec(2) in place: one process, so its peak is the larger of etcd-ctx's and etcdctl's.\n" +
+		"² these runs start from a small spawner (tests/bench/peakrss), as on Linux a child's ru_maxrss\n" +
+		"  is never below its spawner's peak: from the test process (embedded etcd) all read its 35-70 MiB.\n")
+	return b.String()
+}
+
+func fmtMiB(kib float64) string {
+	return fmt.Sprintf("%.1f MiB", kib/1024)
 }
 
 // Notes explains the table: the consistency of the break-down and what the
@@ -320,6 +564,10 @@ func Notes(r Results) []string {
 	if okA && okT && okW && okB {
 		notes = append(notes, fmt.Sprintf("exec(2) in place means etcd-ctx's whole run is the overhead: (a) − true = %s, measured %s.",
 			fmtDelta(a-t), fmtDelta(w-b)))
+	}
+	if _, ok := r.ms("BenchmarkFullPKI"); ok {
+		notes = append(notes, "certwiz vs openssl: two go benchmarks run one after the other, not in turns; the in-process runs last a"+
+			" fraction of a second, so a burst of load on the machine moves that ratio most (see the whole-process row too).")
 	}
 	notes = append(notes, "kubectx: "+describeKubectx())
 	return notes
@@ -363,4 +611,43 @@ func dpkgVersion(pkg string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// Machine describes where the benchmarks ran, with the load average before
+// and after (other work on the machine shows there).
+func Machine(before, after string) string {
+	cpu := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^model name\s*:\s*(.+)$`).FindSubmatch(data); m != nil {
+			cpu = strings.TrimSpace(string(m[1]))
+		}
+	}
+	mem := "unknown"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if m := regexp.MustCompile(`(?m)^MemTotal:\s*(\d+) kB`).FindSubmatch(data); m != nil {
+			kib, _ := strconv.ParseFloat(string(m[1]), 64)
+			mem = fmt.Sprintf("%.1f GiB", kib/1024/1024)
+		}
+	}
+	kernel := strings.TrimSpace(readFile("/proc/sys/kernel/osrelease"))
+	debian := strings.TrimSpace(readFile("/etc/debian_version"))
+	if debian != "" {
+		debian = ", Debian " + debian
+	}
+	return fmt.Sprintf("machine: %d × %s, %s RAM, %s %s/%s, Linux %s%s; load average before %s, after %s",
+		runtime.NumCPU(), cpu, mem, runtime.Version(), runtime.GOOS, runtime.GOARCH, kernel, debian, before, after)
+}
+
+func readFile(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
+
+// loadavg is the 1, 5 and 15-minute load average.
+func loadavg() string {
+	f := strings.Fields(readFile("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
