@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command peakrss runs a command with stdio on /dev/null and prints its exit
 // status and peak memory: "EXIT MAXRSS_KIB" (wait4's ru_maxrss, which covers
 // the command's waited-for children too).
