@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -185,8 +186,11 @@ func NormalizeEndpoint(raw string, secure bool) (string, error) {
 	if u.Port() == "" {
 		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("no port (etcd's client port is usually 2379)")}
 	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("an endpoint is scheme://host:port, without path, query or user")}
+	if port, err := strconv.Atoi(u.Port()); err != nil || port < 1 || port > 65535 {
+		return "", &InputError{Input: "endpoint " + quote(raw), Err: fmt.Errorf("port %s is not between 1 and 65535", u.Port())}
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" || strings.HasSuffix(ep, "#") {
+		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("an endpoint is scheme://host:port, without path, query, fragment or user")}
 	}
 	// u.Host is unescaped: an IPv6 zone written %25 (the only way a URL can
 	// hold it) must be escaped again, or the result is no longer a URL.

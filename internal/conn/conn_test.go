@@ -58,6 +58,9 @@ func TestSettingsErrorsNameTheInput(t *testing.T) {
 		{"key is a cert", conn.Settings{Endpoints: []string{"https://h:2379"}, Cert: client.CertPEM, Key: ca.CertPEM}, "client key", "no PEM private key"},
 		{"bad scheme", conn.Settings{Endpoints: []string{"ftp://h:2379"}}, `endpoint "ftp://h:2379"`, "unsupported scheme"},
 		{"no port", conn.Settings{Endpoints: []string{"https://h"}}, `endpoint "https://h"`, "no port"},
+		{"port zero", conn.Settings{Endpoints: []string{"https://h:0"}}, `endpoint "https://h:0"`, "between 1 and 65535"},
+		{"port too big", conn.Settings{Endpoints: []string{"https://h:99999"}}, `endpoint "https://h:99999"`, "between 1 and 65535"},
+		{"fragment", conn.Settings{Endpoints: []string{"https://h:2379#x"}}, `endpoint "https://h:2379#x"`, "fragment"},
 		{"token and password", conn.Settings{Endpoints: []string{"h:2379"}, Token: "t", Username: "u", Password: "p"}, "credentials", "mutually exclusive"},
 	}
 	for _, tc := range cases {
