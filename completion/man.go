@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/contexts"
 )
 
 // ManInfo is what a manual page says beyond the command tree.
@@ -271,4 +273,14 @@ func visible(cmds []*cli.Command) []*cli.Command {
 		}
 	}
 	return out
+}
+
+// CommonEnv are the environment entries every binary's page shares: where
+// the etcd-ctx config is, and colour.
+func CommonEnv() []ManEntry {
+	return []ManEntry{
+		{Name: contexts.EnvConfig, Text: "etcd-ctx config file (--config overrides it)."},
+		{Name: "XDG_CONFIG_HOME", Text: "The default etcd-ctx config file is $XDG_CONFIG_HOME/etcd-ctx/config.yaml, else ~/.config/etcd-ctx/config.yaml."},
+		{Name: "NO_COLOR", Text: "When set (to anything), no colour; colour is only ever used on a terminal."},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,14 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("no context named %q", e.Name) }
+
+// Hint lists the contexts there are, or says how to add one.
+func (e *NotFoundError) Hint() string {
+	if len(e.Known) == 0 {
+		return "add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'"
+	}
+	return "known contexts: " + strings.Join(e.Known, ", ")
+}
 
 // ExistsError is an add over an existing context without --force.
 type ExistsError struct{ Name string }

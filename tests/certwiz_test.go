@@ -16,9 +16,8 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
-	"github.com/etcd-ctx/etcd-ctx/tests/harness"
-
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
 // etcdctlArgs are etcdctl's connection flags for a client pair.

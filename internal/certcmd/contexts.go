@@ -2,7 +2,6 @@ package certcmd
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -66,21 +65,11 @@ func ctxError(err error) error {
 		return nil
 	}
 	var (
-		notFound *contexts.NotFoundError
-		keyring  *contexts.KeyringError
-		input    *conn.InputError
+		input *conn.InputError
 	)
 	switch {
-	case errors.As(err, &notFound):
-		hint := "add one with 'etcd-ctx add NAME …'"
-		if len(notFound.Known) > 0 {
-			hint = "known contexts: " + strings.Join(notFound.Known, ", ")
-		}
-		return clix.Wrap(err, hint)
 	case errors.Is(err, contexts.ErrNoCurrent):
 		return clix.Wrap(err, "pass --context NAME (an etcd-ctx context)")
-	case errors.As(err, &keyring):
-		return clix.Wrap(err, contexts.KeyringHint)
 	case errors.As(err, &input):
 		return clix.Wrap(err, "fix the context with 'etcd-ctx set …'")
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
-
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 )
 

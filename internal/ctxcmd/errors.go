@@ -15,25 +15,17 @@ func explain(err error) error {
 		return nil
 	}
 	var (
-		clixErr  *clix.Error
-		notFound *contexts.NotFoundError
-		exists   *contexts.ExistsError
-		keyring  *contexts.KeyringError
-		input    *conn.InputError
-		file     *contexts.FileError
-		noCmd    *contexts.NotFoundCmdError
-		token    *contexts.TokenUnsupportedError
-		badName  *contexts.NameError
+		clixErr *clix.Error
+		exists  *contexts.ExistsError
+		input   *conn.InputError
+		file    *contexts.FileError
+		noCmd   *contexts.NotFoundCmdError
+		token   *contexts.TokenUnsupportedError
+		badName *contexts.NameError
 	)
 	switch {
 	case errors.As(err, &clixErr):
 		return err
-	case errors.As(err, &notFound):
-		hint := "add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'"
-		if len(notFound.Known) > 0 {
-			hint = "known contexts: " + strings.Join(notFound.Known, ", ")
-		}
-		return clix.Wrap(err, hint)
 	case errors.Is(err, contexts.ErrNoCurrent):
 		return clix.Wrap(err, "pick one with 'etcd-ctx use NAME', set "+contexts.EnvContext+", or pass --context NAME")
 	case errors.As(err, &badName):
@@ -42,8 +34,6 @@ func explain(err error) error {
 		return clix.Wrap(err, "'-' goes back to the context used before the last switch; switch with 'etcd-ctx NAME' first")
 	case errors.As(err, &exists):
 		return clix.Wrap(err, "change it with 'etcd-ctx set "+exists.Name+" …', or replace it with --force")
-	case errors.As(err, &keyring):
-		return clix.Wrap(err, contexts.KeyringHint)
 	case errors.As(err, &file):
 		var parse *contexts.FileError
 		if errors.As(err, &parse) && strings.Contains(err.Error(), "line ") {

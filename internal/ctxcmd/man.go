@@ -8,11 +8,9 @@ import (
 // ManInfo is what etcd-ctx(1) says beyond the command tree (packaging/gen).
 func ManInfo() completion.ManInfo {
 	return completion.ManInfo{
-		Env: []completion.ManEntry{
+		Env: append([]completion.ManEntry{
 			{Name: contexts.EnvContext, Text: "Context for this shell only: overrides current-context (--context overrides it). " +
 				"'etcd-ctx shell' and the commands run by exec set it."},
-			{Name: contexts.EnvConfig, Text: "Config file (--config overrides it)."},
-			{Name: "XDG_CONFIG_HOME", Text: "The default config file is $XDG_CONFIG_HOME/etcd-ctx/config.yaml, else ~/.config/etcd-ctx/config.yaml."},
 			{
 				Name: "ETCDCTL_ENDPOINTS, ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY, ETCDCTL_USER, ETCDCTL_PASSWORD, " +
 					"ETCDCTL_AUTH_JWT_TOKEN, ETCDCTL_DIAL_TIMEOUT, ETCDCTL_INSECURE_SKIP_TLS_VERIFY",
@@ -24,8 +22,7 @@ func ManInfo() completion.ManInfo {
 			{Name: "XDG_RUNTIME_DIR", Text: "Where that private directory is created (else a per-user temporary directory)."},
 			{Name: "SHELL", Text: "The shell 'etcd-ctx shell' starts (default /bin/sh)."},
 			{Name: "DBUS_SESSION_BUS_ADDRESS", Text: "The session bus of the Secret Service holding secrets (Linux)."},
-			{Name: "NO_COLOR", Text: "When set (to anything), no colour; colour is only ever used on a terminal."},
-		},
+		}, completion.CommonEnv()...),
 		Files: []completion.ManEntry{
 			{Name: "$XDG_CONFIG_HOME/etcd-ctx/config.yaml", Text: "Contexts, clusters and users (references only; 0600, " +
 				"replaced atomically under a lock). Secrets live in the OS keyring, service etcd-ctx."},

@@ -83,16 +83,11 @@ func fromContext(c *cli.Context, in *diag.Input, optional bool) error {
 		if optional || (errors.Is(err, contexts.ErrNoCurrent) && !c.IsSet("context")) {
 			return nil
 		}
-		return cannotRun(err, "etcd-ctx list shows the contexts")
+		return cannotRun(err, "")
 	}
 	spec, err := store.Spec(cfg, name)
 	if err != nil {
-		var ke *contexts.KeyringError
-		hint := ""
-		if errors.As(err, &ke) {
-			hint = contexts.KeyringHint
-		}
-		return cannotRun(err, hint)
+		return cannotRun(err, "") // keyring and file errors carry their own hint
 	}
 	in.Context = name
 	in.Settings = spec.Settings()
