@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"testing"
+
+	"github.com/creack/pty"
 
 	"github.com/urfave/cli/v2"
 )
@@ -59,10 +62,30 @@ func TestRunExitCodes(t *testing.T) {
 	}
 }
 
-func TestColorRespectsNoColor(t *testing.T) {
-	t.Setenv("NO_COLOR", "")
+func TestColorOnlyOnATerminalWithoutNoColor(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	t.Setenv("TERM", "xterm")
+	os.Unsetenv("NO_COLOR")
+	if !Color(tty) {
+		t.Error("no colour on a terminal")
+	}
 	if Color(new(bytes.Buffer)) {
-		t.Fatal("colour on a non-terminal")
+		t.Error("colour on a non-terminal")
+	}
+	t.Setenv("NO_COLOR", "")
+	if Color(tty) {
+		t.Error("colour on a terminal although NO_COLOR is set")
+	}
+	t.Setenv("NO_COLOR", "")
+	os.Unsetenv("NO_COLOR")
+	t.Setenv("TERM", "dumb")
+	if Color(tty) {
+		t.Error("colour on TERM=dumb")
 	}
 	if (Painter{On: false}).Red("x") != "x" || (Painter{On: true}).Red("x") != "\x1b[31mx\x1b[0m" {
 		t.Fatal("painter")
