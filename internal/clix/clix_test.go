@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/creack/pty"
-
 	"github.com/urfave/cli/v2"
 )
 
