@@ -310,6 +310,9 @@ func (f *fileModel) model() (*Model, error) {
 		}
 		roleLines[fr.Name] = fr.line
 		r := Role{Name: fr.Name, line: fr.line}
+		if fr.Name == RootRole && len(fr.Permissions) > 0 {
+			return nil, lineErr(fr.line, "role root may do anything: leave permissions out of it (etcd 3.5+ does not even show them)")
+		}
 		seen := map[Range]int{}
 		for _, fp := range fr.Permissions {
 			p, err := fp.perm()

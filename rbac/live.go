@@ -46,7 +46,8 @@ const noPasswordUser = "password was given for no password user"
 
 // ReadLive reads the live model: auth status, every role with its permissions
 // (in etcd's stored order, copies included) and every user with its roles.
-// With auth enabled it also finds out which users have a password: etcd has
+// With auth enabled and passwords true it also finds out which users have a
+// password (User.Password; nil otherwise): etcd has
 // no API for that, so it authenticates each user with a random wrong
 // password: users added with --no-password are refused with "password was
 // given for no password user", the others with "invalid user ID or
@@ -55,7 +56,7 @@ const noPasswordUser = "password was given for no password user"
 // password alike, so User.Password stays nil (unknown).
 //
 // cli needs root rights once auth is enabled.
-func ReadLive(ctx context.Context, cli *clientv3.Client) (*Model, error) {
+func ReadLive(ctx context.Context, cli *clientv3.Client, passwords bool) (*Model, error) {
 	enabled, err := AuthEnabled(ctx, cli)
 	if err != nil {
 		return nil, err
@@ -72,7 +73,9 @@ func ReadLive(ctx context.Context, cli *clientv3.Client) (*Model, error) {
 		}
 		role := Role{Name: name}
 		for _, p := range r.Perm {
-			role.Perms = append(role.Perms, FromPB(p))
+			if name != RootRole { // see Role
+				role.Perms = append(role.Perms, FromPB(p))
+			}
 		}
 		m.Roles = append(m.Roles, role)
 	}
@@ -87,7 +90,7 @@ func ReadLive(ctx context.Context, cli *clientv3.Client) (*Model, error) {
 		}
 		m.Users = append(m.Users, User{Name: name, Roles: u.Roles})
 	}
-	if enabled {
+	if enabled && passwords {
 		if err := probePasswords(ctx, cli, m.Users); err != nil {
 			return nil, err
 		}

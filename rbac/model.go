@@ -18,7 +18,9 @@ type Model struct {
 
 // Role is an etcd role and its permissions. Perms read from a cluster are in
 // etcd's stored order and may repeat a range (etcd stores duplicates, see
-// Effective); perms from a file are unique per range.
+// Effective); perms from a file are unique per range. The root role has none
+// here: its holders may do anything whatever it holds, and etcd 3.5+ shows a
+// made-up "readwrite [\"\", \"\x00\")" instead of what it stores.
 type Role struct {
 	Name  string
 	Perms []Perm
