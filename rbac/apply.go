@@ -53,8 +53,8 @@ func (e *PartialError) Hint() string {
 
 // Apply carries out the plan's changes in order. Before enabling auth it
 // checks again, on the cluster, that user root has the root role, and after
-// enabling it calls o.Verify. It stops at the first failure with a
-// *PartialError.
+// enabling it calls o.Verify (a failure there is a *RefusedError: everything
+// was applied). It stops at the first failure with a *PartialError.
 func Apply(ctx context.Context, cli *clientv3.Client, p *Plan, o ApplyOptions) error {
 	for _, c := range p.NeedPasswords() {
 		if o.Passwords[c.User] == "" {
@@ -70,6 +70,14 @@ func Apply(ctx context.Context, cli *clientv3.Client, p *Plan, o ApplyOptions) e
 		applied = append(applied, c)
 		if o.Done != nil {
 			o.Done(c, files)
+		}
+		if c.Op == OpEnableAuth && o.Verify != nil {
+			if err := o.Verify(ctx); err != nil {
+				return &RefusedError{
+					Msg: fmt.Sprintf("all %d changes are applied and auth is enabled, but this context can no longer act: %v", len(applied), err),
+					Fix: "log in as root with its password (etcdctl --user root …) and fix the context ('etcd-ctx set'), or turn auth off again with 'etcdctl --user root auth disable'",
+				}
+			}
 		}
 	}
 	return nil
@@ -113,7 +121,7 @@ func apply(ctx context.Context, cli *clientv3.Client, c Change, o ApplyOptions) 
 	case OpDeleteRole:
 		_, err = cli.RoleDelete(ctx, c.Role)
 	case OpEnableAuth:
-		err = enableAuth(ctx, cli, o)
+		err = enableAuth(ctx, cli)
 	case OpDisableAuth:
 		_, err = cli.AuthDisable(ctx)
 	default:
@@ -122,7 +130,7 @@ func apply(ctx context.Context, cli *clientv3.Client, c Change, o ApplyOptions) 
 	return nil, err
 }
 
-func enableAuth(ctx context.Context, cli *clientv3.Client, o ApplyOptions) error {
+func enableAuth(ctx context.Context, cli *clientv3.Client) error {
 	root, err := cli.UserGet(ctx, RootUser)
 	if err != nil || !slices.Contains(root.Roles, RootRole) {
 		return &RefusedError{
@@ -130,17 +138,6 @@ func enableAuth(ctx context.Context, cli *clientv3.Client, o ApplyOptions) error
 			Fix: "create it ('etcdctl role add root; etcdctl user add root; etcdctl user grant-role root root'), or declare it in the file",
 		}
 	}
-	if _, err := cli.AuthEnable(ctx); err != nil {
-		return err
-	}
-	if o.Verify == nil {
-		return nil
-	}
-	if err := o.Verify(ctx); err != nil {
-		return &RefusedError{
-			Msg: fmt.Sprintf("auth is now enabled, but this context can no longer act: %v", err),
-			Fix: "use user root's password (etcdctl --user root auth disable, or fix the context with 'etcd-ctx set')",
-		}
-	}
-	return nil
+	_, err = cli.AuthEnable(ctx)
+	return err
 }
