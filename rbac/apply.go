@@ -37,7 +37,7 @@ type PartialError struct {
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("applied %d change(s), then %q failed: %v", len(e.Applied), e.Failed.String(), e.Err)
+	return fmt.Sprintf("applied %d change(s), then could not apply %s: %v", len(e.Applied), e.Failed, e.Err)
 }
 
 func (e *PartialError) Unwrap() error { return e.Err }
