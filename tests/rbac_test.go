@@ -344,3 +344,49 @@ func authRevision(t *testing.T, c *harness.Cluster) float64 {
 	}
 	return rev
 }
+
+// TestRBACApplyOnTerminal: on a terminal apply asks before it changes
+// anything (no: nothing changes), then asks for a new user's password twice
+// without echoing it; the user then logs in with it.
+func TestRBACApplyOnTerminal(t *testing.T) {
+	c := startCluster(t, harness.MTLS)
+	u := newUser(t, false)
+	u.ok("", "etcd-ctx", "add", "adm", "--endpoints", c.Endpoints[0], "--cacert", c.PKI.CA,
+		"--cert", c.PKI.RootCert, "--key", c.PKI.RootKey, "--store", "path", "--use")
+	file := filepath.Join(u.dir, "access.yaml")
+	model := "auth: enabled\nroles: [{name: root}, {name: app, permissions: [{type: read, prefix: /app/}]}]\n" +
+		"users:\n  - {name: root, roles: [root]}\n  - {name: bob, roles: [app], password: true}\n"
+	if err := os.WriteFile(file, []byte(model), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const typed = "typed-Secret-42"
+
+	s := startTerm(t, u, "etcd-certwiz", "rbac", "apply", file)
+	s.answer("Apply these 8 changes to context adm? [y/N]", "n")
+	if err := s.cmd.Wait(); err == nil {
+		t.Fatal("apply answered no exited 0")
+	}
+	<-s.done
+	cli, err := c.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if users, err := cli.UserList(ctx); err != nil || len(users.Users) != 0 {
+		t.Fatalf("after no: users %v, %v", users, err)
+	}
+
+	s = startTerm(t, u, "etcd-certwiz", "rbac", "apply", file)
+	s.answer("Apply these 8 changes to context adm? [y/N]", "y")
+	s.answer("Password for new user bob: ", typed)
+	s.answer("Again: ", typed)
+	screen := s.wait()
+	if !strings.Contains(screen, "Applied 8 changes to context adm.") || strings.Contains(screen, typed) {
+		t.Fatalf("screen:\n%s", screen)
+	}
+	if _, err := cli.Authenticate(ctx, "bob", typed); err != nil {
+		t.Fatalf("bob cannot log in with the typed password: %v", err)
+	}
+}

@@ -86,12 +86,14 @@ func makePlan(c *cli.Context, ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.identity(ctx)
+	live, err := s.readLive(ctx, true)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	live, err := s.readLive(ctx, true)
+	// Whether the server takes certificate CNs matters only to enable auth.
+	enabling := want.Auth != nil && *want.Auth && !*live.Auth
+	id, err := s.identity(ctx, enabling)
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -147,9 +149,9 @@ func rbacApplyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.Context, rbacTimeout)
+	planCtx, cancel := context.WithTimeout(c.Context, rbacTimeout)
 	defer cancel()
-	p, err := makePlan(c, ctx)
+	p, err := makePlan(c, planCtx)
 	if err != nil {
 		return err
 	}
@@ -173,6 +175,9 @@ func rbacApplyAction(c *cli.Context) error {
 			return err
 		}
 	}
+	// A fresh deadline: the time spent at the prompts does not count.
+	ctx, cancel := context.WithTimeout(c.Context, rbacTimeout)
+	defer cancel()
 	err = rbac.Apply(ctx, p.cli, p.plan, rbac.ApplyOptions{
 		Passwords: pw, PKI: p.pki, KeyType: kt,
 		Done: func(ch rbac.Change, files []string) {
