@@ -39,9 +39,10 @@ import (
 //	    password: true
 //	    password-env: ALICE_PASSWORD
 type fileModel struct {
-	Auth  string     `yaml:"auth,omitempty" json:"auth,omitempty"`
-	Roles []fileRole `yaml:"roles,omitempty" json:"roles,omitempty"`
-	Users []fileUser `yaml:"users,omitempty" json:"users,omitempty"`
+	Auth     string     `yaml:"auth,omitempty" json:"auth,omitempty"`
+	Roles    []fileRole `yaml:"roles,omitempty" json:"roles,omitempty"`
+	Users    []fileUser `yaml:"users,omitempty" json:"users,omitempty"`
+	authLine int
 }
 
 type fileRole struct {
@@ -122,6 +123,11 @@ func checkFields(n *yaml.Node, what string, allowed ...string) error {
 func (m *fileModel) UnmarshalYAML(n *yaml.Node) error {
 	if err := checkFields(n, "the file", "auth", "roles", "users"); err != nil {
 		return err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "auth" {
+			m.authLine = n.Content[i].Line
+		}
 	}
 	type plain fileModel
 	return n.Decode((*plain)(m))
@@ -298,7 +304,7 @@ func (f *fileModel) model() (*Model, error) {
 	case "disabled":
 		m.Auth = Bool(false)
 	default:
-		return nil, lineErr(0, "auth: %q: use enabled or disabled (or leave it out to keep auth as it is)", f.Auth)
+		return nil, lineErr(f.authLine, "auth: %q: use enabled or disabled (or leave it out to keep auth as it is)", f.Auth)
 	}
 	roleLines := map[string]int{}
 	for _, fr := range f.Roles {

@@ -124,7 +124,7 @@ func TestParseErrors(t *testing.T) {
 		{"users:\n  - name: a\n    pasword: true\n", `file:3: unknown field "pasword" in a user`},
 		{"users:\n  - name: a\n    certificate: {day: 3}\n", `file:3: unknown field "day" in a certificate`},
 		{"auths: enabled\n", `file:1: unknown field "auths" in the file`},
-		{"auth: on\n", `auth: "on": use enabled or disabled`},
+		{"roles: []\nauth: on\n", `file:2: auth: "on": use enabled or disabled`},
 		{"roles:\n  - name: a\n    permissions:\n      - {type: read}\n", "file:4: give exactly one of key, prefix and from-key"},
 		{"roles:\n  - name: a\n    permissions:\n      - {type: read, key: /a, prefix: /b}\n", "file:4: give exactly one"},
 		{"roles:\n  - name: a\n    permissions:\n      - {type: read, prefix: /a, range-end: /b}\n", "file:4: range-end goes with key"},

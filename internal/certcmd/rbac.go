@@ -80,9 +80,10 @@ func (s *session) identity(ctx context.Context, probe bool) (rbac.Identity, erro
 	return id, nil
 }
 
-// readLive reads the cluster's model; etcd's refusals get their hint.
-func (s *session) readLive(ctx context.Context, passwords bool) (*rbac.Model, error) {
-	m, err := rbac.ReadLive(ctx, s.cli, passwords)
+// readLive reads the cluster's model (see rbac.ReadLive for probe); etcd's
+// refusals get their hint.
+func (s *session) readLive(ctx context.Context, probe func(string) bool) (*rbac.Model, error) {
+	m, err := rbac.ReadLive(ctx, s.cli, probe)
 	return m, clusterError(err, s.spec.Name)
 }
 

@@ -45,7 +45,7 @@ func rbacExportAction(c *cli.Context) error {
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(c.Context, rbacTimeout)
 	defer cancel()
-	m, err := s.readLive(ctx, true)
+	m, err := s.readLive(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,11 @@ func makePlan(c *cli.Context, ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.readLive(ctx, true)
+	// Only the users whose password: the file states need a probe.
+	live, err := s.readLive(ctx, func(user string) bool {
+		u := want.User(user)
+		return u != nil && u.Password != nil
+	})
 	if err != nil {
 		s.Close()
 		return nil, err

@@ -1,6 +1,7 @@
 package certcmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -98,7 +99,7 @@ func model(c *cli.Context) (*rbac.Model, error) {
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(c.Context, rbacTimeout)
 	defer cancel()
-	return s.readLive(ctx, false)
+	return s.readLive(ctx, rbac.NoProbe)
 }
 
 func authNote(c *cli.Context, m *rbac.Model) {
@@ -207,6 +208,9 @@ func rbacExplainAction(c *cli.Context) error {
 	if out.Roles == nil {
 		out.Roles = []string{}
 	}
+	if out.Permissions == nil {
+		out.Permissions = []explainedPerm{}
+	}
 	if out.Missing == nil {
 		out.Missing = []rbac.Range{}
 	}
@@ -220,7 +224,7 @@ func rbacExplainAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, verdict, user, q)
 	fmt.Fprintf(w, "rule: %s\n", v.Rule)
-	fmt.Fprintf(w, "roles: %s\n", strings.Join(roles, ", "))
+	fmt.Fprintf(w, "roles: %s\n", cmp.Or(strings.Join(roles, ", "), "(none)"))
 	for _, p := range out.Permissions {
 		mark := ""
 		if p.Applies {
