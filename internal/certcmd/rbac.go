@@ -28,6 +28,12 @@ func rbacCommand() *cli.Command {
 			"in the file format; 'rbac plan FILE' shows the changes that make the cluster match FILE; 'rbac apply FILE'\n" +
 			"makes them. who-can and explain answer with etcd's own coverage rules.",
 		Subcommands: []*cli.Command{rbacExportCommand(), rbacPlanCommand(), rbacApplyCommand(), rbacWhoCanCommand(), rbacExplainCommand()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.ShowSubcommandHelp(c)
+			}
+			return clix.Usage("run 'etcd-certwiz rbac --help' to list them: export, plan, apply, who-can, explain", "unknown rbac command %q", c.Args().First())
+		},
 	}
 }
 
