@@ -62,14 +62,13 @@ func Explain(text string) (Explanation, bool) {
 // hit is one rule's verdict on one line: the finding, the side and why, and
 // where in the line the evidence is.
 type hit struct {
-	id           string
-	side         Side
-	why          string
-	sev          Severity
-	cause, fix   string
-	note         string
-	start, end   int // the evidence, as byte offsets in the line
-	causeDefault bool
+	id         string
+	side       Side
+	why        string
+	sev        Severity
+	cause, fix string
+	note       string
+	start, end int // the evidence, as byte offsets in the line
 }
 
 func (h hit) explanation(line string) Explanation {

@@ -2,7 +2,11 @@ package diag
 
 //go:generate go run ./internal/rpctypesgen
 
-import "regexp"
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+)
 
 // message is one recognised message of etcd, etcdctl, Go or gRPC: a
 // pattern, the finding it stands for and whose side it is on. Cause, fix and
@@ -209,22 +213,118 @@ var connectionMessages = []message{
 	{id: "etcd-error", pattern: `(?:etcdserver|auth|mvcc|membership): [a-zA-Z][^"\\]*`, side: SideServer, why: "an etcd error this catalogue does not know"},
 }
 
-// compiled message rules.
+// messageRule is a compiled message, with the literals one of which a line
+// must contain to match (a cheap test before the regular expression).
 type messageRule struct {
 	message
-	re *regexp.Regexp
+	re    *regexp.Regexp
+	needs []string
 }
 
 func compileMessages(ms []message) []messageRule {
 	out := make([]messageRule, len(ms))
 	for i, m := range ms {
-		out[i] = messageRule{m, regexp.MustCompile(m.pattern)}
+		out[i] = messageRule{m, regexp.MustCompile(m.pattern), needsOf(m.pattern)}
 	}
 	return out
 }
 
+func needsOf(pattern string) []string {
+	if re, err := syntax.Parse(pattern, syntax.Perl); err == nil {
+		return requiredLiterals(re.Simplify())
+	}
+	return nil
+}
+
+// quickRE is a regular expression that first checks, cheaply, for a literal
+// every match contains.
+type quickRE struct {
+	re    *regexp.Regexp
+	needs []string
+}
+
+func quick(pattern string) *quickRE {
+	return &quickRE{regexp.MustCompile(pattern), needsOf(pattern)}
+}
+
+func (q *quickRE) may(s string) bool { return q.needs == nil || containsAny(s, q.needs) }
+
+func (q *quickRE) MatchString(s string) bool { return q.may(s) && q.re.MatchString(s) }
+
+func (q *quickRE) FindStringIndex(s string) []int {
+	if !q.may(s) {
+		return nil
+	}
+	return q.re.FindStringIndex(s)
+}
+
+func (q *quickRE) FindStringSubmatch(s string) []string {
+	if !q.may(s) {
+		return nil
+	}
+	return q.re.FindStringSubmatch(s)
+}
+
+func (q *quickRE) FindAllStringSubmatch(s string, n int) [][]string {
+	if !q.may(s) {
+		return nil
+	}
+	return q.re.FindAllStringSubmatch(s, n)
+}
+
+func (q *quickRE) String() string { return q.re.String() }
+
+// requiredLiterals returns strings one of which every match contains, or
+// nil when it cannot tell.
+func requiredLiterals(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase == 0 {
+			return []string{string(re.Rune)}
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiterals(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		for _, sub := range re.Sub {
+			if lits := requiredLiterals(sub); lits != nil && (best == nil || shortest(lits) > shortest(best)) {
+				best = lits
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			lits := requiredLiterals(sub)
+			if lits == nil {
+				return nil
+			}
+			all = append(all, lits...)
+		}
+		return all
+	}
+	return nil
+}
+
+func shortest(ss []string) int {
+	n := -1
+	for _, s := range ss {
+		if n < 0 || len(s) < n {
+			n = len(s)
+		}
+	}
+	return n
+}
+
 func (m messageRule) match(line string, c *pasteContext) (hit, bool) {
-	if m.origin == memberLine && !isMemberLine(line) || m.origin == clientLine && isMemberLine(line) {
+	if m.needs != nil && !containsAny(line, m.needs) {
+		return hit{}, false
+	}
+	if m.origin == memberLine && !c.isMember(line) || m.origin == clientLine && c.isMember(line) {
 		return hit{}, false
 	}
 	loc := m.re.FindStringIndex(line)
@@ -239,4 +339,13 @@ func (m messageRule) match(line string, c *pasteContext) (hit, bool) {
 		}
 	}
 	return hit{id: m.id, side: m.side, why: why, sev: m.sev, cause: m.cause, fix: m.fix, note: m.note, start: loc[0], end: loc[1]}, true
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

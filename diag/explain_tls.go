@@ -3,7 +3,6 @@ package diag
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
 )
 
@@ -56,24 +55,24 @@ const (
 
 var tlsKinds = []struct {
 	kind tlsKind
-	re   *regexp.Regexp
+	re   *quickRE
 }{
-	{tlsAlertExpired, regexp.MustCompile(`remote error: tls: expired certificate`)},
-	{tlsAlertUnknownCA, regexp.MustCompile(`remote error: tls: unknown certificate authority`)},
-	{tlsAlertCertRequired, regexp.MustCompile(`remote error: tls: certificate required`)},
-	{tlsAlertBad, regexp.MustCompile(`remote error: tls: (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)`)},
-	{tlsNoClientAuth, regexp.MustCompile(`x509: certificate specifies an incompatible key usage`)},
+	{tlsAlertExpired, quick(`remote error: tls: expired certificate`)},
+	{tlsAlertUnknownCA, quick(`remote error: tls: unknown certificate authority`)},
+	{tlsAlertCertRequired, quick(`remote error: tls: certificate required`)},
+	{tlsAlertBad, quick(`remote error: tls: (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)`)},
+	{tlsNoClientAuth, quick(`x509: certificate specifies an incompatible key usage`)},
 	// Before "unknown authority": Go says "signed by unknown authority
 	// (possibly because of "x509: cannot verify signature: insecure
 	// algorithm …")" when only the algorithm is at fault.
-	{tlsInsecureSig, regexp.MustCompile(`x509: cannot verify signature: insecure algorithm [\w-]+`)},
-	{tlsUnknownCA, regexp.MustCompile(`x509: certificate signed by unknown authority`)},
-	{tlsExpired, regexp.MustCompile(`x509: certificate has expired or is not yet valid`)},
-	{tlsLegacyCN, regexp.MustCompile(`x509: certificate relies on legacy Common Name field`)},
-	{tlsSANDialled, regexp.MustCompile(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs`)},
-	{tlsSANFrom, regexp.MustCompile(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
-	{tlsNoCert, regexp.MustCompile(`tls: client didn't provide a certificate`)},
-	{tlsPlaintextPeer, regexp.MustCompile(`tls: first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`)},
+	{tlsInsecureSig, quick(`x509: cannot verify signature: insecure algorithm [\w-]+`)},
+	{tlsUnknownCA, quick(`x509: certificate signed by unknown authority`)},
+	{tlsExpired, quick(`x509: certificate has expired or is not yet valid`)},
+	{tlsLegacyCN, quick(`x509: certificate relies on legacy Common Name field`)},
+	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs`)},
+	{tlsSANFrom, quick(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
+	{tlsNoCert, quick(`tls: client didn't provide a certificate`)},
+	{tlsPlaintextPeer, quick(`tls: first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`)},
 }
 
 // role is who wrote a TLS line, and towards whom.
@@ -95,14 +94,14 @@ type tlsRule struct{ generic bool }
 func genericKind(k tlsKind) bool { return k == tlsAlertBad }
 
 var (
-	listenerLine   = regexp.MustCompile(`rejected connection|http: TLS handshake error from`)
-	peerEndpoint   = regexp.MustCompile(`rejected connection on peer endpoint`)
-	clientEndpoint = regexp.MustCompile(`rejected connection on client endpoint`)
-	remoteAddr     = regexp.MustCompile(`rejected connection from \\*"([^"\\]+)\\*"|"remote-addr":"([^"]+)"|TLS handshake error from (\S+?):? `)
-	peerDialLine   = regexp.MustCompile(`health check for peer \w+ could not connect|prober detected unhealthy status|rafthttp[:/]|"remote-peer-id"|peer \w+ \(stream \w+`)
-	grpcDial       = regexp.MustCompile(`createTransport failed to connect to \{(?:Addr: )?\\*"?([^"\\ ,}]+)|Failed to dial ([^:\s]+:\d+|\[[^\]]+\]:\d+)`)
-	gatewayBody    = regexp.MustCompile(`"code":\s*14,.*"message":\s*"connection error: desc = \\"error reading server preface: remote error|"message":"connection error: desc = \\"transport: authentication handshake failed: remote error`)
-	peerEOF        = regexp.MustCompile(`health check for peer \w+ could not connect: EOF|prober detected unhealthy status.*"error":"EOF"`)
+	listenerLine   = quick(`rejected connection|http: TLS handshake error from`)
+	peerEndpoint   = quick(`rejected connection on peer endpoint`)
+	clientEndpoint = quick(`rejected connection on client endpoint`)
+	remoteAddr     = quick(`rejected connection from \\*"([^"\\]+)\\*"|"remote-addr":"([^"]+)"|TLS handshake error from (\S+?):? `)
+	peerDialLine   = quick(`health check for peer \w+ could not connect|prober detected unhealthy status|rafthttp[:/]|"remote-peer-id"|peer \w+ \(stream \w+`)
+	grpcDial       = quick(`createTransport failed to connect to \{(?:Addr: )?\\*"?([^"\\ ,}]+)|Failed to dial ([^:\s]+:\d+|\[[^\]]+\]:\d+)`)
+	gatewayBody    = quick(`"code":\s*14,.*"message":\s*"connection error: desc = \\"error reading server preface: remote error|"message":"connection error: desc = \\"transport: authentication handshake failed: remote error`)
+	peerEOF        = quick(`health check for peer \w+ could not connect: EOF|prober detected unhealthy status.*"error":"EOF"`)
 )
 
 func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
@@ -128,7 +127,7 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 	return h, true
 }
 
-var peerID = regexp.MustCompile(`health check for peer (\w+)|"remote-peer-id":"(\w+)"`)
+var peerID = quick(`health check for peer (\w+)|"remote-peer-id":"(\w+)"`)
 
 // peerEOFHit: a peer that closes the connection during the handshake most
 // often refused this member's certificate after it (etcd's peer SAN check).
@@ -160,7 +159,7 @@ func roleOf(line string, kind tlsKind, c *pasteContext) (role, string, string) {
 		return listenerRole(line, kind, c)
 	case gatewayBody.MatchString(line):
 		return roleDiallerSelf, "the gRPC gateway's answer: the member dialled its own client URL with its server certificate and its own listener refused it", ""
-	case peerDialLine.MatchString(line) && (isMemberLine(line) || strings.Contains(line, "health check for peer") || strings.Contains(line, "remote-peer-id")):
+	case peerDialLine.MatchString(line) && (c.isMember(line) || strings.Contains(line, "health check for peer") || strings.Contains(line, "remote-peer-id")):
 		return roleDiallerPeer, "a member's line about dialling a peer: x509 errors describe that peer's certificate, a \"remote error\" is that peer refusing this member's peer certificate", ""
 	}
 	if m := grpcDial.FindStringSubmatch(line); m != nil {
@@ -333,8 +332,6 @@ func tlsTexts(r role, kind tlsKind, id string) (string, string) {
 			tlsAlertCertRequired: "a peer requires a peer certificate (--peer-client-cert-auth) and this member sent none",
 		}[kind]
 		return cause, "fix this member's peer certificate (--peer-cert-file): etcd-certwiz inspect peer.crt; renew or reissue it from the peer CA, then restart this member"
-	case kind == tlsInsecureSig:
-		return "", ""
 	}
 	return "", ""
 }
@@ -359,12 +356,13 @@ func isMemberLine(line string) bool {
 	return memberLineRE.MatchString(line)
 }
 
-var memberLineRE = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [DINWECF] \| (?:embed|etcdserver|etcdmain|rafthttp|raft|auth|mvcc|wal|snap|membership|v3rpc|api|backend|etcdserver/[\w/]+):|"caller":"(?:embed|etcdserver|etcdmain|rafthttp|auth|mvcc|wal|snap|membership|v3rpc|backend|api|schema|storage|version|traceutil|fileutil|osutil|v3compactor|v3alarm|cindex)/|\betcd\[\d+\]: |^raft\d{4}/`)
+var memberLineRE = quick(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [DINWECF] \| (?:embed|etcdserver|etcdmain|rafthttp|raft|auth|mvcc|wal|snap|membership|v3rpc|api|backend|etcdserver/[\w/]+):|"caller":"(?:embed|etcdserver|etcdmain|rafthttp|auth|mvcc|wal|snap|membership|v3rpc|backend|api|schema|storage|version|traceutil|fileutil|osutil|v3compactor|v3alarm|cindex)/|\betcd\[\d+\]: |^raft\d{4}/`)
 
 // pasteContext is what the whole paste tells about the member whose log it
 // is: the hosts it listens and advertises on, its peers' hosts, and whether
 // it speaks TLS to clients and to peers.
 type pasteContext struct {
+	member             map[string]bool // lines from a member's log
 	own                map[string]bool
 	peers              map[string]bool
 	clientTLS, peerTLS tlsState
@@ -382,21 +380,24 @@ const (
 // member prints "ClientTLS: …" and "peerTLS: …" only for what it serves over
 // TLS, so one without the other says the other is plaintext.
 var (
-	clientTLSOn  = regexp.MustCompile(`ClientTLS: cert = |"msg":"starting with client TLS"|"msg":"serving client traffic securely"|embed: serving client requests on|"listen-client-urls":\["https://`)
-	clientTLSOff = regexp.MustCompile(`serving insecure client requests on|"msg":"serving client traffic insecurely|"listen-client-urls":\["http://`)
-	peerTLSOn    = regexp.MustCompile(`peerTLS: cert = |"msg":"starting with peer TLS"|"listen-peer-urls":\["https://`)
-	peerTLSOff   = regexp.MustCompile(`"listen-peer-urls":\["http://`)
+	clientTLSOn  = quick(`ClientTLS: cert = |"msg":"starting with client TLS"|"msg":"serving client traffic securely"|embed: serving client requests on|"listen-client-urls":\["https://`)
+	clientTLSOff = quick(`serving insecure client requests on|"msg":"serving client traffic insecurely|"listen-client-urls":\["http://`)
+	peerTLSOn    = quick(`peerTLS: cert = |"msg":"starting with peer TLS"|"listen-peer-urls":\["https://`)
+	peerTLSOff   = quick(`"listen-peer-urls":\["http://`)
 )
 
 var (
-	ownURLs  = regexp.MustCompile(`(?:listening for (?:peers|client requests) on|serving (?:insecure )?client requests on) (\S+)|"(?:listen-client-urls|listen-peer-urls|advertise-client-urls|initial-advertise-peer-urls|listen-metrics-urls)":\[([^\]]*)\]|"msg":"serving client traffic[^"]*"[^}]*"address":"([^"]+)"`)
-	peerURLs = regexp.MustCompile(`added member \w+ \[([^\]]*)\] to cluster|"added-peer-peer-urls":\[([^\]]*)\]`)
-	hostIn   = regexp.MustCompile(`(?:https?://|unix://|unixs://)?(\[[^\]]+\]|[^\s,"\\/:]+)(?::\d+)?`)
+	ownURLs  = quick(`(?:listening for (?:peers|client requests) on|serving (?:insecure )?client requests on) (\S+)|"(?:listen-client-urls|listen-peer-urls|advertise-client-urls|initial-advertise-peer-urls|listen-metrics-urls)":\[([^\]]*)\]|"msg":"serving client traffic[^"]*"[^}]*"address":"([^"]+)"`)
+	peerURLs = quick(`added member \w+ \[([^\]]*)\] to cluster|"added-peer-peer-urls":\[([^\]]*)\]`)
+	hostIn   = quick(`(?:https?://|unix://|unixs://)?(\[[^\]]+\]|[^\s,"\\/:]+)(?::\d+)?`)
 )
 
 func readContext(lines []string) *pasteContext {
-	c := &pasteContext{own: map[string]bool{}, peers: map[string]bool{}}
+	c := &pasteContext{member: map[string]bool{}, own: map[string]bool{}, peers: map[string]bool{}}
 	for _, l := range lines {
+		if isMemberLine(l) {
+			c.member[l] = true
+		}
 		for _, m := range ownURLs.FindAllStringSubmatch(l, -1) {
 			addHosts(c.own, m[1]+m[2]+m[3])
 		}
@@ -421,7 +422,7 @@ func readContext(lines []string) *pasteContext {
 	return c
 }
 
-func tlsStateOf(text string, on, off *regexp.Regexp) tlsState {
+func tlsStateOf(text string, on, off *quickRE) tlsState {
 	switch {
 	case on.MatchString(text):
 		return tlsOn
@@ -440,8 +441,9 @@ func addHosts(set map[string]bool, list string) {
 	}
 }
 
-func (c *pasteContext) isOwn(host string) bool  { return host != "" && c.own[host] }
-func (c *pasteContext) isPeer(host string) bool { return host != "" && c.peers[host] }
+func (c *pasteContext) isMember(line string) bool { return c.member[line] }
+func (c *pasteContext) isOwn(host string) bool    { return host != "" && c.own[host] }
+func (c *pasteContext) isPeer(host string) bool   { return host != "" && c.peers[host] }
 
 // hostOf returns the host of host:port (IPv6 without brackets), or the
 // input when it has no port.
