@@ -161,7 +161,7 @@ var catalogue = []message{
 	{id: "learner-rpc-unsupported", pattern: pEtcd + `rpc not supported for learner`, side: SideClient, why: whyRequest},
 	{id: "leader-transferee-bad", pattern: pEtcd + `bad leader transferee`, side: SideClient, why: whyRequest},
 	{id: "cluster-id-mismatch", pattern: pEtcd + `cluster ID mismatch`, side: SideClient, why: whyRequest},
-	{id: "cluster-id-mismatch", pattern: `request cluster ID mismatch|cluster ID mismatch`, side: SidePeer, origin: memberLine,
+	{id: "cluster-id-mismatch", pattern: `request cluster ID mismatch|rafthttp[:/].*cluster ID mismatch|"msg":"[^"]*cluster ID mismatch`, side: SidePeer,
 		why:   "a member's log line about a peer whose messages carry another cluster ID",
 		cause: "a peer belongs to another cluster: it kept an old data directory, or its --initial-cluster-token differs", fix: "on that member: stop etcd, move its data directory away, and add it again (etcdctl member remove ID; etcdctl member add …; start with --initial-cluster-state existing)"},
 	{id: "not-capable", pattern: pEtcd + `not capable`, side: SideServer, why: whyServer},

@@ -101,6 +101,7 @@ var (
 	peerDialLine   = quick(`health check for peer \w+ could not connect|prober detected unhealthy status|rafthttp[:/]|"remote-peer-id"|peer \w+ \(stream \w+`)
 	grpcDial       = quick(`createTransport failed to connect to \{(?:Addr: )?\\*"?([^"\\ ,}]+)|Failed to dial ([^:\s]+:\d+|\[[^\]]+\]:\d+)`)
 	gatewayBody    = quick(`"code":\s*14,.*"message":\s*"connection error: desc = \\"error reading server preface: remote error|"message":"connection error: desc = \\"transport: authentication handshake failed: remote error`)
+	goLogLine      = quick(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d WARNING: \[core\]`)
 	peerEOF        = quick(`health check for peer \w+ could not connect: EOF|prober detected unhealthy status.*"error":"EOF"`)
 )
 
@@ -159,10 +160,12 @@ func roleOf(line string, kind tlsKind, c *pasteContext) (role, string, string) {
 		return listenerRole(line, kind, c)
 	case gatewayBody.MatchString(line):
 		return roleDiallerSelf, "the gRPC gateway's answer: the member dialled its own client URL with its server certificate and its own listener refused it", ""
-	case peerDialLine.MatchString(line) && (c.isMember(line) || strings.Contains(line, "health check for peer") || strings.Contains(line, "remote-peer-id")):
+	case peerDialLine.MatchString(line):
 		return roleDiallerPeer, "a member's line about dialling a peer: x509 errors describe that peer's certificate, a \"remote error\" is that peer refusing this member's peer certificate", ""
 	}
-	if m := grpcDial.FindStringSubmatch(line); m != nil {
+	// etcd 3.5+ log their gRPC gateway's dials in Go's log format; another
+	// program's (kube-apiserver's klog) dial to a member on loopback is a client.
+	if m := grpcDial.FindStringSubmatch(line); m != nil && kind <= tlsAlertBad && (goLogLine.MatchString(line) || len(c.member) > 0) {
 		addr := m[1] + m[2]
 		if host := hostOf(addr); host == "0.0.0.0" || host == "::" || isLoopback(host) || c.isOwn(host) {
 			return roleDiallerSelf, fmt.Sprintf("a gRPC dial to %s, the member's own address: etcd's gRPC gateway dials the member's client URL with its server certificate", addr),
