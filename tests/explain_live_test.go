@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,9 +36,15 @@ func TestExplainCapturedLogs(t *testing.T) {
 	harness.Need(t, harness.HasCommand("openssl"), "openssl")
 	old := harness.DebianEtcdctl()
 	harness.Need(t, old != "", "Debian etcdctl 3.4 (etcd-client)")
-	etcd34 := debianEtcd()
-	harness.Need(t, etcd34 != "", "Debian etcd 3.4 (etcd-server)")
-	etcd37 := buildEtcd37(t)
+	harness.Need(t, harness.HasEtcd34(), "Debian etcd 3.4 (etcd-server)")
+	etcd34, err := harness.EtcdBinary("3.4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	etcd37, err := harness.EtcdBinary("3.7")
+	if err != nil {
+		t.Fatal(err)
+	}
 	pki := newSSLPKI(t)
 	cap := &captures{m: map[string]string{}}
 	t.Cleanup(func() {
@@ -520,6 +527,7 @@ func (l *lab) start(specs ...memberSpec) []*etcdProc {
 		}
 		cmd := exec.Command(l.etcd, args...)
 		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			l.t.Fatal(err)
 		}
@@ -633,43 +641,6 @@ func hostIPv4() string {
 		}
 	}
 	return ""
-}
-
-// debianEtcd is Debian's etcd 3.4 (package etcd-server), or "".
-func debianEtcd() string {
-	out, err := exec.Command("/usr/bin/etcd", "--version").Output()
-	if err != nil || !strings.Contains(string(out), "etcd Version: 3.4.") {
-		return ""
-	}
-	return "/usr/bin/etcd"
-}
-
-var etcd37Once struct {
-	sync.Once
-	path string
-	err  error
-}
-
-// buildEtcd37 builds the etcd server go.mod pins (3.7) once.
-func buildEtcd37(t *testing.T) string {
-	t.Helper()
-	etcd37Once.Do(func() {
-		root, err := harness.ModuleRoot()
-		if err != nil {
-			etcd37Once.err = err
-			return
-		}
-		etcd37Once.path = filepath.Join(binDir, "etcd-3.7")
-		cmd := exec.Command("go", "build", "-o", etcd37Once.path, "go.etcd.io/etcd/server/v3")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			etcd37Once.err = fmt.Errorf("build etcd 3.7: %v\n%s", err, out)
-		}
-	})
-	if etcd37Once.err != nil {
-		t.Fatal(etcd37Once.err)
-	}
-	return etcd37Once.path
 }
 
 // --- certificates made by openssl ---
