@@ -59,6 +59,29 @@ func Explain(text string) (Explanation, bool) {
 	return Explanation{}, false
 }
 
+// matcher is one rule of explain: it looks at one line (with the context of
+// the whole paste) and may name a finding.
+type matcher interface {
+	match(line string, c *pasteContext) (hit, bool)
+}
+
+// rules in the order they are tried.
+var rules = func() []matcher {
+	var out []matcher
+	for _, m := range compileMessages(localMessages) {
+		out = append(out, m)
+	}
+	// Specific TLS evidence anywhere in the paste beats a generic alert
+	// ("bad certificate") or a closed connection.
+	out = append(out, tlsRule{}, tlsRule{generic: true})
+	for _, ms := range [][]message{catalogue, connectionMessages} {
+		for _, m := range compileMessages(ms) {
+			out = append(out, m)
+		}
+	}
+	return out
+}()
+
 // hit is one rule's verdict on one line: the finding, the side and why, and
 // where in the line the evidence is.
 type hit struct {
