@@ -65,12 +65,16 @@ contexts:
 	"current-context: \"\\u00e9\\t\\x01\"\ncontexts:\n- name: \"\\u00e9\"\n  context: {cluster: \"\", note: \"\\ufeff\"}\n",
 	"a: &a [*a]\n",
 	"current-context: a\n---\ncurrent-context: b\n",
+	handWritten,
+	"# only\n# comments\n---\n",
+	"clusters:\n- name: a\n  cluster:\n    certificate-authority: ca.crt\nusers:\n- name: a\n  user: {client-key: k.pem, client-certificate: '0x1F'}\n",
 }
 
 // FuzzParseConfig: the config loader never panics; an error comes alone and
 // reads as a plain message; a config that parses has named, unique contexts
-// that its lookups find; and it survives Marshal→Parse unchanged, so a write
-// by etcd-ctx never alters or drops what the file said.
+// that its lookups find; and it survives Marshal→Parse, and the merging
+// write (render), unchanged, so a write by etcd-ctx never alters or drops
+// what the file said.
 func FuzzParseConfig(f *testing.F) {
 	for _, s := range configSeeds {
 		f.Add([]byte(s))
@@ -108,6 +112,19 @@ func FuzzParseConfig(f *testing.F) {
 		out2, err := again.Marshal()
 		if err != nil || !bytes.Equal(out, out2) {
 			t.Fatalf("Marshal is not stable (%v):\n%s\n---\n%s", err, out, out2)
+		}
+
+		// What Update writes for it (the file's own nodes kept where
+		// nothing changed) reads back as the same config, selection aside.
+		written, err := render(data, cfg)
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		kept, err := Parse(written)
+		want := *cfg
+		want.CurrentContext, want.PreviousContext = "", ""
+		if err != nil || !sameConfig(kept, &want) {
+			t.Fatalf("render wrote a file that reads as %+v (%v), want %+v\ninput:\n%q\nwritten:\n%s", kept, err, want, data, written)
 		}
 
 		// Reading every context back (as every command does) fails cleanly

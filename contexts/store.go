@@ -303,11 +303,12 @@ func (s *Store) material(cache map[string]secrets, ref *Ref, field func(secrets)
 	case ref == nil:
 		return Material{}, nil
 	case ref.Path != "":
-		data, err := os.ReadFile(ref.Path)
+		path := s.File.resolve(ref.Path)
+		data, err := os.ReadFile(path)
 		if err != nil {
-			return Material{}, &RefError{Path: ref.Path, Err: err}
+			return Material{}, &RefError{Path: path, Err: err}
 		}
-		return Material{PEM: data, Path: ref.Path}, nil
+		return Material{PEM: data, Path: path}, nil
 	case ref.Keyring == "":
 		return Material{}, nil
 	}
@@ -331,8 +332,12 @@ func (s *Store) material(cache map[string]secrets, ref *Ref, field func(secrets)
 	return Material{PEM: []byte(field(sec))}, nil
 }
 
-// Use makes name the current context and remembers the previous one.
+// Use makes name the current context and remembers the previous one. It
+// rewrites only the state file when it can (see File.use).
 func (s *Store) Use(name string) (string, error) {
+	if switched, done, err := s.File.use(name); done {
+		return switched, err
+	}
 	err := s.File.Update(func(cfg *Config) error {
 		if name == "-" {
 			if cfg.PreviousContext == "" {
