@@ -74,7 +74,7 @@ func (f File) Load() (*Config, error) {
 	if s != noFile { // a state without its config selects nothing
 		st = readState(f.Path)
 	}
-	cfg.CurrentContext, cfg.PreviousContext = selection(inFile[0], inFile[1], st)
+	cfg.applySelection(st)
 	if s != noFile && (st == nil || st.Config != s || readIndex(f.Path, s, false) == nil) && !s.racy(time.Now()) {
 		f.refresh(s, inFile)
 	}
@@ -126,7 +126,7 @@ func (f File) refresh(s stamp, inFile [2]string) {
 	if st != nil && st.Config == s && readIndex(f.Path, s, false) != nil {
 		return
 	}
-	cfg.CurrentContext, cfg.PreviousContext = selection(inFile[0], inFile[1], st)
+	cfg.applySelection(st)
 	if writeIndex(f.Path, cfg, s) == nil {
 		_ = writeState(f.Path, newState(cfg, s, inFile[0], inFile[1]))
 	}
@@ -155,7 +155,7 @@ func (f File) Update(fn func(*Config) error) error {
 	if err != nil {
 		return &FileError{Path: f.Path, Err: err}
 	}
-	cfg.CurrentContext, cfg.PreviousContext = selection(cfg.CurrentContext, cfg.PreviousContext, readState(f.Path))
+	cfg.applySelection(readState(f.Path))
 	if err := fn(cfg); err != nil {
 		return err
 	}

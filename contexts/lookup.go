@@ -116,7 +116,7 @@ func (f File) use(name string) (switched string, done bool, err error) {
 		return "", false, nil
 	}
 	if name == "-" {
-		if st.Previous == "" {
+		if st.Previous == "" || !idx.has(st.Previous) {
 			return "", true, ErrNoPrevious
 		}
 		name = st.Previous

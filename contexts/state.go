@@ -127,12 +127,26 @@ func selection(inFileCurrent, inFilePrevious string, st *state) (current, previo
 	return current, previous
 }
 
+// applySelection sets cfg's current and previous context from the file's
+// own fields (as parsed into cfg) and the state (see selection). A previous
+// context the config no longer has is dropped: "-" has nothing to go back to.
+func (c *Config) applySelection(st *state) {
+	c.CurrentContext, c.PreviousContext = selection(c.CurrentContext, c.PreviousContext, st)
+	if _, ok := c.Context(c.PreviousContext); !ok {
+		c.PreviousContext = ""
+	}
+}
+
 // newState is the state of a config version: cfg holds the resolved current
 // and previous context, inFile* what the file itself says.
 func newState(cfg *Config, s stamp, inFileCurrent, inFilePrevious string) *state {
 	_, known := cfg.Context(cfg.CurrentContext)
+	previous := cfg.PreviousContext
+	if _, ok := cfg.Context(previous); !ok {
+		previous = "" // as applySelection would read it
+	}
 	return &state{
-		Current: cfg.CurrentContext, Previous: cfg.PreviousContext,
+		Current: cfg.CurrentContext, Previous: previous,
 		Config: s, Known: known || cfg.CurrentContext == "",
 		InFileCurrent: inFileCurrent, InFilePrevious: inFilePrevious,
 	}

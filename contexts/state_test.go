@@ -203,7 +203,10 @@ func TestFastPathsFollowHandEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(EnvContext, "")
-	checkSelection(t, f, "x", "b")
+	checkSelection(t, f, "x", "") // b is gone: nothing to go back to
+	if _, err := store.Use("-"); !errors.Is(err, ErrNoPrevious) {
+		t.Fatalf("Use(-) = %v, want ErrNoPrevious", err)
+	}
 }
 
 // TestEnvContextOverridesState: $ETCD_CTX and --context win over the state
