@@ -265,8 +265,15 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	}
 	spec.Endpoints, spec.ServerName = cl.Endpoints, cl.ServerName
 	spec.DialTimeout, spec.InsecureSkipVerify = time.Duration(cl.DialTimeout), cl.InsecureSkipVerify
-	cache := map[string]secrets{}
-	var err error
+	var u *User
+	hasUser := false
+	if ctx.User != "" {
+		u, hasUser = cfg.User(ctx.User)
+	}
+	cache, err := s.prefetch(cl, u)
+	if err != nil {
+		return Spec{}, fmt.Errorf("secrets of context %q: %w", name, err)
+	}
 	if spec.CA, err = s.material(cache, cl.CA, func(s secrets) string { return s.CA }); err != nil {
 		return Spec{}, fmt.Errorf("CA of context %q: %w", name, err)
 	}
@@ -274,8 +281,7 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	if ctx.User == "" {
 		return spec, nil
 	}
-	u, ok := cfg.User(ctx.User)
-	if !ok {
+	if !hasUser {
 		return Spec{}, fmt.Errorf("context %q refers to user %q, which is not in the config", name, ctx.User)
 	}
 	spec.Username = u.Username
@@ -296,6 +302,40 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	spec.Password, spec.Token = string(pw.PEM), string(tok.PEM)
 	spec.KeepPaths = (cl.CA != nil && cl.CA.Path != "") || (u.Cert != nil && u.Cert.Path != "")
 	return spec, nil
+}
+
+// manyGetter is a Keyring that reads several items at once (OSKeyring).
+type manyGetter interface {
+	GetMany(items ...string) (map[string]string, error)
+}
+
+// prefetch reads the keyring items of a context's cluster and user (u may
+// be nil) together when the keyring can; material reads the rest one by one.
+func (s *Store) prefetch(cl *Cluster, u *User) (map[string]secrets, error) {
+	cache := map[string]secrets{}
+	mg, ok := s.Keyring.(manyGetter)
+	if !ok {
+		return cache, nil
+	}
+	refs := []*Ref{cl.CA}
+	if u != nil {
+		refs = append(refs, u.Cert, u.Key, u.Password, u.Token)
+	}
+	items := keyringItems(refs...)
+	if len(items) == 0 {
+		return cache, nil
+	}
+	got, err := mg.GetMany(items...)
+	if err != nil {
+		return nil, err
+	}
+	for item, raw := range got {
+		var sec secrets
+		if json.Unmarshal([]byte(raw), &sec) == nil {
+			cache[item] = sec
+		}
+	}
+	return cache, nil
 }
 
 func (s *Store) material(cache map[string]secrets, ref *Ref, field func(secrets) string) (Material, error) {
