@@ -298,6 +298,10 @@ func spkiKeyID(der []byte) []byte {
 	return sha1Sum(spki.PublicKey.RightAlign())
 }
 
+// KeyIDBytes formats a key identifier (a SubjectKeyId or AuthorityKeyId)
+// as KeyID does.
+func KeyIDBytes(b []byte) string { return hexID(b) }
+
 func hexID(b []byte) string {
 	if len(b) == 0 {
 		return "(none)"

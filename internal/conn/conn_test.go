@@ -10,6 +10,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func testPKI(t *testing.T) (ca, client, server, other *certwiz.Issued) {
@@ -117,11 +118,11 @@ func TestCheckClientPair(t *testing.T) {
 		t.Fatalf("server pair with clientAuth refused: %v", err)
 	}
 	_, err := conn.CheckClientPair(client.CertPEM, client.KeyPEM, time.Now().AddDate(2, 0, 0))
-	var ve *conn.ValidityError
+	var ve *pki.ValidityError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired cert: got %v", err)
 	}
-	if conn.HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
+	if pki.HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
 		t.Fatal("serverAuth-only cert reported as fit for clientAuth")
 	}
 }
@@ -135,8 +136,8 @@ func TestKeyType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := conn.KeyType(k.Public()); got != string(kt) {
-			t.Fatalf("conn.KeyType = %s, want %s", got, kt)
+		if got := pki.KeyType(k.Public()); got != string(kt) {
+			t.Fatalf("pki.KeyType = %s, want %s", got, kt)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // fuzzPKI is real material to seed the PEM fuzzers with, made once per
@@ -145,7 +146,7 @@ func FuzzParseCerts(f *testing.F) {
 		if der {
 			data = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: data})
 		}
-		certs, err := conn.ParseCerts(data)
+		certs, err := pki.ParseCerts(data)
 		if (err == nil) == (len(certs) == 0) {
 			t.Fatalf("ParseCerts gave %d certificates and error %v", len(certs), err)
 		}
@@ -216,8 +217,8 @@ func FuzzParseKey(f *testing.F) {
 		if kind := keyBlockTypes[int(typ)%len(keyBlockTypes)]; kind != "" {
 			data = pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: data})
 		}
-		key, err := conn.ParseKey(data)
-		if firstKeyEncrypted(data) && !errors.Is(err, conn.ErrEncryptedKey) {
+		key, err := pki.ParseKey(data)
+		if firstKeyEncrypted(data) && !errors.Is(err, pki.ErrEncryptedKey) {
 			t.Fatalf("an encrypted key gave %v, want ErrEncryptedKey", err)
 		}
 		if err != nil {
@@ -235,7 +236,7 @@ func FuzzParseKey(f *testing.F) {
 		if key == nil || key.Public() == nil {
 			t.Fatal("ParseKey returned neither a key nor an error")
 		}
-		if conn.KeyType(key.Public()) == "" {
+		if pki.KeyType(key.Public()) == "" {
 			t.Fatal("KeyType names no type")
 		}
 		checkSigns(t, key)
@@ -243,7 +244,7 @@ func FuzzParseKey(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a parsed key does not marshal: %v", err)
 		}
-		again, err := conn.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		again, err := pki.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 		if err != nil {
 			t.Fatalf("PKCS#8 form of a parsed key does not parse: %v", err)
 		}
@@ -295,7 +296,7 @@ func checkSigns(t *testing.T, key crypto.Signer) {
 		t.Fatalf("ParseKey accepted a %T key", pub)
 	}
 	if !ok {
-		t.Fatalf("ParseKey accepted a %s key that cannot sign: %v", conn.KeyType(key.Public()), err)
+		t.Fatalf("ParseKey accepted a %s key that cannot sign: %v", pki.KeyType(key.Public()), err)
 	}
 }
 
@@ -341,7 +342,7 @@ func FuzzKeyPair(f *testing.F) {
 			t.Fatal("pair's leaf is not its first certificate")
 		}
 		signer, ok := pair.PrivateKey.(crypto.Signer)
-		if !ok || !conn.KeyMatches(pair.Leaf, signer) {
+		if !ok || !pki.KeyMatches(pair.Leaf, signer) {
 			t.Fatal("KeyPair joined a key that does not match the certificate")
 		}
 		if prepErr != nil || prep.TLS == nil || len(prep.TLS.Certificates) != 1 {
@@ -357,7 +358,7 @@ func FuzzKeyPair(f *testing.F) {
 		if leaf == nil || !bytes.Equal(leaf.Raw, pair.Leaf.Raw) {
 			t.Fatal("CheckClientPair returned another certificate")
 		}
-		if !conn.HasEKU(leaf, x509.ExtKeyUsageClientAuth) || conn.CheckValidity(leaf, now) != nil {
+		if !pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) || pki.CheckValidity(leaf, now) != nil {
 			t.Fatal("CheckClientPair accepted a certificate without clientAuth or outside its validity")
 		}
 	})
