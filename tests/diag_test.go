@@ -395,22 +395,11 @@ func TestREADMEListsEveryFindingID(t *testing.T) {
 	}
 }
 
-// TestDiagVersionSkew runs a cluster whose members are etcd 3.7 and 3.6
+// TestDiagVersionSkew runs a cluster whose members are real etcd 3.7 and 3.6
 // processes (a rolling upgrade caught half-way) and expects version-skew.
 func TestDiagVersionSkew(t *testing.T) {
-	dir := t.TempDir()
-	new, old := filepath.Join(dir, "member-3.7"), filepath.Join(dir, "member-3.6")
-	if err := harness.BuildMember("", new); err != nil {
-		t.Fatal(err)
-	}
-	if err := harness.BuildMember(filepath.Join("tests", "testdata", "etcd36"), old); err != nil {
-		t.Fatal(err)
-	}
-	endpoints, stop, err := harness.StartProcesses(dir, []string{new, old})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	c := startCluster(t, harness.Options{MemberVersions: []string{"3.7", "3.6"}})
+	endpoints := c.Endpoints
 	u := newUser(t, false)
 	r, code, _ := diagReport(t, u, "", "--endpoints", strings.Join(endpoints, ","))
 	f := expectFinding(t, r, code, "version-skew", "same version")

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,8 +24,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	if harness.InCI() && harness.DebianEtcdctl() == "" {
-		fmt.Fprintln(os.Stderr, "CI must have Debian's etcdctl 3.4 (package etcd-client) for the compatibility tests")
+	if harness.InCI() && (harness.DebianEtcdctl() == "" || !harness.HasEtcd34()) {
+		fmt.Fprintln(os.Stderr, "CI must have Debian's etcdctl and etcd 3.4 (packages etcd-client, etcd-server) for the compatibility tests")
 		os.Exit(1)
 	}
 	if err := harness.BuildBinaries(binDir); err != nil {
@@ -48,13 +50,17 @@ func scriptParams(dir string) testscript.Params {
 		RequireExplicitExec: true,
 		Setup:               setupScript,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"etcd":    cmdEtcd,
-			"keyring": cmdKeyring,
+			"etcd":        cmdEtcd,
+			"etcd-member": cmdEtcdMember,
+			"keyring":     cmdKeyring,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "etcdctl34":
 				return harness.DebianEtcdctl() != "", nil
+			case "etcd34":
+				// True in CI even when missing, so the script runs and fails there.
+				return harness.HasEtcd34() || harness.InCI(), nil
 			case "ci":
 				return harness.InCI(), nil
 			}
@@ -90,31 +96,115 @@ var modes = map[string]harness.Options{
 	"cluster3": harness.Cluster3,
 }
 
-// etcd MODE [VARPREFIX]: start an embedded etcd for this script and export
-// its endpoints, PKI paths and passwords (ETCD_ENDPOINT, CA, ROOT_CERT…),
-// each name prefixed by VARPREFIX.
+// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]:
+// start an etcd for this script and export its endpoints, peer URLs, logs,
+// PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
+// ROOT_CERT…), each name prefixed by VARPREFIX. -version runs real etcd
+// processes of that version (3.4 is Debian's: a script that needs it starts
+// with [!etcd34] skip, which skips locally without it and runs in CI); -pki
+// takes a PKI in etcd-certwiz's layout made by the script (e.g. with openssl): ca.crt (the clients' trusted CA bundle),
+// optional peer-ca.crt, m0/server.crt|key, m0/peer.crt|key…, clients/root.crt|key;
+// certificate files may hold chains. -flag adds a raw etcd flag (processes only).
 func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 1 || len(args) > 2 {
-		ts.Fatalf("usage: etcd MODE [VARPREFIX]")
+	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]"
+	if neg {
+		ts.Fatalf("%s", usage)
 	}
-	opts, ok := modes[args[0]]
+	var opts harness.Options
+	var pkiDir string
+	members := 0
+	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-version":
+			opts.Version = args[1]
+		case "-members":
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
+				ts.Fatalf("-members %q: %s", args[1], usage)
+			}
+			members = n
+		case "-pki":
+			pkiDir = ts.MkAbs(args[1])
+		case "-auth-token":
+			opts.AuthToken = args[1]
+		case "-flag":
+			opts.ExtraFlags = append(opts.ExtraFlags, args[1])
+		default:
+			ts.Fatalf("unknown option %s: %s", args[0], usage)
+		}
+		args = args[2:]
+	}
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("%s", usage)
+	}
+	mode, ok := modes[args[0]]
 	if !ok {
 		ts.Fatalf("unknown etcd mode %q", args[0])
+	}
+	mode.Version, mode.AuthToken, mode.ExtraFlags = opts.Version, opts.AuthToken, opts.ExtraFlags
+	if members > 0 {
+		mode.Members = members
+	}
+	if mode.Version == "3.4" && !harness.HasEtcd34() {
+		ts.Fatalf("Debian's etcd 3.4 (package etcd-server) is not installed; guard the script with [!etcd34] skip (CI must have it)")
 	}
 	prefix := ""
 	if len(args) == 2 {
 		prefix = args[1]
 	}
-	opts.Dir = ts.MkAbs(".etcd-" + strings.ToLower(prefix) + args[0])
-	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+	if pkiDir != "" {
+		n := mode.Members
+		if n < 1 {
+			n = 1
+		}
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprintf("m%d", i)
+		}
+		mode.PKI = harness.LayoutPKI(pkiDir, names, "root", harness.User)
+	}
+	mode.Dir = ts.MkAbs(".etcd-" + strings.ToLower(prefix) + args[0])
+	if err := os.MkdirAll(mode.Dir, 0o700); err != nil {
 		ts.Fatalf("%v", err)
 	}
-	c, err := harness.Start(opts)
+	c, err := harness.Start(mode)
 	ts.Check(err)
 	ts.Defer(c.Close)
+	clusters.Store(ts.MkAbs(".cluster-"+prefix), c)
 	for k, v := range c.Env() {
 		ts.Setenv(prefix+k, v)
 	}
+}
+
+// clusters maps a script's cluster (by work dir and prefix) to its harness,
+// for etcd-member.
+var clusters sync.Map
+
+// etcd-member stop|start I [VARPREFIX]: stop member I of the script's cluster,
+// or start it again (with the certificate and CA files its flags name, read
+// afresh) and wait until it serves with a leader.
+func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 || (args[0] != "stop" && args[0] != "start") {
+		ts.Fatalf("usage: etcd-member stop|start I [VARPREFIX]")
+	}
+	prefix := ""
+	if len(args) == 3 {
+		prefix = args[2]
+	}
+	v, ok := clusters.Load(ts.MkAbs(".cluster-" + prefix))
+	if !ok {
+		ts.Fatalf("no etcd%s started in this script", map[bool]string{true: " " + prefix, false: ""}[prefix != ""])
+	}
+	c := v.(*harness.Cluster)
+	i, err := strconv.Atoi(args[1])
+	if err != nil || i < 0 || i >= len(c.Endpoints) {
+		ts.Fatalf("member %q: the cluster has members 0..%d", args[1], len(c.Endpoints)-1)
+	}
+	if args[0] == "stop" {
+		c.Stop(i)
+		return
+	}
+	ts.Check(c.Start(i))
 }
 
 // keyring: start a private Secret Service and point the script at it.

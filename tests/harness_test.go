@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,5 +188,77 @@ func TestPrivateKeyring(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "keyrings", "login.keyring")); err != nil {
 		t.Fatalf("the keyring file is not in the test directory: %v", err)
+	}
+}
+
+// TestHarnessProcessVersions: each real etcd version starts as a process with
+// TLS, client-certificate auth and RBAC, and enforces them; a stopped member
+// starts again on its data.
+func TestHarnessProcessVersions(t *testing.T) {
+	for _, v := range harness.Versions {
+		t.Run(v, func(t *testing.T) {
+			if v == "3.4" {
+				harness.Need(t, harness.HasEtcd34(), "Debian's etcd 3.4 (etcd-server)")
+			}
+			t.Parallel()
+			opts := harness.RBAC
+			opts.Version = v
+			c := startCluster(t, opts)
+			root := dial(t, c, c.PKI.CA, c.PKI.RootCert, c.PKI.RootKey, "", "")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			st, err := root.Status(ctx, c.Endpoints[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(st.Version, v+".") {
+				t.Fatalf("member runs etcd %s, want %s.x", st.Version, v)
+			}
+			if err := put(root, "/kept"); err != nil {
+				t.Fatalf("root by cert CN: %v", err)
+			}
+			user := dial(t, c, c.PKI.CA, c.PKI.UserCert, c.PKI.UserKey, "", "")
+			if err := put(user, "/other/x"); !errors.Is(err, rpctypes.ErrPermissionDenied) {
+				t.Fatalf("user outside its prefix: got %v, want permission denied", err)
+			}
+			if err := put(dial(t, c, c.PKI.CA, c.PKI.RogueCert, c.PKI.RogueKey, "", ""), harness.Prefix+"x"); err == nil {
+				t.Fatal("a client cert from a rogue CA was accepted")
+			}
+			c.Stop(0)
+			if err := c.Start(0); err != nil {
+				t.Fatal(err)
+			}
+			ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel2()
+			resp, err := dial(t, c, c.PKI.CA, c.PKI.RootCert, c.PKI.RootKey, "", "").Get(ctx2, "/kept")
+			if err != nil {
+				t.Fatalf("after a restart: %v", err)
+			}
+			if resp.Count != 1 {
+				t.Fatalf("after a restart: %d keys, want the key written before", resp.Count)
+			}
+			if log, err := os.ReadFile(c.LogPath(0)); err != nil || len(log) == 0 {
+				t.Fatalf("no member log at %s: %v", c.LogPath(0), err)
+			}
+		})
+	}
+}
+
+// TestHarnessProcessCluster: three etcd 3.4 processes over peer TLS keep a
+// quorum through a rolling restart.
+func TestHarnessProcessCluster(t *testing.T) {
+	harness.Need(t, harness.HasEtcd34(), "Debian's etcd 3.4 (etcd-server)")
+	opts := harness.Cluster3
+	opts.Version = "3.4"
+	c := startCluster(t, opts)
+	cli := dial(t, c, c.PKI.CA, c.PKI.RootCert, c.PKI.RootKey, "", "")
+	for i := range c.Endpoints {
+		c.Stop(i)
+		if err := put(cli, fmt.Sprintf("/during-%d", i)); err != nil {
+			t.Fatalf("member %d down: %v", i, err)
+		}
+		if err := c.Start(i); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

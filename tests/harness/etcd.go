@@ -1,7 +1,10 @@
-// Package harness starts real etcd servers (embedded, go.etcd.io/etcd/server/v3/embed)
-// on free loopback ports, with the TLS, client-certificate and RBAC setups the
-// suite must handle, plus a private Secret Service and the binaries under test.
-// It is used by the end-to-end tests and by `make demo`.
+// Package harness starts real etcd servers on free loopback ports, with the
+// TLS, client-certificate and RBAC setups the suite must handle: embedded
+// (go.etcd.io/etcd/server/v3/embed, etcd 3.7 inside the test process) or as
+// real etcd processes of another version (3.4 from Debian's etcd-server
+// package, 3.5, 3.6 and 3.7 built from the Go module proxy). It also starts a
+// private Secret Service and builds the binaries under test. It is used by the
+// end-to-end tests and by `make demo`.
 package harness
 
 import (
@@ -20,11 +23,10 @@ import (
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
 
-// Options selects what the cluster enforces.
+// Options selects what the cluster enforces and which etcd runs it.
 type Options struct {
 	TLS            bool   // clients must speak TLS
 	ClientCertAuth bool   // --client-cert-auth: clients must present a cert from the CA
@@ -33,8 +35,20 @@ type Options struct {
 	AuthToken      string // --auth-token, e.g. "jwt,pub-key=…"; default "simple"
 	Dir            string // where data, logs and PKI go; a new temp dir if empty
 	// PKI, when set, is used instead of a generated one: member names and
-	// count come from PKI.Members (e.g. files written by etcd-certwiz init).
+	// count come from PKI.Members (e.g. files written by etcd-certwiz init,
+	// or by openssl in a test). Certificate files may hold chains.
 	PKI *PKI
+	// Version is the etcd that runs the members: "" is etcd 3.7 embedded in
+	// this process; "3.4" is Debian's /usr/bin/etcd; "3.5", "3.6" and "3.7"
+	// are real etcd binaries built from the Go module proxy (see EtcdBinary).
+	// Processes take the same options and write their log to LogPath(i).
+	Version string
+	// MemberVersions, when set, gives each member its own Version (a rolling
+	// upgrade caught half-way); it must have one entry per member.
+	MemberVersions []string
+	// ExtraFlags are raw etcd flags added to every process member (not
+	// supported embedded), e.g. "--max-request-bytes=1024".
+	ExtraFlags []string
 }
 
 // Standard modes.
@@ -62,7 +76,7 @@ type Cluster struct {
 	PKI          *PKI
 	RootPassword string
 	UserPassword string
-	members      []*embed.Etcd
+	members      []*member
 	ownDir       bool
 	closeOnce    sync.Once
 }
@@ -70,7 +84,7 @@ type Cluster struct {
 // Start starts a cluster and waits until it serves requests.
 func Start(opts Options) (*Cluster, error) {
 	if opts.Members <= 0 {
-		opts.Members = 1
+		opts.Members = max(1, len(opts.MemberVersions))
 	}
 	c := &Cluster{Opts: opts, Dir: opts.Dir, RootPassword: randomSecret("root"), UserPassword: randomSecret(User)}
 	if c.Dir == "" {
@@ -120,83 +134,158 @@ func (c *Cluster) setupPKI() ([]string, error) {
 	return names, err
 }
 
+// member is one etcd member, embedded or a process, and how to start it again.
+type member struct {
+	name, version      string
+	clientURL, peerURL string
+	dataDir, log       string
+	certFile, keyFile  string // client-facing TLS
+	trustedCA          string // "" unless client-cert auth
+	peerCert, peerKey  string
+	peerCA             string
+	initialCluster     string
+	run                runner // nil while stopped
+}
+
+// runner is a started member: embedded or a process.
+type runner interface {
+	stop()
+	// failed returns a channel that yields an error if the member dies.
+	failed() <-chan error
+}
+
 func (c *Cluster) startMembers(names []string) error {
 	scheme := "http"
 	if c.Opts.TLS {
 		scheme = "https"
 	}
-	cfgs := make([]*embed.Config, len(names))
+	if v := c.Opts.MemberVersions; len(v) > 0 && len(v) != len(names) {
+		return fmt.Errorf("MemberVersions has %d entries for %d members", len(v), len(names))
+	}
 	var initial []string
 	for i, name := range names {
 		cport, pport := freePort(), freePort()
 		if cport == 0 || pport == 0 {
 			return errors.New("no free loopback port")
 		}
-		curl := fmt.Sprintf("%s://127.0.0.1:%d", scheme, cport)
-		purl := fmt.Sprintf("%s://127.0.0.1:%d", scheme, pport)
-		c.Endpoints = append(c.Endpoints, curl)
-		c.PeerURLs = append(c.PeerURLs, purl)
-		initial = append(initial, name+"="+purl)
-		cfg := embed.NewConfig()
-		cfg.Name = name
-		cfg.Dir = filepath.Join(c.Dir, name+".etcd")
-		cfg.ListenClientUrls = []url.URL{mustURL(curl)}
-		cfg.AdvertiseClientUrls = cfg.ListenClientUrls
-		cfg.ListenPeerUrls = []url.URL{mustURL(purl)}
-		cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
-		cfg.LogLevel = "warn"
-		cfg.LogOutputs = []string{filepath.Join(c.Dir, name+".log")}
-		cfg.TickMs, cfg.ElectionMs = 50, 500
-		cfg.InitialClusterToken = "harness"
-		if c.Opts.AuthToken != "" {
-			cfg.AuthToken = c.Opts.AuthToken
+		m := &member{
+			name: name, version: c.Opts.Version,
+			clientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, cport),
+			peerURL:   fmt.Sprintf("%s://127.0.0.1:%d", scheme, pport),
+			dataDir:   filepath.Join(c.Dir, name+".etcd"),
+			log:       filepath.Join(c.Dir, name+".log"),
+		}
+		if len(c.Opts.MemberVersions) > 0 {
+			m.version = c.Opts.MemberVersions[i]
+		}
+		if m.version != "" && m.version != "embedded" {
+			if _, err := EtcdBinary(m.version); err != nil {
+				return err
+			}
+		} else if len(c.Opts.ExtraFlags) > 0 {
+			return errors.New("ExtraFlags need process members (set Options.Version)")
 		}
 		if c.Opts.TLS {
-			m := c.PKI.Members[i]
-			cfg.ClientTLSInfo = transport.TLSInfo{CertFile: m.ServerCert, KeyFile: m.ServerKey}
+			p := c.PKI.Members[i]
+			m.certFile, m.keyFile = p.ServerCert, p.ServerKey
 			if c.Opts.ClientCertAuth {
 				// etcd requires client certs whenever a trusted CA file is set, so
 				// server-only TLS must leave it out.
-				cfg.ClientTLSInfo.TrustedCAFile, cfg.ClientTLSInfo.ClientCertAuth = c.PKI.CA, true
+				m.trustedCA = c.PKI.CA
 			}
-			cfg.PeerTLSInfo = transport.TLSInfo{CertFile: m.PeerCert, KeyFile: m.PeerKey, TrustedCAFile: c.PKI.PeerCA, ClientCertAuth: true}
+			m.peerCert, m.peerKey, m.peerCA = p.PeerCert, p.PeerKey, c.PKI.PeerCA
 		}
-		cfgs[i] = cfg
+		c.Endpoints = append(c.Endpoints, m.clientURL)
+		c.PeerURLs = append(c.PeerURLs, m.peerURL)
+		initial = append(initial, name+"="+m.peerURL)
+		c.members = append(c.members, m)
 	}
-	for _, cfg := range cfgs {
-		cfg.InitialCluster = strings.Join(initial, ",")
+	for _, m := range c.members {
+		m.initialCluster = strings.Join(initial, ",")
 	}
 	// Members must start together: each waits for the others to form a quorum.
-	errs := make([]error, len(cfgs))
-	c.members = make([]*embed.Etcd, len(cfgs))
+	errs := make([]error, len(c.members))
 	var wg sync.WaitGroup
-	for i, cfg := range cfgs {
+	for i := range c.members {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e, err := embed.StartEtcd(cfg)
-			if err != nil {
-				errs[i] = fmt.Errorf("start %s: %w (log: %s)", cfg.Name, err, cfg.LogOutputs[0])
-				return
-			}
-			c.members[i] = e
-			select {
-			case <-e.Server.ReadyNotify():
-			case err := <-e.Err():
-				errs[i] = fmt.Errorf("%s: %w", cfg.Name, err)
-			case <-time.After(60 * time.Second):
-				errs[i] = fmt.Errorf("%s did not become ready within 60s (log: %s)", cfg.Name, cfg.LogOutputs[0])
-			}
-		}()
+		go func() { defer wg.Done(); errs[i] = c.Start(i) }()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
+// Start starts member i (again, after Stop) with the flags it had and waits
+// until it serves requests with a leader. Its data directory is kept, so a
+// restarted member rejoins the cluster; certificate and CA files are read
+// afresh, as by a real restart.
+func (c *Cluster) Start(i int) error {
+	m := c.members[i]
+	if m.run != nil {
+		return fmt.Errorf("member %s is already running", m.name)
+	}
+	var (
+		r   runner
+		err error
+	)
+	if m.version == "" || m.version == "embedded" {
+		r, err = c.startEmbedded(m)
+	} else {
+		r, err = c.startProcess(m)
+	}
+	if err != nil {
+		return fmt.Errorf("start %s: %w (log: %s)", m.name, err, m.log)
+	}
+	m.run = r
+	if err := c.waitReady(i, 60*time.Second); err != nil {
+		return fmt.Errorf("%s: %w (log: %s)", m.name, err, m.log)
+	}
+	return nil
+}
+
+// waitReady polls member i's status until it reports a leader.
+func (c *Cluster) waitReady(i int, within time.Duration) error {
+	m := c.members[i]
+	deadline := time.Now().Add(within)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-m.run.failed():
+			return fmt.Errorf("exited before it was ready: %v", err)
+		default:
+		}
+		last = c.memberStatus(i)
+		if last == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready within %s: %v", within, last)
+}
+
+func (c *Cluster) memberStatus(i int) error {
+	cli, err := c.client([]string{c.members[i].clientURL})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := cli.Status(ctx, c.members[i].clientURL)
+	if err != nil {
+		return err
+	}
+	if st.Leader == 0 {
+		return errors.New("no leader yet")
+	}
+	return nil
+}
+
 // Client returns a client authenticated as root (by certificate when the
 // cluster wants one, and by password once RBAC is on).
-func (c *Cluster) Client() (*clientv3.Client, error) {
-	cfg := clientv3.Config{Endpoints: c.Endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+func (c *Cluster) Client() (*clientv3.Client, error) { return c.client(c.Endpoints) }
+
+func (c *Cluster) client(endpoints []string) (*clientv3.Client, error) {
+	cfg := clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
 	if c.Opts.TLS {
 		info := transport.TLSInfo{TrustedCAFile: c.PKI.CA, CertFile: c.PKI.RootCert, KeyFile: c.PKI.RootKey}
 		tlsCfg, err := info.ClientConfig()
@@ -245,6 +334,9 @@ func (c *Cluster) Env() map[string]string {
 	env := map[string]string{
 		"ETCD_ENDPOINTS": strings.Join(c.Endpoints, ","),
 		"ETCD_ENDPOINT":  c.Endpoints[0],
+		"ETCD_PEER":      c.PeerURLs[0],
+		"ETCD_LOG":       c.LogPath(0),
+		"ETCD_VERSION":   c.Version(0),
 		"ETCD_DIR":       c.Dir,
 		"PKI_DIR":        c.PKI.Dir,
 		"CA":             c.PKI.CA,
@@ -263,15 +355,29 @@ func (c *Cluster) Env() map[string]string {
 	}
 	for i, ep := range c.Endpoints {
 		env[fmt.Sprintf("ETCD_ENDPOINT_%d", i)] = ep
+		env[fmt.Sprintf("ETCD_PEER_%d", i)] = c.PeerURLs[i]
+		env[fmt.Sprintf("ETCD_LOG_%d", i)] = c.LogPath(i)
 	}
 	return env
 }
 
-// Stop stops member i, leaving the others running (for failure scenarios).
+// LogPath is member i's log file (zap JSON from 3.5 on, capnslog text from 3.4).
+func (c *Cluster) LogPath(i int) string { return c.members[i].log }
+
+// Version is the etcd version member i runs: "3.4", … or "embedded" (3.7).
+func (c *Cluster) Version(i int) string {
+	if v := c.members[i].version; v != "" {
+		return v
+	}
+	return "embedded"
+}
+
+// Stop stops member i, leaving the others running (for failure scenarios and
+// rolling restarts; Start(i) brings it back).
 func (c *Cluster) Stop(i int) {
-	if e := c.members[i]; e != nil {
-		e.Close()
-		c.members[i] = nil
+	if m := c.members[i]; m.run != nil {
+		m.run.stop()
+		m.run = nil
 	}
 }
 

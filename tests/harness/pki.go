@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
@@ -61,8 +62,10 @@ func NewPKI(dir string, members []string, user string) (*PKI, error) {
 }
 
 // LayoutPKI describes a PKI already in certwiz's layout under dir (as
-// 'etcd-certwiz init' writes it), to start a cluster on externally made
-// files with Options.PKI. The rogue pair paths are set but may not exist.
+// 'etcd-certwiz init' writes it, or a test with openssl), to start a cluster
+// on externally made files with Options.PKI. Without peer-ca.crt the peer CA
+// is ca.crt; without the root client pair the harness dials without a client
+// certificate. The user and rogue pair paths are set but may not exist.
 func LayoutPKI(dir string, members []string, rootClient, userClient string) *PKI {
 	l := certwiz.Layout{Dir: dir}
 	p := &PKI{
@@ -70,6 +73,12 @@ func LayoutPKI(dir string, members []string, rootClient, userClient string) *PKI
 		RootCert: l.Client(rootClient), RootKey: certwiz.KeyPath(l.Client(rootClient)),
 		UserCert: l.Client(userClient), UserKey: certwiz.KeyPath(l.Client(userClient)),
 		RogueCert: filepath.Join(dir, "clients", "rogue.crt"), RogueKey: filepath.Join(dir, "clients", "rogue.key"),
+	}
+	if _, err := os.Stat(p.PeerCA); err != nil {
+		p.PeerCA, p.PeerCAKey = p.CA, p.CAKey
+	}
+	if _, err := os.Stat(p.RootCert); err != nil {
+		p.RootCert, p.RootKey = "", ""
 	}
 	for _, name := range members {
 		p.Members = append(p.Members, MemberPKI{

@@ -1,1 +1,0 @@
-../../harness/member/main.go
