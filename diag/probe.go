@@ -268,7 +268,7 @@ func (p *prober) serverChainFinding(brk *pki.Break, info *TLSInfo) Finding {
 			names[i] = pki.Name(m.Cert)
 		}
 		return Finding{ID: "chain-incomplete", Severity: Error,
-			Cause:    fmt.Sprintf("the server sends its certificate without the intermediate CA %s (known from %s), so nothing links it to %s", strings.Join(names, " and "), brk.Cert.Source, p.in.bundleName()),
+			Cause:    fmt.Sprintf("the server sends its certificate without the intermediate CA %s (known from %s), so nothing links it to %s", strings.Join(names, " and "), brk.Cert.Where(), p.in.bundleName()),
 			Fix:      "on the member, append the intermediate to its --cert-file, leaf first (cat server.crt intermediate.crt > server-chain.crt; --cert-file server-chain.crt; etcd re-reads it on each handshake); or add the intermediate to this CA bundle",
 			Evidence: append(evidence, "crypto/x509: "+brk.Err.Error())}
 	case pki.KindLeafUsage:
@@ -361,8 +361,7 @@ func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
 			f := chainFinding(p.in, brk, "")
 			f.Cause = fmt.Sprintf("the client certificate file (%s) lacks the intermediate CA %s, and the server trusts only %s: nothing links the certificate to a CA it accepts",
 				p.in.certFile(), pki.Name(brk.Cert.Cert), list(info.AcceptableClientCAs))
-			f.Fix = fmt.Sprintf("append the intermediate after the leaf: cat %s %s > client-chain.crt, then %s --key %s",
-				p.in.certFile(), brk.Cert.Source, p.in.setFlag("cert", "client-chain.crt"), pick(p.in.Sources.Key != "" && p.in.Sources.Key != "keyring", p.in.Sources.Key, "client.key"))
+			f.Fix = brk.Fix + "; then " + p.in.setFlag("cert", "chain.crt") + " --key " + pick(p.in.Sources.Key != "" && p.in.Sources.Key != "keyring", p.in.Sources.Key, "client.key")
 			return f
 		case brk.Kind == pki.KindUnknownIssuer || brk.Kind == pki.KindUntrustedRoot:
 			top := brk.Cert.Cert.Issuer.String()

@@ -169,7 +169,7 @@ func (p *prober) verifyServer(state tls.ConnectionState) error {
 		_, err := leaf.Verify(opts)
 		return err
 	}
-	sent := pki.Locate(state.PeerCertificates, "sent by the server")
+	sent := pki.Locate(state.PeerCertificates, "the server's chain")
 	in := pki.ChainInput{Leaf: pki.Located{Cert: leaf, Source: "the server's certificate"}, Presented: sent[1:], Roots: p.st.bundle,
 		Elsewhere: p.st.clientChain, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Now: p.in.Now,
 		LeafFile: "the member's --cert-file", RootsName: p.in.bundleName()}

@@ -74,11 +74,10 @@ func (b Bundle) Warnings(now time.Time) []string {
 func Locate(certs []*x509.Certificate, source string) []Located {
 	out := make([]Located, len(certs))
 	for i, c := range certs {
-		s := source
+		out[i] = Located{Cert: c, Source: source}
 		if len(certs) > 1 {
-			s = fmt.Sprintf("%s, certificate %d", source, i+1)
+			out[i].Pos = i + 1
 		}
-		out[i] = Located{Cert: c, Source: s}
 	}
 	return out
 }

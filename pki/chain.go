@@ -14,6 +14,17 @@ import (
 type Located struct {
 	Cert   *x509.Certificate
 	Source string
+	// Pos is the certificate's 1-based position in Source when Source holds
+	// several, else 0.
+	Pos int
+}
+
+// Where names the place: "int.crt", "ca.crt, certificate 2".
+func (l Located) Where() string {
+	if l.Pos > 0 {
+		return fmt.Sprintf("%s, certificate %d", l.Source, l.Pos)
+	}
+	return l.Source
 }
 
 // ChainInput is what a chain is built from, as a TLS peer builds it: the
@@ -101,7 +112,7 @@ func (l Located) name() string {
 	if l.Source == "" {
 		return Name(l.Cert)
 	}
-	return Name(l.Cert) + " (" + l.Source + ")"
+	return Name(l.Cert) + " (" + l.Where() + ")"
 }
 
 // Verify builds the chain for every usage the role needs and returns it,
@@ -413,7 +424,7 @@ func (in *ChainInput) keyMismatchBreak(cur candidate, others []Located) *Break {
 	var ids, where []string
 	for _, o := range others {
 		ids = append(ids, KeyID(o.Cert))
-		where = append(where, o.Source)
+		where = append(where, o.Where())
 	}
 	aki := hexID(cur.Cert.AuthorityKeyId)
 	return &Break{Kind: KindKeyMismatch, Cert: cur.Located, Others: others,
@@ -425,15 +436,30 @@ func (in *ChainInput) keyMismatchBreak(cur candidate, others []Located) *Break {
 func (in *ChainInput) missingBreak(missing []Located) *Break {
 	first := missing[0]
 	var names, files []string
+	whole := true
 	for _, m := range missing {
 		names = append(names, m.name())
 		files = append(files, m.Source)
+		whole = whole && m.Pos == 0 && m.Source != ""
+	}
+	fix := fmt.Sprintf("append it after the leaf: cat %s %s > chain.crt, and use chain.crt in place of %s",
+		in.LeafFile, strings.Join(dedupe(files), " "), in.LeafFile)
+	if !whole {
+		fix = fmt.Sprintf("append it after the leaf (save it from %s to intermediate.crt, e.g. with etcd-certwiz inspect or openssl x509): cat %s intermediate.crt > chain.crt, and use chain.crt in place of %s",
+			strings.Join(dedupe(whereAll(missing)), " and "), in.LeafFile, in.LeafFile)
 	}
 	return &Break{Kind: KindMissingIntermediate, Cert: first, Missing: missing, Child: in.Leaf,
 		Cause: fmt.Sprintf("the intermediate CA %s is missing from %s: without it nothing links %s to %s",
 			strings.Join(names, " and "), in.LeafFile, Name(in.Leaf.Cert), in.RootsName),
-		Fix: fmt.Sprintf("append it after the leaf: cat %s %s > chain.crt, and use chain.crt in place of %s",
-			in.LeafFile, strings.Join(dedupe(files), " "), in.LeafFile)}
+		Fix: fix}
+}
+
+func whereAll(ls []Located) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Where()
+	}
+	return out
 }
 
 func issuerString(c *x509.Certificate) string { return c.Issuer.String() }
