@@ -256,8 +256,18 @@ func (t *tree) checkFile(f *treeFile) []CheckResult {
 		}
 		n++
 		if e.Bad != nil {
-			out = append(out, CheckResult{Path: f.rel, Index: n, Subject: e.Bad.Subject, Issuer: e.Bad.Issuer, NotAfter: e.Bad.NotAfter,
-				Status: StatusInvalid, Problems: []string{e.Bad.Err.Error()}})
+			r := CheckResult{Path: f.rel, Index: n, Subject: e.Bad.CommonName, Issuer: e.Bad.Issuer, NotAfter: e.Bad.NotAfter,
+				Status: StatusInvalid, Problems: []string{e.Bad.Err.Error()}}
+			if role, ok := pki.RoleFromPath(f.path); ok && n == 1 {
+				r.Role = role
+			}
+			if !e.Bad.NotAfter.IsZero() {
+				r.DaysLeft = pki.DaysLeft(&x509.Certificate{NotAfter: e.Bad.NotAfter}, t.now)
+			}
+			if n == 1 {
+				r.Key, r.Problems = t.badCertKey(f, r.Problems)
+			}
+			out = append(out, r)
 			continue
 		}
 		out = append(out, t.checkCert(f, n, e.Cert, bundle))
@@ -394,6 +404,25 @@ func (t *tree) expectedAnchors(f *treeFile, role Role) ([]pki.Located, string) {
 		}
 	}
 	return t.anchors, "the tree's CA files"
+}
+
+// badCertKey names the key beside a certificate that does not parse, and
+// its own problem when it has one (a secp256k1 key beside a secp256k1
+// certificate), so the key is not reported as unpaired.
+func (t *tree) badCertKey(f *treeFile, problems []string) (string, []string) {
+	for _, p := range pki.KeyCandidates(f.path) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		delete(t.keys, p)
+		rel, _ := filepath.Rel(t.dir, p)
+		if _, err := pki.ParseKey(data); err != nil && !strings.Contains(strings.Join(problems, ";"), err.Error()) {
+			problems = append(problems, filepath.Base(p)+": "+err.Error())
+		}
+		return rel, problems
+	}
+	return "", problems
 }
 
 // keyProblem pairs the key file with the certificate by the layout's

@@ -208,11 +208,22 @@ func readBadCert(der []byte, parseErr error) *BadCert {
 		return b
 	}
 	b.Subject, b.Issuer = nameString(c.TBS.Subject.FullBytes), nameString(c.TBS.Issuer.FullBytes)
+	b.CommonName = commonName(c.TBS.Subject.FullBytes)
 	b.NotBefore, b.NotAfter = c.TBS.Validity.NotBefore, c.TBS.Validity.NotAfter
 	if uk := algorithmProblem(c.TBS.PublicKey.Algorithm); uk != nil {
 		b.Err = uk
 	}
 	return b
+}
+
+func commonName(der []byte) string {
+	var seq pkix.RDNSequence
+	if _, err := asn1.Unmarshal(der, &seq); err != nil {
+		return ""
+	}
+	var n pkix.Name
+	n.FillFromRDNSequence(&seq)
+	return n.CommonName
 }
 
 func nameString(der []byte) string {

@@ -40,6 +40,7 @@ type Entry struct {
 // what could still be read of it.
 type BadCert struct {
 	Subject, Issuer     string    // "" when even the outer structure is unreadable
+	CommonName          string    // the subject's CN
 	NotBefore, NotAfter time.Time // zero when unreadable
 	Err                 error     // *UnsupportedKeyError for a key Go cannot use, else the parse error
 }

@@ -70,7 +70,7 @@ func printChecks(c *cli.Context, check *certwiz.TreeCheck) error {
 	results := check.Results
 	p := clix.Painter{On: clix.Color(c.App.Writer)}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FILE\tROLE\tSUBJECT\tEXPIRES\tDAYS\tSTATUS\tPROBLEMS")
+	fmt.Fprintln(tw, "FILE\tROLE\tSUBJECT\tEXPIRES\tDAYS\tSTATUS\tKEY\tPROBLEMS")
 	for _, r := range results {
 		status := string(r.Status)
 		switch r.Status {
@@ -85,7 +85,11 @@ func printChecks(c *cli.Context, check *certwiz.TreeCheck) error {
 		if !r.NotAfter.IsZero() {
 			expires = r.NotAfter.UTC().Format("2006-01-02")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Name(), r.Role, r.Subject, expires, r.DaysLeft, status, strings.Join(r.Problems, "; "))
+		key := r.Key
+		if key == "" {
+			key = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Name(), r.Role, r.Subject, expires, r.DaysLeft, status, key, strings.Join(r.Problems, "; "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
