@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -210,7 +211,22 @@ func (t *tree) index() {
 		if f.pem == nil {
 			continue
 		}
-		f.certs = pki.Locate(f.pem.Certs, f.rel)
+		// Positions count every certificate block, parsed or not, as
+		// messages and rows number them.
+		n, total := 0, f.pem.Count(pki.HoldsCertificate)
+		for _, e := range f.pem.Entries {
+			if e.Holds != pki.HoldsCertificate {
+				continue
+			}
+			n++
+			if e.Cert != nil {
+				l := pki.Located{Cert: e.Cert, Source: f.rel}
+				if total > 1 {
+					l.Pos = n
+				}
+				f.certs = append(f.certs, l)
+			}
+		}
 		bundle := false
 		for _, c := range f.pem.Certs {
 			bundle = bundle || (c.IsCA && pki.SelfSigned(c))
@@ -367,7 +383,8 @@ func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) *pki
 		at = cert.NotAfter
 	}
 	roots, rootsName := t.expectedAnchors(f, role)
-	in := pki.ChainInput{Leaf: f.certs[n-1], Presented: f.certs[n:], Roots: roots, Elsewhere: t.cas, Role: role, Now: at,
+	i := slices.IndexFunc(f.certs, func(l pki.Located) bool { return l.Cert == cert })
+	in := pki.ChainInput{Leaf: f.certs[i], Presented: f.certs[i+1:], Roots: roots, Elsewhere: t.cas, Role: role, Now: at,
 		LeafFile: f.rel, RootsName: rootsName}
 	if role == RoleCA {
 		in.Usages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}

@@ -137,6 +137,8 @@ func TestCheckTreeBundlesAndClutter(t *testing.T) {
 	write("orphan.key", k.Clients[0].KeyPEM)
 	write("req.csr", []byte("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"))
 	write("mixed.pem", bytes.Join([][]byte{k.Clients[1].CertPEM, k.Clients[1].KeyPEM}, nil))
+	// A certificate that does not parse before one that does (found by FuzzCheckTree: a panic).
+	write("bad-first.crt", append([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), k.Members[1].Server.CertPEM...))
 	check, err := CheckTree(l.Dir, 30*24*time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +161,12 @@ func TestCheckTreeBundlesAndClutter(t *testing.T) {
 	}
 	if r := statusOf(rs, "mixed.pem"); r.Status != StatusOK || r.Key != "mixed.pem" {
 		t.Errorf("certificate with its key in one file: %+v", r)
+	}
+	if r := statusOf(rs, "bad-first.crt"); r.Status != StatusInvalid {
+		t.Errorf("bad-first.crt[1]: %+v", r)
+	}
+	if r := statusOf(rs, "bad-first.crt[2]"); r.Status != StatusOK || r.Subject != "etcd-1" {
+		t.Errorf("bad-first.crt[2]: %+v", r)
 	}
 	skipped := describeSkipped(check.Skipped)
 	for _, want := range []string{"orphan.key: a private key no certificate", "req.csr: a certificate request"} {
