@@ -134,11 +134,3 @@ var (
 func leaf(t testing.TB, cn string, parent *tcert, eku ...x509.ExtKeyUsage) *tcert {
 	return mk(t, spec{cn: cn, eku: eku, hosts: true, ku: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment}, parent)
 }
-
-func cat(certs ...*tcert) []byte {
-	var out []byte
-	for _, c := range certs {
-		out = append(out, c.pem()...)
-	}
-	return out
-}

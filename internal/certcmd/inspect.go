@@ -194,8 +194,3 @@ func orNone(s []string) string {
 	}
 	return strings.Join(s, ", ")
 }
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
