@@ -100,6 +100,9 @@ type Break struct {
 
 func (b *Break) Error() string { return b.Cause }
 
+// Unwrap gives crypto/x509's own verdict, so errors.As finds its types.
+func (b *Break) Unwrap() error { return b.Err }
+
 // Name is how messages name a certificate: its subject, quoted.
 func Name(c *x509.Certificate) string {
 	if c == nil {
