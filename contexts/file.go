@@ -66,7 +66,7 @@ type File struct{ Path string }
 // When the state file or the index is out of date, Load brings them up to
 // date if nobody holds the lock, so the next fast read finds them.
 func (f File) Load() (*Config, error) {
-	cfg, s, inFile, err := f.read()
+	cfg, s, err := f.read()
 	if err != nil {
 		return nil, err
 	}
@@ -74,61 +74,63 @@ func (f File) Load() (*Config, error) {
 	if s != noFile { // a state without its config selects nothing
 		st = readState(f.Path)
 	}
-	cfg.applySelection(st)
-	if s != noFile && (st == nil || st.Config != s || readIndex(f.Path, s, false) == nil) && !s.racy(time.Now()) {
-		f.refresh(s, inFile)
+	stale := s != noFile && (st == nil || st.Config != s || readIndex(f.Path, s, false) == nil)
+	if stale && !s.racy(time.Now()) {
+		f.refresh(*cfg, s)
 	}
+	cfg.applySelection(st)
 	return cfg, nil
 }
 
-// read parses the config and returns it with the stamp of what was read
-// (taken before reading, so a change made while reading shows as a newer
-// version later) and the file's own current-context and previous-context.
-func (f File) read() (*Config, stamp, [2]string, error) {
+// read parses the config (its current-context and previous-context as
+// written) and returns it with the stamp of what was read, taken before
+// reading, so that a change made while reading shows as a newer version.
+func (f File) read() (*Config, stamp, error) {
 	fd, err := os.Open(f.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &Config{}, noFile, [2]string{}, nil
+		return &Config{}, noFile, nil
 	}
 	if err != nil {
-		return nil, stamp{}, [2]string{}, &FileError{Path: f.Path, Err: err}
+		return nil, stamp{}, &FileError{Path: f.Path, Err: err}
 	}
 	defer fd.Close()
 	s, err := fileStamp(fd)
 	if err != nil {
-		return nil, stamp{}, [2]string{}, &FileError{Path: f.Path, Err: err}
+		return nil, stamp{}, &FileError{Path: f.Path, Err: err}
 	}
 	data, err := io.ReadAll(fd)
 	if err != nil {
-		return nil, stamp{}, [2]string{}, &FileError{Path: f.Path, Err: err}
+		return nil, stamp{}, &FileError{Path: f.Path, Err: err}
 	}
 	cfg, err := Parse(data)
 	if err != nil {
-		return nil, stamp{}, [2]string{}, &FileError{Path: f.Path, Err: err}
+		return nil, stamp{}, &FileError{Path: f.Path, Err: err}
 	}
-	return cfg, s, [2]string{cfg.CurrentContext, cfg.PreviousContext}, nil
+	return cfg, s, nil
 }
 
-// refresh rewrites the state file and the index for version s of the config
-// when the lock is free (a writer holding it writes both anyway). Failing to
-// is not an error: the next read tries again.
-func (f File) refresh(s stamp, inFile [2]string) {
+// refresh rewrites the state file and the index for version s of the
+// config, parsed as cfg (its own current-context and previous-context as
+// written), when the lock is free: a writer holding it writes both anyway.
+// Failing to is not an error: the next read tries again.
+func (f File) refresh(cfg Config, s stamp) {
 	unlock, ok := tryLockFile(f.Path + ".lock")
 	if !ok {
 		return
 	}
 	defer unlock()
-	// Read again under the lock: a writer may have run since.
-	cfg, s2, inFile2, err := f.read()
-	if err != nil || s2 != s || inFile2 != inFile {
+	// Under the lock, as a writer may have run since the config was read.
+	if now, err := statConfig(f.Path); err != nil || now != s {
 		return
 	}
 	st := readState(f.Path)
 	if st != nil && st.Config == s && readIndex(f.Path, s, false) != nil {
 		return
 	}
+	inFile := [2]string{cfg.CurrentContext, cfg.PreviousContext}
 	cfg.applySelection(st)
-	if writeIndex(f.Path, cfg, s) == nil {
-		_ = writeState(f.Path, newState(cfg, s, inFile[0], inFile[1]))
+	if writeIndex(f.Path, &cfg, s) == nil {
+		_ = writeState(f.Path, newState(&cfg, s, inFile[0], inFile[1]))
 	}
 }
 

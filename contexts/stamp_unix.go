@@ -34,8 +34,8 @@ func fileStamp(f *os.File) (stamp, error) {
 
 func unixStamp(st *unix.Stat_t) stamp {
 	return stamp{
-		Dev:   uint64(st.Dev), //nolint:unconvert // int32 on darwin
-		Ino:   uint64(st.Ino), //nolint:unconvert
+		Dev:   uint64(st.Dev), // int32 on darwin, uint64 on linux
+		Ino:   uint64(st.Ino),
 		Size:  st.Size,
 		Mtime: st.Mtim.Nano(),
 		Ctime: st.Ctim.Nano(),
