@@ -74,7 +74,7 @@ func (f File) Load() (*Config, error) {
 	if s != noFile { // a state without its config selects nothing
 		st = readState(f.Path)
 	}
-	stale := s != noFile && (st == nil || st.Config != s || readIndex(f.Path, s, false) == nil)
+	stale := s != noFile && (st == nil || st.Config != s || readIndex(f.Path, s) == nil)
 	if stale && !s.racy(time.Now()) {
 		f.refresh(*cfg, s)
 	}
@@ -124,7 +124,7 @@ func (f File) refresh(cfg Config, s stamp) {
 		return
 	}
 	st := readState(f.Path)
-	if st != nil && st.Config == s && readIndex(f.Path, s, false) != nil {
+	if st != nil && st.Config == s && readIndex(f.Path, s) != nil {
 		return
 	}
 	inFile := [2]string{cfg.CurrentContext, cfg.PreviousContext}

@@ -28,7 +28,7 @@ func (f File) Selected(flag string) (string, error) {
 				}
 				return st.Current, nil
 			}
-		} else if idx := readIndex(f.Path, s, false); idx != nil {
+		} else if idx := readIndex(f.Path, s); idx != nil {
 			if !idx.has(name) {
 				return "", &NotFoundError{Name: name, Known: idx.Names}
 			}
@@ -45,7 +45,7 @@ func (f File) Selected(flag string) (string, error) {
 // Names returns the context names in file order.
 func (f File) Names() ([]string, error) {
 	if s, err := statConfig(f.Path); err == nil && s != noFile {
-		if idx := readIndex(f.Path, s, false); idx != nil {
+		if idx := readIndex(f.Path, s); idx != nil {
 			return idx.Names, nil
 		}
 	}
@@ -64,7 +64,7 @@ func (f File) LoadSelected(flag string) (*Config, string, error) {
 	s, err := statConfig(f.Path)
 	if err == nil && s != noFile {
 		st := readState(f.Path)
-		idx := readIndex(f.Path, s, true)
+		idx := readIndex(f.Path, s)
 		if st != nil && st.Config == s && idx != nil {
 			name := explicit(flag)
 			if name == "" {
@@ -73,13 +73,16 @@ func (f File) LoadSelected(flag string) (*Config, string, error) {
 			if name == "" {
 				return nil, "", ErrNoCurrent
 			}
-			e, ok := idx.entry(name)
-			if !ok {
+			if !idx.has(name) {
 				return nil, "", &NotFoundError{Name: name, Known: idx.Names}
 			}
-			cfg := e.config()
-			cfg.CurrentContext, cfg.PreviousContext = st.Current, st.Previous
-			return cfg, name, nil
+			// Not found here only if a writer replaced the index since
+			// its header was read: then read the config.
+			if e, ok := idx.entry(name); ok {
+				cfg := e.config()
+				cfg.CurrentContext, cfg.PreviousContext = st.Current, st.Previous
+				return cfg, name, nil
+			}
 		}
 	}
 	cfg, err := f.Load()
@@ -111,7 +114,7 @@ func (f File) use(name string) (switched string, done bool, err error) {
 	if st == nil || st.Config != s || st.InFileCurrent != "" || st.InFilePrevious != "" {
 		return "", false, nil
 	}
-	idx := readIndex(f.Path, s, false)
+	idx := readIndex(f.Path, s)
 	if idx == nil {
 		return "", false, nil
 	}

@@ -153,17 +153,20 @@ func newState(cfg *Config, s stamp, inFileCurrent, inFilePrevious string) *state
 }
 
 // index is the content of config.yaml.index: a header line with the config
-// version and the context names in file order, then one line per context.
+// version, the context names in file order and where each context's line
+// starts after the header, then one JSON line per context.
 type index struct {
-	Config stamp    `json:"config"`
-	Names  []string `json:"names"`
-	data   []byte   // the whole file, for entry
+	Config  stamp    `json:"config"`
+	Names   []string `json:"names"`
+	Offsets []int64  `json:"offsets"`
+	path    string
+	body    int64 // where the lines after the header start
 }
 
 // indexEntry is one context with its cluster and user, as the config holds
 // them (nil when the config has no entry of that name).
 type indexEntry struct {
-	Name    string   `json:"name"` // first: each line starts {"name":…
+	Name    string   `json:"name"`
 	Context Context  `json:"context"`
 	Cluster *Cluster `json:"cluster,omitempty"`
 	User    *User    `json:"user,omitempty"`
@@ -171,50 +174,42 @@ type indexEntry struct {
 
 func indexPath(config string) string { return config + ".index" }
 
-// readIndex returns the index when it describes version s of the config,
-// else nil. Only the header line is read unless whole is true (entry needs
-// the whole file).
-func readIndex(config string, s stamp, whole bool) *index {
+// readIndex returns the index's header when it describes version s of the
+// config, else nil.
+func readIndex(config string, s stamp) *index {
 	f, err := os.Open(indexPath(config))
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	var data []byte
-	if whole {
-		data, err = io.ReadAll(f)
-	} else {
-		data, err = bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
-	}
+	head, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
 	if err != nil {
 		return nil
 	}
-	head, _, _ := bytes.Cut(data, []byte("\n"))
-	idx := &index{}
-	if json.Unmarshal(head, idx) != nil || idx.Config != s {
+	idx := &index{path: indexPath(config), body: int64(len(head))}
+	if json.Unmarshal(head, idx) != nil || idx.Config != s || len(idx.Offsets) != len(idx.Names) {
 		return nil
-	}
-	if whole {
-		idx.data = data
 	}
 	return idx
 }
 
-// entry returns the named context from an index read whole (false when it
-// has none).
+// entry reads the named context's line (false when the config has none).
 func (idx *index) entry(name string) (indexEntry, bool) {
-	key, err := json.Marshal(name)
-	if err != nil {
-		return indexEntry{}, false
-	}
-	prefix := append(append([]byte("\n{\"name\":"), key...), ',')
-	i := bytes.Index(idx.data, prefix)
+	i := slices.Index(idx.Names, name)
 	if i < 0 {
 		return indexEntry{}, false
 	}
-	line, _, _ := bytes.Cut(idx.data[i+1:], []byte("\n"))
+	f, err := os.Open(idx.path)
+	if err != nil {
+		return indexEntry{}, false
+	}
+	defer f.Close()
+	if _, err := f.Seek(idx.body+idx.Offsets[i], io.SeekStart); err != nil {
+		return indexEntry{}, false
+	}
+	line, err := bufio.NewReader(f).ReadBytes('\n')
 	var e indexEntry
-	if json.Unmarshal(line, &e) != nil || e.Name != name {
+	if err != nil || json.Unmarshal(line, &e) != nil || e.Name != name {
 		return indexEntry{}, false
 	}
 	return e, true
@@ -236,12 +231,11 @@ func (e indexEntry) config() *Config {
 }
 
 func writeIndex(config string, cfg *Config, s stamp) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf) // one value per line
-	if err := enc.Encode(index{Config: s, Names: cfg.Names()}); err != nil {
-		return err
-	}
-	for _, nc := range cfg.Contexts {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body) // one value per line
+	offsets := make([]int64, len(cfg.Contexts))
+	for i, nc := range cfg.Contexts {
+		offsets[i] = int64(body.Len())
 		e := indexEntry{Name: nc.Name, Context: nc.Context}
 		if cl, ok := cfg.Cluster(nc.Context.Cluster); ok {
 			e.Cluster = cl
@@ -255,7 +249,11 @@ func writeIndex(config string, cfg *Config, s stamp) error {
 			return err
 		}
 	}
-	return writeAtomic(indexPath(config), buf.Bytes())
+	head, err := json.Marshal(index{Config: s, Names: cfg.Names(), Offsets: offsets})
+	if err != nil {
+		return err
+	}
+	return writeAtomic(indexPath(config), append(append(head, '\n'), body.Bytes()...))
 }
 
 // removeIfExists removes a derived file; a missing one is fine.

@@ -32,7 +32,7 @@ func cached(t *testing.T, f File) bool {
 		t.Fatal(err)
 	}
 	st := readState(f.Path)
-	return st != nil && st.Config == s && readIndex(f.Path, s, false) != nil
+	return st != nil && st.Config == s && readIndex(f.Path, s) != nil
 }
 
 // selection is what every way of reading the current context says: the fast
