@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -241,7 +242,9 @@ type proc struct {
 
 // rotate is the measured part of every whole-process benchmark: each round
 // starts every command once and waits for it, b.N rounds, and each command's
-// mean wall time is reported as "<label>-ns/op" (ns/op is the whole round).
+// mean wall time is reported as "<label>-ns/op" (ns/op is the whole round),
+// its median as "<label>-p50-ns/op" (a burst of load on a shared machine
+// moves a mean more than a median).
 // Then, outside the timed rounds, each command runs min(b.N, memRuns) more
 // times through the peakrss spawner, and its peak memory (the largest
 // ru_maxrss, KiB) is reported as "<label>-peak-KiB": the ru_maxrss of the
@@ -260,6 +263,7 @@ func rotate(b *testing.B, procs ...proc) {
 	}
 	spawner := peakRSS(b)
 	total := make([]time.Duration, len(procs))
+	each := make([][]time.Duration, len(procs))
 	b.ResetTimer()
 	for round := range b.N {
 		for j := range procs {
@@ -272,7 +276,9 @@ func rotate(b *testing.B, procs ...proc) {
 			cmd.Env = p.env
 			start := time.Now()
 			err := cmd.Run()
-			total[i] += time.Since(start)
+			took := time.Since(start)
+			total[i] += took
+			each[i] = append(each[i], took)
 			if err := exited(err, cmd, p.exit); err != nil {
 				b.StopTimer()
 				_, again := runExit(p.env, p.exit, p.argv...)
@@ -283,6 +289,8 @@ func rotate(b *testing.B, procs ...proc) {
 	b.StopTimer()
 	for i, p := range procs {
 		b.ReportMetric(float64(total[i].Nanoseconds())/float64(b.N), p.label+"-ns/op")
+		slices.Sort(each[i])
+		b.ReportMetric(float64(each[i][len(each[i])/2].Nanoseconds()), p.label+"-p50-ns/op")
 		var peak int64
 		for range min(b.N, memRuns) {
 			kib, err := peakKiB(spawner, p)

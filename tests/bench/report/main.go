@@ -406,12 +406,24 @@ func Table(r Results, t Times) string {
 }
 
 // Scale renders BenchmarkScale: each command at 10, 100 and 1,000
-// contexts, with its ratio to `etcd-ctx --version` in the same rounds.
+// contexts, with its ratio to `etcd-ctx --version` in the same rounds. The
+// figures are medians when the benchmark reports them (means otherwise): 16
+// commands take turns, and on a shared machine a burst of load in a few
+// rounds moves a mean of one of them by more than the differences shown.
 func Scale(r Results, benchtime string) string {
-	ver, okV := r.ms("BenchmarkScale:version")
+	stat, ms := "median", func(key string) (float64, bool) {
+		if v, ok := r.ms(key + "-p50"); ok {
+			return v, true
+		}
+		return r.ms(key)
+	}
+	if _, ok := r.ms("BenchmarkScale:version-p50"); !ok {
+		stat = "mean"
+	}
+	ver, okV := ms("BenchmarkScale:version")
 	var b strings.Builder
-	fmt.Fprintf(&b, "etcd-ctx at scale: mean of %s runs each, all commands taking turns in every round, each cell with its\n"+
-		"ratio to etcd-ctx --version in the same rounds (the process start no command goes below)\n\n", runs(benchtime))
+	fmt.Fprintf(&b, "etcd-ctx at scale: %s of %s runs each, all commands taking turns in every round, each cell with its\n"+
+		"ratio to etcd-ctx --version in the same rounds (the process start no command goes below)\n\n", stat, runs(benchtime))
 	if !okV {
 		fmt.Fprintf(&b, "n/a: BenchmarkScale: %s\n", r.missing("BenchmarkScale:version"))
 		return b.String()
@@ -432,7 +444,7 @@ func Scale(r Results, benchtime string) string {
 		cells := []string{c.figure}
 		met, measured := true, true
 		for _, n := range scaleSizes {
-			v, ok := r.ms(fmt.Sprintf("BenchmarkScale:%s-%d", c.label, n))
+			v, ok := ms(fmt.Sprintf("BenchmarkScale:%s-%d", c.label, n))
 			if !ok {
 				cells, measured = append(cells, "n/a"), false
 				continue
@@ -634,15 +646,15 @@ func Notes(r Results) []string {
 		notes = append(notes, fmt.Sprintf("etcd-ctx current %s vs etcd-ctx --version %s in the same turns (%s): current's time is process start, not its work.",
 			fmtMS(cur), fmtMS(ver), fmtDelta(cur-ver)))
 	}
-	if sv, ok := r.ms("BenchmarkScale:version"); ok {
+	if sv, ok := r.ms("BenchmarkScale:version-p50"); ok {
 		var deltas []string
 		for _, n := range scaleSizes {
-			if v, ok := r.ms(fmt.Sprintf("BenchmarkScale:current-%d", n)); ok {
+			if v, ok := r.ms(fmt.Sprintf("BenchmarkScale:current-%d-p50", n)); ok {
 				deltas = append(deltas, fmt.Sprintf("%s at %s", fmtDelta(v-sv), thousands(n)))
 			}
 		}
 		if len(deltas) > 0 {
-			notes = append(notes, "etcd-ctx current over etcd-ctx --version: "+strings.Join(deltas, ", ")+
+			notes = append(notes, "etcd-ctx current over etcd-ctx --version (medians): "+strings.Join(deltas, ", ")+
 				" contexts (it reads the state file beside the config and stats the config; the config only after it changed).")
 		}
 	}
@@ -653,6 +665,18 @@ func Notes(r Results) []string {
 	if okA && okT && okW && okB {
 		notes = append(notes, fmt.Sprintf("exec(2) in place means etcd-ctx's whole run is the overhead: (a) − true = %s, measured %s.",
 			fmtDelta(a-t), fmtDelta(w-b)))
+	}
+	wm, okWM := r.ms("BenchmarkGet:etcd-ctx-exec-p50")
+	bm, okBM := r.ms("BenchmarkGet:etcdctl-p50")
+	if okWM && okBM {
+		var steps []string
+		for _, s := range []string{"true", "version", "path", "keyring"} {
+			if v, ok := r.ms("BenchmarkExecTrue:" + s + "-p50"); ok {
+				steps = append(steps, s+" "+fmtMS(v))
+			}
+		}
+		notes = append(notes, fmt.Sprintf("exec overhead from the medians (a burst of load moves a mean more): %s (etcd-ctx exec %s, etcdctl %s); exec -- true: %s.",
+			fmtDelta(wm-bm), fmtMS(wm), fmtMS(bm), strings.Join(steps, ", ")))
 	}
 	if _, ok := r.ms("BenchmarkFullPKI"); ok {
 		notes = append(notes, "certwiz vs openssl: two go benchmarks run one after the other, not in turns; the in-process runs last a"+
