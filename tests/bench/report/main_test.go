@@ -157,3 +157,12 @@ func TestScale(t *testing.T) {
 		t.Errorf("without results:\n%s", out)
 	}
 }
+
+func TestExecMedianNote(t *testing.T) {
+	r := Parse("BenchmarkGet-2 \t 100 \t 1 ns/op \t 20000000 etcd-ctx-exec-ns/op \t 14000000 etcd-ctx-exec-p50-ns/op \t 11000000 etcdctl-ns/op \t 10000000 etcdctl-p50-ns/op\n" +
+		"BenchmarkExecTrue-2 \t 100 \t 1 ns/op \t 700000 true-p50-ns/op \t 2500000 version-p50-ns/op \t 3200000 path-p50-ns/op \t 6000000 keyring-p50-ns/op\n")
+	notes := strings.Join(Notes(r), "\n")
+	if want := "exec overhead from the medians (a burst of load moves a mean more): +4.00 ms (etcd-ctx exec 14.0 ms, etcdctl 10.0 ms); exec -- true: true 0.70 ms, version 2.50 ms, path 3.20 ms, keyring 6.00 ms."; !strings.Contains(notes, want) {
+		t.Errorf("notes lack %q:\n%s", want, notes)
+	}
+}
