@@ -2,6 +2,7 @@ package contexts
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -192,4 +193,56 @@ func withoutPaths(c *Config) *Config {
 		u.Cert, u.Key, u.Password, u.Token = keyringOnly(u.Cert), keyringOnly(u.Key), keyringOnly(u.Password), keyringOnly(u.Token)
 	}
 	return &n
+}
+
+// FuzzStateFile: the state file and index readers never panic on any
+// bytes (a torn write, a foreign file), and what they accept survives a
+// write and a read unchanged.
+func FuzzStateFile(f *testing.F) {
+	dir := f.TempDir()
+	cfg := &Config{CurrentContext: "a", PreviousContext: "b b"}
+	cfg.putContext("a", Context{Cluster: "c"})
+	cfg.putContext("b b", Context{Cluster: "c"})
+	cfg.putContext(`q"`, Context{Cluster: "c"})
+	seed := filepath.Join(dir, "seed.yaml")
+	s := stamp{1, 2, 3, 4, 5}
+	if err := writeState(seed, newState(cfg, s, "a", "")); err != nil {
+		f.Fatal(err)
+	}
+	if err := writeIndex(seed, cfg, s); err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range []string{statePath(seed), indexPath(seed)} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		for _, p := range []string{statePath(path), indexPath(path)} {
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st := readState(path); st != nil {
+			if err := writeState(path, st); err != nil {
+				t.Fatal(err)
+			}
+			if again := readState(path); again == nil || *again != *st {
+				t.Fatalf("state %+v read back as %+v", st, again)
+			}
+		}
+		for _, s := range []stamp{{}, {1, 2, 3, 4, 5}} {
+			if idx := readIndex(path, s); idx != nil {
+				for _, name := range idx.Names() {
+					if !idx.has(name) {
+						t.Fatalf("Names() lists %q, has() denies it", name)
+					}
+					idx.entry(name)
+				}
+			}
+		}
+	})
 }

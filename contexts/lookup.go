@@ -30,7 +30,7 @@ func (f File) Selected(flag string) (string, error) {
 			}
 		} else if idx := readIndex(f.Path, s); idx != nil {
 			if !idx.has(name) {
-				return "", &NotFoundError{Name: name, Known: idx.Names}
+				return "", &NotFoundError{Name: name, Known: idx.Names()}
 			}
 			return name, nil
 		}
@@ -46,7 +46,9 @@ func (f File) Selected(flag string) (string, error) {
 func (f File) Names() ([]string, error) {
 	if s, err := statConfig(f.Path); err == nil && s != noFile {
 		if idx := readIndex(f.Path, s); idx != nil {
-			return idx.Names, nil
+			if names := idx.Names(); names != nil || len(idx.names) == 0 {
+				return names, nil
+			} // else a damaged index: read the config
 		}
 	}
 	cfg, err := f.Load()
@@ -74,7 +76,7 @@ func (f File) LoadSelected(flag string) (*Config, string, error) {
 				return nil, "", ErrNoCurrent
 			}
 			if !idx.has(name) {
-				return nil, "", &NotFoundError{Name: name, Known: idx.Names}
+				return nil, "", &NotFoundError{Name: name, Known: idx.Names()}
 			}
 			// Not found here only if a writer replaced the index since
 			// its header was read: then read the config.
@@ -125,7 +127,7 @@ func (f File) use(name string) (switched string, done bool, err error) {
 		name = st.Previous
 	}
 	if !idx.has(name) {
-		return "", true, &NotFoundError{Name: name, Known: idx.Names}
+		return "", true, &NotFoundError{Name: name, Known: idx.Names()}
 	}
 	if st.Current != name {
 		st.Previous, st.Current = st.Current, name

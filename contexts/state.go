@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,11 +44,19 @@ import (
 
 // stamp identifies one version of the config file.
 type stamp struct {
-	Dev   uint64 `json:"dev"`
-	Ino   uint64 `json:"ino"`
-	Size  int64  `json:"size"`
-	Mtime int64  `json:"mtime"` // ns
-	Ctime int64  `json:"ctime"` // ns; 0 where the OS has none
+	Dev, Ino     uint64
+	Size         int64
+	Mtime, Ctime int64 // ns; Ctime 0 where the OS has none
+}
+
+func (s stamp) String() string {
+	return fmt.Sprintf("%d %d %d %d %d", s.Dev, s.Ino, s.Size, s.Mtime, s.Ctime)
+}
+
+func parseStamp(text string) (stamp, bool) {
+	var s stamp
+	n, err := fmt.Sscan(text, &s.Dev, &s.Ino, &s.Size, &s.Mtime, &s.Ctime)
+	return s, err == nil && n == 5
 }
 
 // noFile is the stamp of a config file that does not exist.
@@ -63,22 +74,23 @@ func (s stamp) racy(now time.Time) bool {
 	return s != noFile && now.Sub(time.Unix(0, s.Mtime)) < racyWindow
 }
 
-// state is the content of config.yaml.state.
+// state is the content of config.yaml.state. The file is lines of
+// "key value", strings quoted as Go quotes them: `etcd-ctx current` reads it
+// on every prompt, and decoding JSON into a struct costs a fresh process
+// about 0.2 ms of its 0.5 ms budget (encoding/json's first use of a type).
 type state struct {
-	Note     string `json:"note"`
-	Current  string `json:"current,omitempty"`
-	Previous string `json:"previous,omitempty"`
+	Current, Previous string
 	// Config is the config version this state was reconciled with, and
 	// Known whether Current names one of its contexts (or is empty).
-	Config stamp `json:"config"`
-	Known  bool  `json:"current-known"`
+	Config stamp
+	Known  bool
 	// InFile* are the config's own current-context and previous-context
 	// fields at that version: a later change to them is a hand edit.
-	InFileCurrent  string `json:"config-current-context,omitempty"`
-	InFilePrevious string `json:"config-previous-context,omitempty"`
+	InFileCurrent, InFilePrevious string
 }
 
-const stateNote = "etcd-ctx's current and previous context; switch with etcd-ctx use NAME, or set current-context in the config, which wins"
+const stateHeader = "# etcd-ctx: the current and previous context of the config beside this file. Switch with\n" +
+	"# 'etcd-ctx use NAME'; a current-context written into the config wins over this file.\n"
 
 func statePath(config string) string { return config + ".state" }
 
@@ -87,23 +99,53 @@ func statePath(config string) string { return config + ".state" }
 // when it has them, are the fallback, and the next write replaces it).
 func readState(config string) *state {
 	data, err := os.ReadFile(statePath(config))
-	if err != nil {
+	if err != nil || !bytes.HasPrefix(data, []byte(stateHeader)) {
 		return nil
 	}
 	st := &state{}
-	if json.Unmarshal(data, st) != nil || st.Note == "" {
+	seen := 0
+	for _, line := range strings.Split(string(data[len(stateHeader):]), "\n") {
+		key, value, _ := strings.Cut(line, " ")
+		var ok bool
+		switch key {
+		case "":
+			continue
+		case "current":
+			st.Current, ok = unquote(value)
+		case "previous":
+			st.Previous, ok = unquote(value)
+		case "known":
+			st.Known, ok = value == "true", value == "true" || value == "false"
+		case "config":
+			st.Config, ok = parseStamp(value)
+		case "config-current-context":
+			st.InFileCurrent, ok = unquote(value)
+		case "config-previous-context":
+			st.InFilePrevious, ok = unquote(value)
+		}
+		if !ok {
+			return nil
+		}
+		seen++
+	}
+	if seen != 6 {
 		return nil
 	}
 	return st
 }
 
+func unquote(s string) (string, bool) {
+	v, err := strconv.Unquote(s)
+	return v, err == nil
+}
+
 func writeState(config string, st *state) error {
-	st.Note = stateNote
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeAtomic(statePath(config), append(data, '\n'))
+	var b strings.Builder
+	b.WriteString(stateHeader)
+	fmt.Fprintf(&b, "current %s\nprevious %s\nknown %t\nconfig %s\nconfig-current-context %s\nconfig-previous-context %s\n",
+		strconv.Quote(st.Current), strconv.Quote(st.Previous), st.Known, st.Config,
+		strconv.Quote(st.InFileCurrent), strconv.Quote(st.InFilePrevious))
+	return writeAtomic(statePath(config), []byte(b.String()))
 }
 
 // selection resolves the current and previous context of a config whose own
@@ -152,13 +194,18 @@ func newState(cfg *Config, s stamp, inFileCurrent, inFilePrevious string) *state
 	}
 }
 
-// index is the content of config.yaml.index: a header line with the config
-// version, the context names in file order and where each context's line
-// starts after the header, then one JSON line per context.
+// index is the content of config.yaml.index, three lines then one JSON line
+// per context:
+//
+//	etcd-ctx-index 1 <stamp of the config version it describes>
+//	"name" "name" …          (Go-quoted, in file order)
+//	<offset> <offset> …      (where each context's line starts after these three)
+//
+// The first two lines answer whether a name exists without decoding
+// anything (has), which `etcd-ctx current` needs under $ETCD_CTX.
 type index struct {
-	Config  stamp    `json:"config"`
-	Names   []string `json:"names"`
-	Offsets []int64  `json:"offsets"`
+	names   []byte // the second line
+	offsets []byte // the third line
 	path    string
 	body    int64 // where the lines after the header start
 }
@@ -172,6 +219,8 @@ type indexEntry struct {
 	User    *User    `json:"user,omitempty"`
 }
 
+const indexMagic = "etcd-ctx-index 1 "
+
 func indexPath(config string) string { return config + ".index" }
 
 // readIndex returns the index's header when it describes version s of the
@@ -182,21 +231,80 @@ func readIndex(config string, s stamp) *index {
 		return nil
 	}
 	defer f.Close()
-	head, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
-	if err != nil {
+	r := bufio.NewReaderSize(f, 64<<10)
+	var lines [3][]byte
+	for i := range lines {
+		if lines[i], err = r.ReadBytes('\n'); err != nil {
+			return nil
+		}
+	}
+	head := strings.TrimSuffix(string(lines[0]), "\n")
+	if rest, ok := strings.CutPrefix(head, indexMagic); !ok {
+		return nil
+	} else if got, ok := parseStamp(rest); !ok || got != s {
 		return nil
 	}
-	idx := &index{path: indexPath(config), body: int64(len(head))}
-	if json.Unmarshal(head, idx) != nil || idx.Config != s || len(idx.Offsets) != len(idx.Names) {
-		return nil
+	return &index{
+		names:   bytes.TrimSuffix(lines[1], []byte("\n")),
+		offsets: bytes.TrimSuffix(lines[2], []byte("\n")),
+		path:    indexPath(config),
+		body:    int64(len(lines[0]) + len(lines[1]) + len(lines[2])),
 	}
-	return idx
 }
 
-// entry reads the named context's line (false when the config has none).
+// has reports whether the config has a context of that name: its quoted
+// form as a whole token of the names line. (Inside a quoted name every '"'
+// is escaped, so a '"' after the line start or a space opens a token.)
+func (idx *index) has(name string) bool {
+	q := []byte(strconv.Quote(name))
+	line := idx.names
+	for from := 0; ; {
+		i := bytes.Index(line[from:], q)
+		if i < 0 {
+			return false
+		}
+		i += from
+		start := i == 0 || line[i-1] == ' '
+		end := i+len(q) == len(line) || line[i+len(q)] == ' '
+		if start && end {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+// Names decodes the names line (nil if it is not one: quoted names, one
+// space apart).
+func (idx *index) Names() []string {
+	var names []string
+	for line := string(idx.names); line != ""; {
+		q, err := strconv.QuotedPrefix(line)
+		if err != nil {
+			return nil
+		}
+		name, _ := strconv.Unquote(q)
+		names = append(names, name)
+		line = line[len(q):]
+		if line != "" {
+			var ok bool
+			if line, ok = strings.CutPrefix(line, " "); !ok || line == "" {
+				return nil
+			}
+		}
+	}
+	return names
+}
+
+// entry reads the named context's line (false when the index has none, or
+// was replaced since its header was read).
 func (idx *index) entry(name string) (indexEntry, bool) {
-	i := slices.Index(idx.Names, name)
-	if i < 0 {
+	i := slices.Index(idx.Names(), name)
+	offsets := strings.Fields(string(idx.offsets))
+	if i < 0 || i >= len(offsets) {
+		return indexEntry{}, false
+	}
+	off, err := strconv.ParseInt(offsets[i], 10, 64)
+	if err != nil {
 		return indexEntry{}, false
 	}
 	f, err := os.Open(idx.path)
@@ -204,7 +312,7 @@ func (idx *index) entry(name string) (indexEntry, bool) {
 		return indexEntry{}, false
 	}
 	defer f.Close()
-	if _, err := f.Seek(idx.body+idx.Offsets[i], io.SeekStart); err != nil {
+	if _, err := f.Seek(idx.body+off, io.SeekStart); err != nil {
 		return indexEntry{}, false
 	}
 	line, err := bufio.NewReader(f).ReadBytes('\n')
@@ -214,9 +322,6 @@ func (idx *index) entry(name string) (indexEntry, bool) {
 	}
 	return e, true
 }
-
-// has reports whether the config has a context of that name.
-func (idx *index) has(name string) bool { return slices.Contains(idx.Names, name) }
 
 // config is a Config holding only the named context with its cluster and user.
 func (e indexEntry) config() *Config {
@@ -233,9 +338,10 @@ func (e indexEntry) config() *Config {
 func writeIndex(config string, cfg *Config, s stamp) error {
 	var body bytes.Buffer
 	enc := json.NewEncoder(&body) // one value per line
-	offsets := make([]int64, len(cfg.Contexts))
+	names := make([]string, len(cfg.Contexts))
+	offsets := make([]string, len(cfg.Contexts))
 	for i, nc := range cfg.Contexts {
-		offsets[i] = int64(body.Len())
+		names[i], offsets[i] = strconv.Quote(nc.Name), strconv.Itoa(body.Len())
 		e := indexEntry{Name: nc.Name, Context: nc.Context}
 		if cl, ok := cfg.Cluster(nc.Context.Cluster); ok {
 			e.Cluster = cl
@@ -249,11 +355,8 @@ func writeIndex(config string, cfg *Config, s stamp) error {
 			return err
 		}
 	}
-	head, err := json.Marshal(index{Config: s, Names: cfg.Names(), Offsets: offsets})
-	if err != nil {
-		return err
-	}
-	return writeAtomic(indexPath(config), append(append(head, '\n'), body.Bytes()...))
+	head := indexMagic + s.String() + "\n" + strings.Join(names, " ") + "\n" + strings.Join(offsets, " ") + "\n"
+	return writeAtomic(indexPath(config), append([]byte(head), body.Bytes()...))
 }
 
 // removeIfExists removes a derived file; a missing one is fine.

@@ -328,7 +328,8 @@ func TestStateWithoutConfigSelectsNothing(t *testing.T) {
 	if _, err := store.Use("a"); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(statePath(f.Path), []byte(`{"current": "a", "con`), 0o600); err != nil {
+	whole := readFile(t, statePath(f.Path))
+	if err := os.WriteFile(statePath(f.Path), whole[:len(whole)-40], 0o600); err != nil { // torn
 		t.Fatal(err)
 	}
 	checkSelection(t, f, "", "")
@@ -399,6 +400,45 @@ contexts:
 		spec, err := store.Spec(one, name)
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || fmt.Sprintf("%+v", spec) != fmt.Sprintf("%+v", want) {
 			t.Fatalf("%q: spec from the index %+v (%v), from the config %+v (%v)", name, spec, err, want, wantErr)
+		}
+	}
+}
+
+// TestIndexNames: the names line answers has() for exactly the names the
+// config has, whatever characters they hold (a hand-written config may use
+// spaces, quotes, backslashes), and decodes back to them in order.
+func TestIndexNames(t *testing.T) {
+	names := []string{"a", "a b", "b", `"a"`, `a\`, `a\\`, `x"y`, "é", "tab\there", " a", "a,b", "new\nline"}
+	cfg := &Config{}
+	for _, n := range names {
+		cfg.putContext(n, Context{Cluster: "c"})
+	}
+	path := t.TempDir() + "/config.yaml"
+	s := stamp{Dev: 1, Ino: 2, Size: 3, Mtime: 4, Ctime: 5}
+	if err := writeIndex(path, cfg, s); err != nil {
+		t.Fatal(err)
+	}
+	if readIndex(path, stamp{Dev: 1, Ino: 2, Size: 3, Mtime: 4, Ctime: 6}) != nil {
+		t.Fatal("an index of another version of the config was accepted")
+	}
+	idx := readIndex(path, s)
+	if idx == nil {
+		t.Fatal("index not read back")
+	}
+	if got := idx.Names(); !slices.Equal(got, names) {
+		t.Fatalf("Names() = %q, want %q", got, names)
+	}
+	for _, n := range names {
+		if !idx.has(n) {
+			t.Errorf("has(%q) = false", n)
+		}
+		if e, ok := idx.entry(n); !ok || e.Name != n {
+			t.Errorf("entry(%q) = %+v, %v", n, e, ok)
+		}
+	}
+	for _, n := range []string{"", " ", "a ", `a\\\`, `"`, `\`, "line", "new", "x", `y`, "é ", "a,", "b "} {
+		if idx.has(n) {
+			t.Errorf("has(%q) = true for a name the config does not have", n)
 		}
 	}
 }
