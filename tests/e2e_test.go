@@ -96,7 +96,7 @@ var modes = map[string]harness.Options{
 	"cluster3": harness.Cluster3,
 }
 
-// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]:
+// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:
 // start an etcd for this script and export its endpoints, peer URLs, logs,
 // PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
 // ROOT_CERT…), each name prefixed by VARPREFIX. -version runs real etcd
@@ -104,9 +104,11 @@ var modes = map[string]harness.Options{
 // with [!etcd34] skip, which skips locally without it and runs in CI); -pki
 // takes a PKI in etcd-certwiz's layout made by the script (e.g. with openssl): ca.crt (the clients' trusted CA bundle),
 // optional peer-ca.crt, m0/server.crt|key, m0/peer.crt|key…, clients/root.crt|key;
-// certificate files may hold chains. -flag adds a raw etcd flag (processes only).
+// certificate files may hold chains. -flag adds a raw etcd flag (processes only);
+// -member-flag I F adds one to member I only ({CLIENT_PORT} and {PEER_PORT} are
+// its ports).
 func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]"
+	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]"
 	if neg {
 		ts.Fatalf("%s", usage)
 	}
@@ -129,6 +131,16 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 			opts.AuthToken = args[1]
 		case "-flag":
 			opts.ExtraFlags = append(opts.ExtraFlags, args[1])
+		case "-member-flag": // -member-flag I F: a raw etcd flag for member I only
+			i, err := strconv.Atoi(args[1])
+			if err != nil || i < 0 || len(args) < 4 {
+				ts.Fatalf("-member-flag %q: %s", args[1], usage)
+			}
+			if opts.MemberFlags == nil {
+				opts.MemberFlags = map[int][]string{}
+			}
+			opts.MemberFlags[i] = append(opts.MemberFlags[i], args[2])
+			args = args[1:]
 		default:
 			ts.Fatalf("unknown option %s: %s", args[0], usage)
 		}
@@ -141,7 +153,7 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok {
 		ts.Fatalf("unknown etcd mode %q", args[0])
 	}
-	mode.Version, mode.AuthToken, mode.ExtraFlags = opts.Version, opts.AuthToken, opts.ExtraFlags
+	mode.Version, mode.AuthToken, mode.ExtraFlags, mode.MemberFlags = opts.Version, opts.AuthToken, opts.ExtraFlags, opts.MemberFlags
 	if members > 0 {
 		mode.Members = members
 	}

@@ -149,7 +149,8 @@ func (c *Cluster) args(m *member) []string {
 		a = append(a, "--peer-cert-file", m.peerCert, "--peer-key-file", m.peerKey,
 			"--peer-trusted-ca-file", m.peerCA, "--peer-client-cert-auth")
 	}
-	return append(a, c.Opts.ExtraFlags...)
+	a = append(a, c.Opts.ExtraFlags...)
+	return append(a, m.flags...)
 }
 
 func (c *Cluster) startProcess(m *member) (runner, error) {
