@@ -6,11 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"github.com/etcd-ctx/etcd-ctx/internal/v3client"
 )
 
 // ClusterView is the cluster as the reachable endpoints describe it.
@@ -31,16 +28,20 @@ type Member struct {
 	Learner    bool     `json:"learner,omitempty"`
 	Reachable  bool     `json:"reachable"`
 	Version    string   `json:"version,omitempty"`
+	// Advertised are the ladders run on its client URLs that no endpoint
+	// dialled (as etcdctl --cluster and endpoint sync would dial them).
+	Advertised []*Endpoint `json:"advertised,omitempty"`
+	// PeerTLS is what each peer URL's handshake showed.
+	PeerTLS []PeerTLS `json:"peerTls,omitempty"`
 }
 
 // clusterView reads the member list and alarms from a reachable endpoint,
-// probes members the endpoints did not cover, and checks that everyone agrees.
-func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
+// checks what the member list promises (checkMembers) and that everyone
+// agrees. It returns the ladders it ran on members' URLs.
+func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) []*prober {
 	var cli *clientv3.Client
 	ids := map[string]bool{}
 	leaders := map[string]bool{}
-	versions := map[string]string{} // member id → version
-	reached := map[string]*prober{}
 	for _, p := range probes {
 		if p.ep.Status == nil {
 			continue
@@ -52,13 +53,12 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
 		if p.ep.Status.Leader != "0" {
 			leaders[p.ep.Status.Leader] = true
 		}
-		versions[p.ep.Status.MemberID] = p.ep.Status.Version
-		reached[p.ep.Status.MemberID] = p
 	}
 	if cli == nil {
-		return
+		dialledPeerURLs(ctx, in, probes, nil, r)
+		return nil
 	}
-	view := &ClusterView{ClusterIDs: sortedKeys(ids)}
+	view := &ClusterView{ClusterIDs: sortedKeys(ids), Members: []Member{}}
 	r.Cluster = view
 	if len(ids) > 1 {
 		r.add(Finding{ID: "cluster-id-mismatch", Severity: Error, Cause: "the endpoints belong to different etcd clusters",
@@ -75,50 +75,17 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
 	members, err := cli.MemberList(ctx)
 	if err != nil {
 		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + err.Error(), Fix: "see the member logs"})
-		return
+		dialledPeerURLs(ctx, in, probes, nil, r)
+		return nil
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for _, m := range members.Members {
-		mem := Member{ID: id(m.ID), Name: m.Name, ClientURLs: m.ClientURLs, PeerURLs: m.PeerURLs, Learner: m.IsLearner}
-		if p, ok := reached[mem.ID]; ok {
-			mem.Reachable, mem.Version = true, p.ep.Status.Version
-			view.Members = append(view.Members, mem)
-			continue
-		}
-		if covered(probes, m.ClientURLs) || len(m.ClientURLs) == 0 {
-			view.Members = append(view.Members, mem)
-			continue
-		}
-		idx := len(view.Members)
-		view.Members = append(view.Members, mem)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := memberStatus(ctx, in, m.ClientURLs)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				view.Members[idx].Reachable, view.Members[idx].Version = true, v
-				versions[mem.ID] = v
-			}
-		}()
-	}
-	wg.Wait()
-	for _, mem := range view.Members {
-		if mem.Reachable {
-			continue
-		}
-		cause := fmt.Sprintf("member %s (%s) is in the member list but cannot be reached with these settings", mem.Name, mem.ID)
-		ev := []string{"client URLs: " + list(mem.ClientURLs), "peer URLs: " + list(mem.PeerURLs)}
-		if len(mem.ClientURLs) == 0 {
-			cause = fmt.Sprintf("member %s is in the member list but has never started (no client URLs published)", mem.ID)
-		}
-		r.add(Finding{ID: "member-unreachable", Severity: Error, Endpoint: firstOr(mem.ClientURLs, ""), Cause: cause,
-			Fix:      fmt.Sprintf("start it or fix its --advertise-client-urls; if it is gone for good, remove it: etcdctl member remove %s", mem.ID),
-			Evidence: ev})
-	}
+	own := checkMembers(ctx, in, probes, members.Members, view, r)
 	alarms(ctx, cli, view, r)
+	versions := map[string]string{} // member id → version
+	for _, p := range append(slices.Clone(probes), own...) {
+		if p.ep.Status != nil {
+			versions[p.ep.Status.MemberID] = p.ep.Status.Version
+		}
+	}
 	seen := map[string]bool{}
 	var detail []string
 	for mid, v := range versions {
@@ -132,6 +99,7 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
 			Fix:      "finish the rolling upgrade so every member runs the same version (mixed versions are only supported during an upgrade, one minor version apart)",
 			Evidence: detail})
 	}
+	return own
 }
 
 func alarms(ctx context.Context, cli *clientv3.Client, view *ClusterView, r *Report) {
@@ -152,36 +120,6 @@ func alarms(ctx context.Context, cli *clientv3.Client, view *ClusterView, r *Rep
 		r.add(Finding{ID: "alarm-active", Severity: Error, Cause: fmt.Sprintf("the %s alarm is raised on member %s", name, id(a.MemberID)),
 			Fix: fix, Evidence: []string{fmt.Sprintf("alarm %s member %s", name, id(a.MemberID))}})
 	}
-}
-
-func covered(probes []*prober, urls []string) bool {
-	for _, p := range probes {
-		if slices.Contains(urls, p.ep.URL) {
-			return true
-		}
-	}
-	return false
-}
-
-// memberStatus asks a member the endpoints did not list for its version.
-func memberStatus(ctx context.Context, in *Input, urls []string) (string, error) {
-	s := in.Settings
-	s.Endpoints = urls[:1]
-	cfg, err := v3client.Config(s)
-	if err != nil {
-		return "", err
-	}
-	cfg.DialTimeout, cfg.Context = remaining(ctx), ctx
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		return "", err
-	}
-	defer cli.Close()
-	st, err := cli.Status(ctx, urls[0])
-	if err != nil {
-		return "", err
-	}
-	return st.Version, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

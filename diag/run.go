@@ -2,9 +2,31 @@ package diag
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
+
+// tokenAnswers collects what each member made of the token, named by member.
+func tokenAnswers(probes []*prober, view *ClusterView) []tokenAnswer {
+	var out []tokenAnswer
+	for _, p := range probes {
+		if p.token == "" {
+			continue
+		}
+		a := tokenAnswer{endpoint: p.ep.URL, where: p.ep.URL, verdict: p.token, err: p.tokenErr, authRev: p.authRev}
+		if view != nil {
+			for _, m := range view.Members {
+				if slices.Contains(m.ClientURLs, p.ep.URL) || (p.ep.Status != nil && p.ep.Status.MemberID == m.ID) {
+					a.where = fmt.Sprintf("member %s (%s)", pick(m.Name != "", m.Name, m.ID), p.ep.URL)
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
 
 // DefaultTimeout is the default per-probe budget.
 const DefaultTimeout = 2 * time.Second
@@ -49,9 +71,11 @@ func Diagnose(ctx context.Context, in Input) *Report {
 		r.Findings = append(r.Findings, p.findings...)
 	}
 	cctx, cancel := context.WithTimeout(ctx, in.Timeout)
-	clusterView(cctx, &in, probes, r)
+	own := clusterView(cctx, &in, probes, r)
 	cancel()
-	for _, p := range probes {
+	all := append(probes, own...)
+	r.Findings = append(r.Findings, judgeToken(&in, tokenAnswers(all, r.Cluster))...)
+	for _, p := range all {
 		if p.client != nil {
 			p.client.Close()
 		}

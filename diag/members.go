@@ -1,0 +1,341 @@
+package diag
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+)
+
+// memberCheck is one member of the member list and what its URLs answered.
+type memberCheck struct {
+	m      *pb.Member
+	view   *Member
+	probes []*prober // ladders on its client URLs: dialled endpoints, then our own
+	own    []*prober // ladders run here on URLs nobody dialled
+	peers  []*peerCheck
+}
+
+func (mc *memberCheck) label() string {
+	if mc.m.Name == "" {
+		return id(mc.m.ID)
+	}
+	return fmt.Sprintf("%s (%s)", mc.m.Name, id(mc.m.ID))
+}
+
+// checkMembers checks what the member list promises, as every client that
+// uses it (etcdctl --cluster, the Go client's endpoint sync) relies on: each
+// member's advertised client URLs are dialled with the same settings and get
+// the endpoint ladder (TLS, etcd, auth), each peer URL gets a handshake whose
+// certificate is judged, and a dialled endpoint that is a member's peer URL
+// is named. Everything runs in parallel under ctx (the one --timeout). It
+// returns the ladders it ran, for the token verdicts.
+func checkMembers(ctx context.Context, in *Input, dialled []*prober, members []*pb.Member, view *ClusterView, r *Report) []*prober {
+	byURL := map[string]*prober{}
+	byID := map[string]*prober{}
+	var st *localState
+	for _, p := range dialled {
+		byURL[normURL(p.ep.URL)] = p
+		if p.ep.Status != nil {
+			byID[p.ep.Status.MemberID] = p
+		}
+		st = p.st
+	}
+	var (
+		wg     sync.WaitGroup
+		checks []*memberCheck
+		own    []*prober
+	)
+	for _, m := range members {
+		mc := &memberCheck{m: m, view: &Member{ID: id(m.ID), Name: m.Name, ClientURLs: m.ClientURLs, PeerURLs: m.PeerURLs, Learner: m.IsLearner}}
+		checks = append(checks, mc)
+		if p, ok := byID[mc.view.ID]; ok {
+			mc.probes = append(mc.probes, p)
+		}
+		for _, cu := range m.ClientURLs {
+			if p, ok := byURL[normURL(cu)]; ok {
+				if !slices.Contains(mc.probes, p) {
+					mc.probes = append(mc.probes, p)
+				}
+				continue
+			}
+			if !strings.HasPrefix(cu, "http://") && !strings.HasPrefix(cu, "https://") {
+				continue // unix sockets: not reachable from here
+			}
+			p := &prober{in: in, st: st, roots: caPool(st), ep: &Endpoint{URL: cu, Steps: []Check{}}, member: true, learner: m.IsLearner}
+			mc.probes, mc.own = append(mc.probes, p), append(mc.own, p)
+			own = append(own, p)
+			wg.Add(1)
+			go func() { defer wg.Done(); p.run(ctx) }()
+		}
+		if len(m.ClientURLs) == 0 {
+			continue // never started: its peer port is not listening either
+		}
+		for _, pu := range m.PeerURLs {
+			pc := &peerCheck{}
+			mc.peers = append(mc.peers, pc)
+			wg.Add(1)
+			go func() { defer wg.Done(); *pc = *probePeer(ctx, mc.label(), pu) }()
+		}
+	}
+	wg.Wait()
+	for _, mc := range checks {
+		memberVerdict(in, mc, r)
+		view.Members = append(view.Members, *mc.view)
+	}
+	peerVerdicts(in, checks, view, r)
+	dialledPeerURLs(ctx, in, dialled, checks, r)
+	return own
+}
+
+// memberVerdict decides whether a member is reachable (any of its URLs got
+// an answer from etcd) and reports its URLs that fail.
+func memberVerdict(in *Input, mc *memberCheck, r *Report) {
+	var reached *prober
+	for _, p := range mc.probes {
+		if p.answered {
+			reached = p
+			break
+		}
+	}
+	if reached != nil {
+		mc.view.Reachable = true
+		if reached.ep.Status != nil {
+			mc.view.Version = reached.ep.Status.Version
+		}
+	}
+	for _, p := range mc.own {
+		mc.view.Advertised = append(mc.view.Advertised, p.ep)
+	}
+	switch {
+	case len(mc.m.ClientURLs) == 0:
+		r.add(Finding{ID: "member-unreachable", Severity: Error, Cause: fmt.Sprintf("member %s is in the member list but has never started (no client URLs published)", id(mc.m.ID)),
+			Fix:      fmt.Sprintf("start it with the --initial-cluster it was added with, or, if it will not join, remove it as root: etcdctl member remove %s", id(mc.m.ID)),
+			Evidence: []string{"peer URLs: " + list(mc.m.PeerURLs)}})
+		return
+	case reached == nil:
+		r.add(unreachable(in, mc))
+		return
+	}
+	// Reachable: each advertised URL that fails is a trap for clients that
+	// use the member list.
+	for _, p := range mc.own {
+		if p.answered {
+			mc.keepAuthFindings(p, r)
+			continue
+		}
+		for _, f := range p.findings {
+			if f.Severity == Info {
+				continue
+			}
+			f.Cause = fmt.Sprintf("member %s advertises the client URL %s, which etcdctl --cluster and clients that sync endpoints from the member list dial, and there %s", mc.label(), p.ep.URL, f.Cause)
+			f.Fix = advertisedFix(mc, p, f)
+			r.add(f)
+		}
+	}
+}
+
+// keepAuthFindings keeps what an advertised URL's ladder found beyond what
+// the dialled endpoints already reported (the same credentials give the same
+// auth answer everywhere; a member-specific one is news).
+func (mc *memberCheck) keepAuthFindings(p *prober, r *Report) {
+	for _, f := range p.findings {
+		if f.Severity == Info || slices.ContainsFunc(r.Findings, func(g Finding) bool { return g.ID == f.ID }) {
+			continue
+		}
+		f.Cause = "on member " + mc.label() + ": " + f.Cause
+		r.add(f)
+	}
+}
+
+// unreachable is member-unreachable with the reason its URLs gave.
+func unreachable(in *Input, mc *memberCheck) Finding {
+	f := Finding{ID: "member-unreachable", Severity: Error, Endpoint: firstOr(mc.m.ClientURLs, ""),
+		Cause: fmt.Sprintf("member %s is in the member list but cannot be reached with these settings", mc.label()),
+		Fix:   fmt.Sprintf("start it or fix its --advertise-client-urls; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))}
+	for _, p := range mc.probes {
+		reason := firstProblem(p)
+		if reason == nil {
+			continue
+		}
+		f.Endpoint = p.ep.URL
+		f.Cause = fmt.Sprintf("member %s is in the member list but cannot be reached at %s: %s", mc.label(), p.ep.URL, reason.Cause)
+		f.Evidence = append(f.Evidence, "reason: "+reason.ID)
+		f.Evidence = append(f.Evidence, reason.Evidence...)
+		switch reason.ID {
+		case "connection-refused", "timeout", "connection-failed":
+			f.Fix = fmt.Sprintf("start it (systemctl status etcd; journalctl -u etcd on its host), or fix its --advertise-client-urls if it listens elsewhere; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+		default:
+			f.Fix = advertisedFix(mc, p, *reason)
+		}
+		break
+	}
+	f.Evidence = append(f.Evidence, "client URLs: "+list(mc.m.ClientURLs), "peer URLs: "+list(mc.m.PeerURLs))
+	return f
+}
+
+// advertisedFix is a failing advertised URL's fix: the rung's own, or the
+// member's flag, whichever is wrong.
+func advertisedFix(mc *memberCheck, p *prober, f Finding) string {
+	flag := fmt.Sprintf("or advertise a URL that works from clients: --advertise-client-urls on member %s (then restart it)", mc.label())
+	switch f.ID {
+	case "server-san-mismatch":
+		host := p.host
+		if p.u == nil {
+			if u, err := url.Parse(p.ep.URL); err == nil {
+				host = u.Hostname()
+			}
+		}
+		return fmt.Sprintf("either reissue member %s's server certificate with that host and restart it: etcd-certwiz renew server.crt --add-san %s (openssl: add it to subjectAltName); %s", mc.label(), host, flag)
+	case "dns-unresolvable":
+		return fmt.Sprintf("make the name resolve for clients (DNS or /etc/hosts), %s", flag)
+	}
+	return f.Fix + "; " + flag
+}
+
+// firstProblem is the first error or warning a ladder found.
+func firstProblem(p *prober) *Finding {
+	for i := range p.findings {
+		if p.findings[i].Severity != Info {
+			return &p.findings[i]
+		}
+	}
+	return nil
+}
+
+// peerVerdicts records each member's peer certificates and judges them;
+// peer ports that cannot be reached from here are said once, as
+// information (a firewall between clients and the peer network is normal).
+func peerVerdicts(in *Input, checks []*memberCheck, view *ClusterView, r *Report) {
+	var unreached []string
+	for i, mc := range checks {
+		for _, pc := range mc.peers {
+			view.Members[i].PeerTLS = append(view.Members[i].PeerTLS, pc.info)
+			if !pc.info.Reachable {
+				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
+				continue
+			}
+			for _, f := range peerFindings(in, pc) {
+				r.add(f)
+			}
+		}
+	}
+	if len(unreached) > 0 {
+		r.add(Finding{ID: "peer-port-unreachable", Severity: Info,
+			Cause:    "the peer port of some members cannot be reached from here, so their peer certificates were not checked",
+			Fix:      "nothing to do if a firewall keeps clients off the peer network (port 2380); to check them, run etcd-diag from a host that reaches it",
+			Evidence: unreached})
+	}
+}
+
+// dialledPeerURLs names a dialled endpoint that is a member's peer URL:
+// etcd 3.4 and 3.5 also answer clients there over plaintext, 3.6 and later
+// do not, and neither does any version over TLS. With no member list (the
+// only endpoint given is a peer URL), the URL is asked for the peer API's
+// member list (GET /members), which only a peer port serves.
+func dialledPeerURLs(ctx context.Context, in *Input, dialled []*prober, checks []*memberCheck, r *Report) {
+	for _, p := range dialled {
+		var peerOf *pb.Member
+		for _, mc := range checks {
+			if slices.ContainsFunc(mc.m.PeerURLs, func(u string) bool { return normURL(u) == normURL(p.ep.URL) }) {
+				peerOf = mc.m
+			}
+		}
+		if peerOf == nil && !p.answered && p.connected {
+			peerOf = peerMembers(ctx, in, p.ep.URL)
+		}
+		if peerOf == nil {
+			continue
+		}
+		r.add(peerURLFinding(in, p, peerOf, r))
+	}
+}
+
+// peerURLFinding replaces a peer URL's generic failures with the cause.
+func peerURLFinding(in *Input, p *prober, m *pb.Member, r *Report) Finding {
+	use := firstOr(m.ClientURLs, "its client URL (usually port 2379)")
+	f := Finding{ID: "endpoint-is-peer-url", Severity: Warning, Endpoint: p.ep.URL,
+		Cause:    fmt.Sprintf("%s is member %s's peer URL, not a client URL: etcd 3.4 and 3.5 still answer clients there over plaintext, 3.6 and later do not, and the peer port's TLS (peer CA, peer client certificates) is not the clients'", p.ep.URL, pick(m.Name != "", m.Name, id(m.ID))),
+		Fix:      "use the member's client URL instead: " + in.setFlag("endpoints", use),
+		Evidence: []string{"member " + pick(m.Name != "", m.Name, id(m.ID)) + ": peer URLs " + list(m.PeerURLs) + ", client URLs " + list(m.ClientURLs)}}
+	if !p.answered {
+		f.Severity = Error
+		var kept []Finding
+		for _, g := range r.Findings {
+			if g.Endpoint == p.ep.URL {
+				f.Evidence = append(f.Evidence, "the ladder there: "+g.ID+": "+g.Cause)
+				continue
+			}
+			kept = append(kept, g)
+		}
+		r.Findings = kept
+	}
+	return f
+}
+
+// peerMembers asks a URL for etcd's peer member list (GET /members, served
+// on the peer port only, with the X-Etcd-Cluster-ID header) and returns the
+// member that URL belongs to, or nil.
+func peerMembers(ctx context.Context, in *Input, endpoint string) *pb.Member {
+	s := in.Settings
+	cfg, err := s.TLSConfig()
+	if err != nil {
+		return nil
+	}
+	if cfg != nil {
+		cfg = cfg.Clone()
+		cfg.InsecureSkipVerify = true //nolint:gosec // only asks whether this is a peer port; nothing secret is sent
+	} else if strings.HasPrefix(endpoint, "https://") {
+		cfg = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} //nolint:gosec // as above
+	}
+	tr := &http.Transport{TLSClientConfig: cfg}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(endpoint, "/")+"/members", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Etcd-Cluster-Id") == "" {
+		return nil
+	}
+	var ms []struct {
+		ID         json.Number `json:"id"`
+		Name       string      `json:"name"`
+		PeerURLs   []string    `json:"peerURLs"`
+		ClientURLs []string    `json:"clientURLs"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ms) != nil {
+		return nil
+	}
+	for _, m := range ms {
+		if slices.ContainsFunc(m.PeerURLs, func(u string) bool { return normURL(u) == normURL(endpoint) }) {
+			idv, _ := strconv.ParseUint(m.ID.String(), 10, 64)
+			return &pb.Member{ID: idv, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs}
+		}
+	}
+	return nil
+}
+
+// normURL compares URLs as clients dial them: scheme, lower-case host, port.
+func normURL(raw string) string {
+	n, err := conn.NormalizeEndpoint(raw, strings.HasPrefix(raw, "https://"))
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(n)
+}

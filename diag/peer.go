@@ -1,0 +1,212 @@
+package diag
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// PeerTLS is what a TLS handshake with a member's peer URL showed of its
+// peer certificate. The handshake needs no peer client certificate: the
+// server sends its chain before it asks for one, and etcd-diag sends none.
+type PeerTLS struct {
+	URL                 string     `json:"url"`
+	Reachable           bool       `json:"reachable"`
+	TLS                 bool       `json:"tls"` // false for an http:// peer URL
+	Subject             string     `json:"subject,omitempty"`
+	Issuer              string     `json:"issuer,omitempty"`
+	SANs                []string   `json:"sans,omitempty"`
+	ExtKeyUsages        []string   `json:"extKeyUsages,omitempty"`
+	NotAfter            *time.Time `json:"notAfter,omitempty"`
+	ClientCertRequested bool       `json:"clientCertRequested,omitempty"` // --peer-client-cert-auth
+	Error               string     `json:"error,omitempty"`               // why it could not be read
+}
+
+// peerCheck is one peer URL's handshake and its judgement.
+type peerCheck struct {
+	member string // name (id)
+	info   PeerTLS
+	leaf   *x509.Certificate
+}
+
+// probePeer connects to a peer URL and reads its certificate. Any handshake
+// error after the certificate arrived (the server wants a peer client
+// certificate and gets none) is expected and ignored.
+func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
+	pc := &peerCheck{member: member, info: PeerTLS{URL: peerURL}}
+	u, err := url.Parse(peerURL)
+	if err != nil || u.Port() == "" {
+		pc.info.Error = "not a URL with a port"
+		return pc
+	}
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		pc.info.Error = err.Error()
+		return pc
+	}
+	defer raw.Close()
+	pc.info.Reachable = true
+	if u.Scheme != "https" {
+		return pc
+	}
+	pc.info.TLS = true
+	var chain []*x509.Certificate
+	cfg := &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // the certificate is only read and judged, nothing is sent
+		ServerName:         serverNameFor(u.Hostname()),
+		MinVersion:         tls.VersionTLS12,
+		VerifyPeerCertificate: func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
+			for _, der := range rawCerts {
+				if c, err := x509.ParseCertificate(der); err == nil {
+					chain = append(chain, c)
+				}
+			}
+			return nil
+		},
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			pc.info.ClientCertRequested = true
+			return &tls.Certificate{}, nil
+		},
+	}
+	conn := tls.Client(raw, cfg)
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	hsErr := conn.HandshakeContext(ctx)
+	if len(chain) == 0 {
+		pc.info.Error = "no certificate: " + fmt.Sprint(hsErr)
+		return pc
+	}
+	leaf := chain[0]
+	pc.leaf = leaf
+	na := leaf.NotAfter.UTC()
+	pc.info.Subject, pc.info.Issuer, pc.info.SANs, pc.info.NotAfter = leaf.Subject.String(), leaf.Issuer.String(), certSANs(leaf), &na
+	pc.info.ExtKeyUsages = strings.Split(ekuNames(leaf), ", ")
+	return pc
+}
+
+func serverNameFor(host string) string {
+	if net.ParseIP(host) != nil {
+		return ""
+	}
+	return host
+}
+
+// certJudgement is what is wrong with a served certificate for its use.
+type certJudgement struct {
+	SANErr     error    // the host is not among its SANs (nil when covered)
+	Missing    []string // extended key usages etcd needs that it lacks
+	Expired    bool     // outside its validity period
+	ExpiringIn time.Duration
+	Expiring   bool
+}
+
+// judgeCert judges a certificate a member serves at host for the usages
+// etcd needs of it. Expiry is proportional: expiring means less than warn
+// left AND less than a third of its lifetime (a fresh 30-day certificate is
+// not "expiring"). This is the one place diag judges peer and server
+// certificates outside the TLS rung, to be replaced by the pki package's
+// judgement once it lands.
+func judgeCert(c *x509.Certificate, host string, usages []x509.ExtKeyUsage, now time.Time, warn time.Duration) certJudgement {
+	var j certJudgement
+	if host != "" {
+		j.SANErr = c.VerifyHostname(strings.Trim(host, "[]"))
+	}
+	names := map[x509.ExtKeyUsage]string{x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth"}
+	for _, u := range usages {
+		if !hasEKU(c, u) {
+			j.Missing = append(j.Missing, names[u])
+		}
+	}
+	switch left, life := c.NotAfter.Sub(now), c.NotAfter.Sub(c.NotBefore); {
+	case now.Before(c.NotBefore) || now.After(c.NotAfter):
+		j.Expired = true
+	case left < warn && left < life/3:
+		j.Expiring, j.ExpiringIn = true, left
+	}
+	return j
+}
+
+func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
+	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	for _, have := range c.ExtKeyUsage {
+		if have == u || have == x509.ExtKeyUsageAny {
+			return true
+		}
+	}
+	return false
+}
+
+// peerFindings judges one peer certificate: the peer URL's host in its
+// SANs (the other members verify it when they dial), serverAuth and
+// clientAuth (members are each other's servers and clients), expiry.
+func peerFindings(in *Input, pc *peerCheck) []Finding {
+	if pc.leaf == nil {
+		return nil
+	}
+	u, _ := url.Parse(pc.info.URL)
+	host := u.Hostname()
+	j := judgeCert(pc.leaf, host, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, in.Now, in.Warn)
+	ev := []string{"peer certificate " + pc.info.Subject + " issued by " + pc.info.Issuer, "SANs: " + list(pc.info.SANs), "extended key usages: " + ekuNames(pc.leaf),
+		"valid until " + pc.leaf.NotAfter.UTC().Format(time.RFC3339)}
+	var out []Finding
+	if j.SANErr != nil {
+		out = append(out, Finding{ID: "peer-cert-san-mismatch", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate is not valid for %s, the host of its peer URL: the other members refuse it when they dial it (\"x509: certificate is valid for %s, not %s\")", pc.member, host, list(pc.info.SANs), host),
+			Fix:      fmt.Sprintf("reissue the peer certificate with that host and restart the member: etcd-certwiz renew peer.crt --add-san %s (openssl: add it to subjectAltName); or, if the URL is wrong, correct it: etcdctl member update ID --peer-urls=URL and --initial-advertise-peer-urls", host),
+			Evidence: append(ev, j.SANErr.Error())})
+	}
+	if len(j.Missing) > 0 {
+		why := "the other members reject it"
+		for _, m := range j.Missing {
+			switch m {
+			case "clientAuth":
+				why += "; without clientAuth, members cannot use it to dial each other (\"incompatible key usage\" in the peers' logs)"
+			case "serverAuth":
+				why += "; without serverAuth, members dialling this one reject it as a server"
+			}
+		}
+		out = append(out, Finding{ID: "peer-cert-usage", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate lacks %s: %s", pc.member, strings.Join(j.Missing, " and "), why),
+			Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
+			Evidence: ev})
+	}
+	switch {
+	case j.Expired:
+		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate is outside its validity period: the other members refuse its connections", pc.member),
+			Fix:      "renew it (etcd-certwiz renew peer.crt) and restart the member; if the dates look right, fix the clock (timedatectl)",
+			Evidence: append(ev, "local clock "+in.Now.UTC().Format(time.RFC3339))})
+	case j.Expiring:
+		out = append(out, Finding{ID: "peer-cert-expiring", Severity: Warning, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate expires in %s, with less than a third of its lifetime left", pc.member, days(j.ExpiringIn)),
+			Fix:      "renew it now (etcd-certwiz renew peer.crt) and restart the member; etcd re-reads certificate files on each handshake, so a renewed file is picked up",
+			Evidence: ev})
+	}
+	return out
+}
+
+// serverCertUsage warns about a served client certificate without
+// clientAuth: etcd dials itself (its gRPC gateway) and, with the same file
+// when no peer certificate is set, its peers as a client with it.
+func serverCertUsage(endpoint string, leaf *x509.Certificate) []Finding {
+	if leaf == nil || hasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+		return nil
+	}
+	return []Finding{{ID: "server-cert-no-clientauth", Severity: Warning, Endpoint: endpoint,
+		Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage: etcd (3.2 and later) also uses it as a client certificate, to dial its own gRPC gateway, and such dials fail with \"incompatible key usage\"", leaf.Subject.String()),
+		Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz server NAME --hosts …, or etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
+		Evidence: []string{"extended key usages: " + ekuNames(leaf)}}}
+}
+
+// errNotPeer says a URL does not serve etcd's peer API.
+var errNotPeer = errors.New("not an etcd peer URL")
