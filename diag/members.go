@@ -25,6 +25,7 @@ type memberCheck struct {
 	probes []*prober // ladders on its client URLs: dialled endpoints, then our own
 	own    []*prober // ladders run here on URLs nobody dialled
 	peers  []*peerCheck
+	faults []Finding // what its peer certificates showed
 }
 
 func (mc *memberCheck) label() string {
@@ -90,11 +91,11 @@ func checkMembers(ctx context.Context, in *Input, dialled []*prober, members []*
 		}
 	}
 	wg.Wait()
+	peerVerdicts(in, checks, r)
 	for _, mc := range checks {
 		memberVerdict(in, mc, r)
 		view.Members = append(view.Members, *mc.view)
 	}
-	peerVerdicts(in, checks, view, r)
 	dialledPeerURLs(ctx, in, dialled, checks, r)
 	return own
 }
@@ -174,12 +175,21 @@ func unreachable(in *Input, mc *memberCheck) Finding {
 		f.Evidence = append(f.Evidence, "reason: "+reason.ID)
 		f.Evidence = append(f.Evidence, reason.Evidence...)
 		switch reason.ID {
-		case "connection-refused", "timeout", "connection-failed":
+		case "connection-refused", "connection-failed":
 			f.Fix = fmt.Sprintf("start it (systemctl status etcd; journalctl -u etcd on its host), or fix its --advertise-client-urls if it listens elsewhere; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+		case "timeout":
+			f.Fix = fmt.Sprintf("a member that has not joined the cluster accepts connections without answering: read its log (journalctl -u etcd) for peer TLS or quorum errors; a hung one needs a restart; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
 		default:
 			f.Fix = advertisedFix(mc, p, *reason)
 		}
 		break
+	}
+	for _, pf := range mc.faults {
+		if pf.Severity == Error {
+			f.Cause += fmt.Sprintf("; its peer certificate is at fault too (%s), so the other members refuse it", pf.ID)
+			f.Fix = "first fix its peer certificate (" + pf.ID + "), then restart it; " + f.Fix
+			break
+		}
 	}
 	f.Evidence = append(f.Evidence, "client URLs: "+list(mc.m.ClientURLs), "peer URLs: "+list(mc.m.PeerURLs))
 	return f
@@ -217,17 +227,18 @@ func firstProblem(p *prober) *Finding {
 // peerVerdicts records each member's peer certificates and judges them;
 // peer ports that cannot be reached from here are said once, as
 // information (a firewall between clients and the peer network is normal).
-func peerVerdicts(in *Input, checks []*memberCheck, view *ClusterView, r *Report) {
+func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 	var unreached []string
-	for i, mc := range checks {
+	for _, mc := range checks {
 		for _, pc := range mc.peers {
-			view.Members[i].PeerTLS = append(view.Members[i].PeerTLS, pc.info)
+			mc.view.PeerTLS = append(mc.view.PeerTLS, pc.info)
 			if !pc.info.Reachable {
 				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
 				continue
 			}
 			for _, f := range peerFindings(in, pc) {
 				r.add(f)
+				mc.faults = append(mc.faults, f)
 			}
 		}
 	}

@@ -161,9 +161,9 @@ func peerFindings(in *Input, pc *peerCheck) []Finding {
 	var out []Finding
 	if j.SANErr != nil {
 		out = append(out, Finding{ID: "peer-cert-san-mismatch", Severity: Error, Endpoint: pc.info.URL,
-			Cause:    fmt.Sprintf("member %s's peer certificate is not valid for %s, the host of its peer URL: the other members refuse it when they dial it (\"x509: certificate is valid for %s, not %s\")", pc.member, host, list(pc.info.SANs), host),
+			Cause:    fmt.Sprintf("member %s's peer certificate is not valid for %s, the host of its peer URL: the other members refuse it when they dial it (%q)", pc.member, host, j.SANErr.Error()),
 			Fix:      fmt.Sprintf("reissue the peer certificate with that host and restart the member: etcd-certwiz renew peer.crt --add-san %s (openssl: add it to subjectAltName); or, if the URL is wrong, correct it: etcdctl member update ID --peer-urls=URL and --initial-advertise-peer-urls", host),
-			Evidence: append(ev, j.SANErr.Error())})
+			Evidence: ev})
 	}
 	if len(j.Missing) > 0 {
 		why := "the other members reject it"

@@ -192,12 +192,13 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 // for etcd-member.
 var clusters sync.Map
 
-// etcd-member stop|start I [VARPREFIX]: stop member I of the script's cluster,
-// or start it again (with the certificate and CA files its flags name, read
-// afresh) and wait until it serves with a leader.
+// etcd-member stop|start|launch I [VARPREFIX]: stop member I of the script's
+// cluster, or start it again (with the certificate and CA files its flags
+// name, read afresh) and wait until it serves with a leader; launch starts
+// it without waiting (a member that cannot join).
 func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 || len(args) > 3 || (args[0] != "stop" && args[0] != "start") {
-		ts.Fatalf("usage: etcd-member stop|start I [VARPREFIX]")
+	if neg || len(args) < 2 || len(args) > 3 || (args[0] != "stop" && args[0] != "start" && args[0] != "launch") {
+		ts.Fatalf("usage: etcd-member stop|start|launch I [VARPREFIX]")
 	}
 	prefix := ""
 	if len(args) == 3 {
@@ -212,11 +213,14 @@ func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil || i < 0 || i >= len(c.Endpoints) {
 		ts.Fatalf("member %q: the cluster has members 0..%d", args[1], len(c.Endpoints)-1)
 	}
-	if args[0] == "stop" {
+	switch args[0] {
+	case "stop":
 		c.Stop(i)
-		return
+	case "launch":
+		ts.Check(c.Launch(i))
+	default:
+		ts.Check(c.Start(i))
 	}
-	ts.Check(c.Start(i))
 }
 
 // keyring: start a private Secret Service and point the script at it.
