@@ -195,15 +195,15 @@ func peerFindings(in *Input, pc *peerCheck) []Finding {
 	return out
 }
 
-// serverCertUsage warns about a served client certificate without
-// clientAuth: etcd dials itself (its gRPC gateway) and, with the same file
-// when no peer certificate is set, its peers as a client with it.
+// serverCertUsage warns about a served certificate without clientAuth: etcd
+// presents it as a client certificate when its gRPC gateway dials the
+// member's own client port.
 func serverCertUsage(endpoint string, leaf *x509.Certificate) []Finding {
 	if leaf == nil || hasEKU(leaf, x509.ExtKeyUsageClientAuth) {
 		return nil
 	}
 	return []Finding{{ID: "server-cert-no-clientauth", Severity: Warning, Endpoint: endpoint,
-		Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage: etcd (3.2 and later) also uses it as a client certificate, to dial its own gRPC gateway, and such dials fail with \"incompatible key usage\"", leaf.Subject.String()),
+		Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage: etcd also presents it as a client certificate when its HTTP/JSON gateway (/v3/…) dials the member's own gRPC port, and with --client-cert-auth that dial is refused (\"incompatible key usage\" in the member log; at start on 3.5, on the first gateway request on 3.7)", leaf.Subject.String()),
 		Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz server NAME --hosts …, or etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
 		Evidence: []string{"extended key usages: " + ekuNames(leaf)}}}
 }
