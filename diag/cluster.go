@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -35,28 +36,70 @@ type Member struct {
 	PeerTLS []PeerTLS `json:"peerTls,omitempty"`
 }
 
-// clusterView reads the member list and alarms from a reachable endpoint,
-// checks what the member list promises (checkMembers) and that everyone
-// agrees. It returns the ladders it ran on members' URLs.
-func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) []*prober {
-	var cli *clientv3.Client
+// clusterRun is the cluster view under way: started by the first endpoint
+// whose status arrives, it reads the member list and alarms there and runs
+// the member checks, under the ladders' own deadline.
+type clusterRun struct {
+	finished  chan struct{}
+	cli       *clientv3.Client
+	members   []*pb.Member
+	memberErr error
+	alarms    []*pb.AlarmMember
+	checks    []*memberCheck
+	own       []*prober // ladders run on members' advertised URLs
+}
+
+func (cr *clusterRun) wait() { <-cr.finished }
+
+// startClusterView waits for the first endpoint that answers status (or for
+// every ladder to end without one), then reads the member list and alarms
+// through its client and checks the members.
+func startClusterView(ctx context.Context, in *Input, st *localState, probes []*prober, ready <-chan *prober, done <-chan struct{}) *clusterRun {
+	cr := &clusterRun{finished: make(chan struct{})}
+	go func() {
+		defer close(cr.finished)
+		var first *prober
+		select {
+		case first = <-ready:
+		case <-done:
+			select {
+			case first = <-ready:
+			default:
+				return
+			}
+		}
+		cr.cli = first.client
+		resp, err := cr.cli.MemberList(ctx)
+		if err != nil {
+			cr.memberErr = err
+			return
+		}
+		cr.members = resp.Members
+		if a, err := cr.cli.AlarmList(ctx); err == nil {
+			cr.alarms = a.Alarms // needs no special right; a refusal is not worth a finding
+		}
+		cr.checks, cr.own = checkMembers(ctx, in, st, probes, cr.members)
+	}()
+	return cr
+}
+
+// clusterVerdicts reports what the cluster view found once every ladder
+// ended: cluster ID agreement, one leader, the members, alarms, versions.
+func clusterVerdicts(in *Input, probes []*prober, cr *clusterRun, r *Report) {
 	ids := map[string]bool{}
 	leaders := map[string]bool{}
 	for _, p := range probes {
 		if p.ep.Status == nil {
 			continue
 		}
-		if cli == nil && p.client != nil {
-			cli = p.client
-		}
 		ids[p.ep.Status.ClusterID] = true
 		if p.ep.Status.Leader != "0" {
 			leaders[p.ep.Status.Leader] = true
 		}
 	}
-	if cli == nil {
-		dialledPeerURLs(ctx, in, probes, nil, r)
-		return nil
+	if cr.cli == nil {
+		dialledPeerURLs(in, probes, nil, r)
+		return
 	}
 	view := &ClusterView{ClusterIDs: sortedKeys(ids), Members: []Member{}}
 	r.Cluster = view
@@ -72,16 +115,15 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) []
 	if len(leaders) == 1 {
 		view.Leader = sortedKeys(leaders)[0]
 	}
-	members, err := cli.MemberList(ctx)
-	if err != nil {
-		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + err.Error(), Fix: "see the member logs"})
-		dialledPeerURLs(ctx, in, probes, nil, r)
-		return nil
+	if cr.memberErr != nil {
+		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + cr.memberErr.Error(), Fix: "see the member logs"})
+		dialledPeerURLs(in, probes, nil, r)
+		return
 	}
-	own := checkMembers(ctx, in, probes, members.Members, view, r)
-	alarms(ctx, cli, view, r)
+	memberVerdicts(in, probes, cr.checks, view, r)
+	reportAlarms(cr.alarms, view, r)
 	versions := map[string]string{} // member id → version
-	for _, p := range append(slices.Clone(probes), own...) {
+	for _, p := range append(slices.Clone(probes), cr.own...) {
 		if p.ep.Status != nil {
 			versions[p.ep.Status.MemberID] = p.ep.Status.Version
 		}
@@ -99,15 +141,10 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) []
 			Fix:      "finish the rolling upgrade so every member runs the same version (mixed versions are only supported during an upgrade, one minor version apart)",
 			Evidence: detail})
 	}
-	return own
 }
 
-func alarms(ctx context.Context, cli *clientv3.Client, view *ClusterView, r *Report) {
-	resp, err := cli.AlarmList(ctx)
-	if err != nil {
-		return // needs no special right, but a denied or failed call is not worth a finding
-	}
-	for _, a := range resp.Alarms {
+func reportAlarms(alarms []*pb.AlarmMember, view *ClusterView, r *Report) {
+	for _, a := range alarms {
 		name := a.Alarm.String()
 		view.Alarms = append(view.Alarms, fmt.Sprintf("%s on member %s", name, id(a.MemberID)))
 		fix := "see the member log for the alarm's cause, fix it, then: etcdctl alarm disarm"

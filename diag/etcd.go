@@ -47,6 +47,9 @@ func (p *prober) etcdStatus(ctx context.Context) bool {
 		return false
 	}
 	p.ep.Reachable, p.answered = true, true
+	if p.ready != nil {
+		p.ready <- p
+	}
 	p.ep.Status = &Status{
 		Version: st.Version, ClusterID: id(st.Header.ClusterId), MemberID: id(st.Header.MemberId),
 		Leader: id(st.Leader), IsLeader: st.Leader == st.Header.MemberId, RaftTerm: st.RaftTerm, RaftIndex: st.RaftIndex,

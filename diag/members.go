@@ -37,21 +37,14 @@ func (mc *memberCheck) label() string {
 
 // checkMembers checks what the member list promises, as every client that
 // uses it (etcdctl --cluster, the Go client's endpoint sync) relies on: each
-// member's advertised client URLs are dialled with the same settings and get
-// the endpoint ladder (TLS, etcd, auth), each peer URL gets a handshake whose
-// certificate is judged, and a dialled endpoint that is a member's peer URL
-// is named. Everything runs in parallel under ctx (the one --timeout). It
-// returns the ladders it ran, for the token verdicts.
-func checkMembers(ctx context.Context, in *Input, dialled []*prober, members []*pb.Member, view *ClusterView, r *Report) []*prober {
-	byURL := map[string]*prober{}
-	byID := map[string]*prober{}
-	var st *localState
+// member's advertised client URLs that no endpoint dialled get the endpoint
+// ladder (TLS, etcd, auth) with the same settings, and each peer URL a
+// handshake whose certificate is judged. Everything runs in parallel under
+// ctx (the one --timeout), beside the dialled endpoints' own ladders.
+func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*prober, members []*pb.Member) ([]*memberCheck, []*prober) {
+	isDialled := map[string]bool{}
 	for _, p := range dialled {
-		byURL[normURL(p.ep.URL)] = p
-		if p.ep.Status != nil {
-			byID[p.ep.Status.MemberID] = p
-		}
-		st = p.st
+		isDialled[normURL(p.ep.URL)] = true
 	}
 	var (
 		wg     sync.WaitGroup
@@ -61,21 +54,12 @@ func checkMembers(ctx context.Context, in *Input, dialled []*prober, members []*
 	for _, m := range members {
 		mc := &memberCheck{m: m, view: &Member{ID: id(m.ID), Name: m.Name, ClientURLs: m.ClientURLs, PeerURLs: m.PeerURLs, Learner: m.IsLearner}}
 		checks = append(checks, mc)
-		if p, ok := byID[mc.view.ID]; ok {
-			mc.probes = append(mc.probes, p)
-		}
 		for _, cu := range m.ClientURLs {
-			if p, ok := byURL[normURL(cu)]; ok {
-				if !slices.Contains(mc.probes, p) {
-					mc.probes = append(mc.probes, p)
-				}
-				continue
-			}
-			if !strings.HasPrefix(cu, "http://") && !strings.HasPrefix(cu, "https://") {
-				continue // unix sockets: not reachable from here
+			if isDialled[normURL(cu)] || (!strings.HasPrefix(cu, "http://") && !strings.HasPrefix(cu, "https://")) {
+				continue // dialled already, or a unix socket: not reachable from here
 			}
 			p := &prober{in: in, st: st, roots: caPool(st), ep: &Endpoint{URL: cu, Steps: []Check{}}, member: true, learner: m.IsLearner}
-			mc.probes, mc.own = append(mc.probes, p), append(mc.own, p)
+			mc.own = append(mc.own, p)
 			own = append(own, p)
 			wg.Add(1)
 			go func() { defer wg.Done(); p.run(ctx) }()
@@ -91,13 +75,39 @@ func checkMembers(ctx context.Context, in *Input, dialled []*prober, members []*
 		}
 	}
 	wg.Wait()
+	return checks, own
+}
+
+// memberVerdicts judges every member once all ladders ended: which dialled
+// endpoints reached it (by URL or member ID), its advertised URLs, its peer
+// certificates, and dialled endpoints that are its peer URLs.
+func memberVerdicts(in *Input, dialled []*prober, checks []*memberCheck, view *ClusterView, r *Report) {
+	byURL := map[string]*prober{}
+	byID := map[string]*prober{}
+	for _, p := range dialled {
+		byURL[normURL(p.ep.URL)] = p
+		if p.ep.Status != nil {
+			byID[p.ep.Status.MemberID] = p
+		}
+	}
+	for _, mc := range checks {
+		var probes []*prober
+		if p, ok := byID[mc.view.ID]; ok {
+			probes = append(probes, p)
+		}
+		for _, cu := range mc.m.ClientURLs {
+			if p, ok := byURL[normURL(cu)]; ok && !slices.Contains(probes, p) {
+				probes = append(probes, p)
+			}
+		}
+		mc.probes = append(probes, mc.own...)
+	}
 	peerVerdicts(in, checks, r)
 	for _, mc := range checks {
 		memberVerdict(in, mc, r)
 		view.Members = append(view.Members, *mc.view)
 	}
-	dialledPeerURLs(ctx, in, dialled, checks, r)
-	return own
+	dialledPeerURLs(in, dialled, checks, r)
 }
 
 // memberVerdict decides whether a member is reachable (any of its URLs got
@@ -253,24 +263,34 @@ func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 // dialledPeerURLs names a dialled endpoint that is a member's peer URL:
 // etcd 3.4 and 3.5 also answer clients there over plaintext, 3.6 and later
 // do not, and neither does any version over TLS. With no member list (the
-// only endpoint given is a peer URL), the URL is asked for the peer API's
-// member list (GET /members), which only a peer port serves.
-func dialledPeerURLs(ctx context.Context, in *Input, dialled []*prober, checks []*memberCheck, r *Report) {
+// only endpoint given is a peer URL), the ladder asked the URL for the peer
+// API's member list (prober.failed).
+func dialledPeerURLs(in *Input, dialled []*prober, checks []*memberCheck, r *Report) {
 	for _, p := range dialled {
-		var peerOf *pb.Member
+		peerOf := p.peerOf
 		for _, mc := range checks {
 			if slices.ContainsFunc(mc.m.PeerURLs, func(u string) bool { return normURL(u) == normURL(p.ep.URL) }) {
 				peerOf = mc.m
 			}
 		}
-		if peerOf == nil && !p.answered && p.connected {
-			peerOf = peerMembers(ctx, in, p.ep.URL)
+		if peerOf != nil {
+			r.add(peerURLFinding(in, p, peerOf, r))
 		}
-		if peerOf == nil {
-			continue
-		}
-		r.add(peerURLFinding(in, p, peerOf, r))
 	}
+}
+
+// failed runs when a dialled endpoint's ladder stopped: if the server
+// answered, but not as etcd's client port (HTTP/1.1, or a close right after
+// TLS), it may be a peer port: the peer API's GET /members tells, and which
+// member it belongs to.
+func (p *prober) failed(ctx context.Context) {
+	if p.member || !p.connected || p.answered {
+		return
+	}
+	if f := firstProblem(p); f == nil || f.ID == "timeout" {
+		return // a silent server has had its time
+	}
+	p.peerOf = peerMembers(ctx, p.in, p.ep.URL)
 }
 
 // peerURLFinding replaces a peer URL's generic failures with the cause.

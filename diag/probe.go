@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
@@ -71,7 +72,9 @@ type prober struct {
 	answered  bool   // etcd answered (a status, or an etcd error): the member is up
 	token     string // what this member made of the token: tokenAccepted, tokenStale, tokenRefused
 	tokenErr  error
-	authRev   uint64 // the member's auth revision, when AuthStatus answered
+	authRev   uint64         // the member's auth revision, when AuthStatus answered
+	ready     chan<- *prober // told once etcd answered status, to start the cluster view
+	peerOf    *pb.Member     // the member whose peer URL this is, when the peer API said so
 }
 
 func (p *prober) fail(f Finding) {
@@ -96,6 +99,7 @@ func (p *prober) run(ctx context.Context) {
 	}
 	for _, s := range steps {
 		if !s(ctx) {
+			p.failed(ctx)
 			return
 		}
 	}

@@ -32,9 +32,10 @@ func tokenAnswers(probes []*prober, view *ClusterView) []tokenAnswer {
 const DefaultTimeout = 2 * time.Second
 
 // Diagnose runs the local checks, then the ladder on every endpoint in
-// parallel, then the cluster view, and returns the report. Each endpoint's
-// ladder shares one deadline, so a member that never answers costs at most
-// the timeout, however many rungs it stalls.
+// parallel and, as soon as one endpoint answers, the cluster view (member
+// list, alarms, every member's advertised client URLs and peer URLs), and
+// returns the report. Everything shares one deadline, the timeout: a member
+// that never answers costs at most that, however many rungs and URLs stall.
 func Diagnose(ctx context.Context, in Input) *Report {
 	start := time.Now()
 	if in.Timeout <= 0 {
@@ -53,27 +54,30 @@ func Diagnose(ctx context.Context, in Input) *Report {
 	st := checkLocal(&in, r)
 	roots := caPool(st)
 
+	pctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
 	probes := make([]*prober, len(st.endpoints))
+	ready := make(chan *prober, len(st.endpoints))
 	var wg sync.WaitGroup
 	for i, ep := range st.endpoints {
-		probes[i] = &prober{in: &in, st: st, roots: roots, ep: &Endpoint{URL: ep, Steps: []Check{}}}
+		probes[i] = &prober{in: &in, st: st, roots: roots, ep: &Endpoint{URL: ep, Steps: []Check{}}, ready: ready}
 		r.Endpoints = append(r.Endpoints, probes[i].ep)
 		wg.Add(1)
 		go func(p *prober) {
 			defer wg.Done()
-			pctx, cancel := context.WithTimeout(ctx, in.Timeout)
-			defer cancel()
 			p.run(pctx)
 		}(probes[i])
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	cv := startClusterView(pctx, &in, st, probes, ready, done)
+	<-done
+	cv.wait()
 	for _, p := range probes {
 		r.Findings = append(r.Findings, p.findings...)
 	}
-	cctx, cancel := context.WithTimeout(ctx, in.Timeout)
-	own := clusterView(cctx, &in, probes, r)
-	cancel()
-	all := append(probes, own...)
+	clusterVerdicts(&in, probes, cv, r)
+	all := append(probes, cv.own...)
 	r.Findings = append(r.Findings, judgeToken(&in, tokenAnswers(all, r.Cluster))...)
 	for _, p := range all {
 		if p.client != nil {
