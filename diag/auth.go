@@ -128,14 +128,18 @@ func (p *prober) authDisabled() {
 	fix := "enable RBAC as shown by etcd-certwiz user, or: etcdctl user add root; etcdctl role add root; etcdctl user grant-role root root; etcdctl auth enable"
 	switch {
 	case s.Username != "" || s.Token != "":
-		what := "the user name and password"
+		what := "the user name and password given are"
 		if s.Token != "" {
-			what = "the token"
+			what = "the token given is"
 		}
-		p.step("auth", true, "disabled: "+what+" are not used")
+		drop := "drop them"
+		if p.in.Context != "" {
+			drop = "drop them from the context: " + p.in.setFlag("user", "''")
+		}
+		p.step("auth", true, "disabled: "+what+" not used")
 		p.fail(Finding{ID: "auth-disabled", Severity: Warning,
-			Cause:    fmt.Sprintf("authentication is off on this member, so %s given are not used: anyone who reaches the port may read and write every key", what),
-			Fix:      fix + "; or, if the cluster is meant to be open, drop the credentials (" + p.in.setFlag("user", "''") + ")",
+			Cause:    fmt.Sprintf("authentication is off on this member, so %s not used: anyone who reaches the port may read and write every key", what),
+			Fix:      fix + "; or, if the cluster is meant to be open, " + drop,
 			Evidence: []string{"decided by " + p.ep.Auth.DecidedBy}})
 	case p.st.clientCert != nil:
 		p.step("auth", true, "disabled (the client certificate only opens TLS)")
