@@ -166,7 +166,7 @@ func (p *prober) userNotFound(user string, err error) Finding {
 		what = fmt.Sprintf("the client certificate's CN %s", user)
 		add += " --no-password"
 	}
-	return Finding{ID: "user-not-found", Severity: Error,
+	return Finding{ID: "auth-user-not-found", Severity: Error,
 		Cause:    what + " is not an etcd user, so every request is denied",
 		Fix:      fmt.Sprintf("as root, create it and give it a role: %s; etcdctl user grant-role %s ROLE (etcdctl role add ROLE; etcdctl role grant-permission ROLE read KEY --prefix)", add, user),
 		Evidence: []string{"UserGet " + user + ": " + err.Error()}}

@@ -160,25 +160,20 @@ func peerFindings(in *Input, pc *peerCheck) []Finding {
 		"valid until " + pc.leaf.NotAfter.UTC().Format(time.RFC3339)}
 	var out []Finding
 	if j.SANErr != nil {
-		out = append(out, Finding{ID: "peer-cert-san-mismatch", Severity: Error, Endpoint: pc.info.URL,
+		out = append(out, Finding{ID: "peer-san-mismatch", Severity: Error, Endpoint: pc.info.URL,
 			Cause:    fmt.Sprintf("member %s's peer certificate is not valid for %s, the host of its peer URL: the other members refuse it when they dial it (%q)", pc.member, host, j.SANErr.Error()),
 			Fix:      fmt.Sprintf("reissue the peer certificate with that host and restart the member: etcd-certwiz renew peer.crt --add-san %s (openssl: add it to subjectAltName); or, if the URL is wrong, correct it: etcdctl member update ID --peer-urls=URL and --initial-advertise-peer-urls", host),
 			Evidence: ev})
 	}
-	if len(j.Missing) > 0 {
-		why := "the other members reject it"
-		for _, m := range j.Missing {
-			switch m {
-			case "clientAuth":
-				why += "; without clientAuth, members cannot use it to dial each other (\"incompatible key usage\" in the peers' logs)"
-			case "serverAuth":
-				why += "; without serverAuth, members dialling this one reject it as a server"
-			}
+	for _, m := range j.Missing {
+		f := Finding{ID: "peer-cert-no-clientauth", Severity: Error, Endpoint: pc.info.URL,
+			Cause: fmt.Sprintf("member %s's peer certificate lacks clientAuth: members dial each other with it as a client certificate, and the others refuse it (\"incompatible key usage\" in their logs)", pc.member),
+			Fix:   "reissue it with both serverAuth and clientAuth (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member", Evidence: ev}
+		if m == "serverAuth" {
+			f.ID = "peer-cert-no-serverauth"
+			f.Cause = fmt.Sprintf("member %s's peer certificate lacks serverAuth: the other members refuse it when they dial its peer URL", pc.member)
 		}
-		out = append(out, Finding{ID: "peer-cert-usage", Severity: Error, Endpoint: pc.info.URL,
-			Cause:    fmt.Sprintf("member %s's peer certificate lacks %s: %s", pc.member, strings.Join(j.Missing, " and "), why),
-			Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
-			Evidence: ev})
+		out = append(out, f)
 	}
 	switch {
 	case j.Expired:

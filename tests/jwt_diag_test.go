@@ -116,10 +116,10 @@ func TestDiagJWT(t *testing.T) {
 			t.Errorf("cause guesses beyond the evidence: %s", f.Cause)
 		}
 	})
-	t.Run("user-not-found", func(t *testing.T) {
+	t.Run("auth-user-not-found", func(t *testing.T) {
 		tok := signToken(t, key1, "ghost", rev, time.Now().Add(time.Hour))
 		r, code, _ := diagReport(t, u, tok+"\n", diagToken(j1, tok)...)
-		f := expectFinding(t, r, code, "user-not-found", "etcdctl user add ghost")
+		f := expectFinding(t, r, code, "auth-user-not-found", "etcdctl user add ghost")
 		mustContain(t, "cause", f.Cause, `user "ghost" named in the token`)
 	})
 	t.Run("stale", func(t *testing.T) {

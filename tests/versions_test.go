@@ -300,7 +300,7 @@ func TestDiagAuthMatrix(t *testing.T) {
 			authMatrixCertificates(t, u, v, cs[1])
 		})
 	}
-	for _, s := range []string{"auth-credentials-missing", "user-not-found", "auth-bad-credentials", "root-role-required"} {
+	for _, s := range []string{"auth-credentials-missing", "auth-user-not-found", "auth-bad-credentials", "root-role-required"} {
 		captured.check(t, s)
 	}
 }
@@ -384,15 +384,15 @@ func authMatrixCertificates(t *testing.T, u *user, v string, c *harness.Cluster)
 
 	// Issue 12, input 3: the CN is not an etcd user; healthy before.
 	r, code, _ := diagReport(t, u, "", ghost...)
-	f := expectFinding(t, r, code, "user-not-found", "etcdctl user add kube-apiserver-etcd-client --no-password")
+	f := expectFinding(t, r, code, "auth-user-not-found", "etcdctl user add kube-apiserver-etcd-client --no-password")
 	mustContain(t, "cause", f.Cause, "CN kube-apiserver-etcd-client is not an etcd user, so every request is denied")
 	mustContain(t, "fix", f.Fix, "user grant-role kube-apiserver-etcd-client ROLE")
-	etcdctlSays(t, u, "user-not-found", label, append(slices.Clone(ghost), "get", "/registry/x")...)
-	logSays(t, "user-not-found", label, c.LogPath(0), regexp.MustCompile(`cannot find a user for permission check|invalid user name .* for permission checking`))
+	etcdctlSays(t, u, "auth-user-not-found", label, append(slices.Clone(ghost), "get", "/registry/x")...)
+	logSays(t, "auth-user-not-found", label, c.LogPath(0), regexp.MustCompile(`cannot find a user for permission check|invalid user name .* for permission checking`))
 
 	// With --key-path, never a grant to a user that does not exist.
 	r, code, _ = diagReport(t, u, "", append(ghost, "--key-path", "/registry/", "--prefix")...)
-	expectFinding(t, r, code, "user-not-found", "--no-password")
+	expectFinding(t, r, code, "auth-user-not-found", "--no-password")
 	for _, f := range r.Findings {
 		if f.ID == "permission-denied" || strings.Contains(f.Fix, "grant-permission kube") {
 			t.Errorf("a grant proposed for a user that does not exist: %+v", f)
