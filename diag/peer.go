@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -202,6 +201,3 @@ func serverCertUsage(endpoint string, leaf *x509.Certificate) []Finding {
 		Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz server NAME --hosts …, or etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
 		Evidence: []string{"extended key usages: " + ekuNames(leaf)}}}
 }
-
-// errNotPeer says a URL does not serve etcd's peer API.
-var errNotPeer = errors.New("not an etcd peer URL")
