@@ -153,12 +153,14 @@ type member struct {
 	peerCA             string
 	initialCluster     string
 	flags              []string // MemberFlags, ports filled in
+	launched           bool     // started by Launch, not known to have joined
 	run                runner   // nil while stopped
 }
 
 // runner is a started member: embedded or a process.
 type runner interface {
-	stop()
+	// stop ends the member: gracefully within grace, else by force.
+	stop(grace time.Duration)
 	// failed returns a channel that yields an error if the member dies.
 	failed() <-chan error
 }
@@ -235,6 +237,7 @@ func (c *Cluster) Start(i int) error {
 	if err := c.launch(i); err != nil {
 		return err
 	}
+	c.members[i].launched = false
 	if err := c.waitReady(i, 60*time.Second); err != nil {
 		m := c.members[i]
 		return fmt.Errorf("%s: %w (log: %s)", m.name, err, m.log)
@@ -251,6 +254,7 @@ func (c *Cluster) Launch(i int) error {
 		return err
 	}
 	m := c.members[i]
+	m.launched = true
 	deadline := time.Now().Add(60 * time.Second)
 	for _, u := range []string{m.clientURL, m.peerURL} {
 		addr := mustURL(u).Host
@@ -449,8 +453,16 @@ func (c *Cluster) Version(i int) string {
 // Stop stops member i, leaving the others running (for failure scenarios and
 // rolling restarts; Start(i) brings it back).
 func (c *Cluster) Stop(i int) {
+	grace := 10 * time.Second
+	if c.members[i].launched {
+		grace = time.Second // never joined: its graceful stop waits for a quorum it never had
+	}
+	c.stop(i, grace)
+}
+
+func (c *Cluster) stop(i int, grace time.Duration) {
 	if m := c.members[i]; m.run != nil {
-		m.run.stop()
+		m.run.stop(grace)
 		m.run = nil
 	}
 }
@@ -461,7 +473,9 @@ func (c *Cluster) Close() {
 		var wg sync.WaitGroup
 		for i := range c.members {
 			wg.Add(1)
-			go func() { defer wg.Done(); c.Stop(i) }()
+			// Torn down, not restarted: a leader that cannot hand over
+			// (a member broken on purpose) need not get its 10 s.
+			go func() { defer wg.Done(); c.stop(i, 2*time.Second) }()
 		}
 		wg.Wait()
 		if c.ownDir {

@@ -183,12 +183,12 @@ func (c *Cluster) startProcess(m *member) (runner, error) {
 	return p, nil
 }
 
-// stop ends the process as systemd would: SIGTERM, then SIGKILL after 10 s.
-func (p *process) stop() {
+// stop ends the process as systemd would: SIGTERM, then SIGKILL after grace.
+func (p *process) stop(grace time.Duration) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(grace):
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
