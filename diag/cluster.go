@@ -78,7 +78,7 @@ func startClusterView(ctx context.Context, in *Input, st *localState, probes []*
 		if a, err := cr.cli.AlarmList(ctx); err == nil {
 			cr.alarms = a.Alarms // needs no special right; a refusal is not worth a finding
 		}
-		cr.checks, cr.own = checkMembers(ctx, in, st, probes, cr.members)
+		cr.checks, cr.own = checkMembers(ctx, in, st, probes, cr.members, done)
 	}()
 	return cr
 }

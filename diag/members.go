@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
@@ -41,15 +43,22 @@ func (mc *memberCheck) label() string {
 // ladder (TLS, etcd, auth) with the same settings, and each peer URL a
 // handshake whose certificate is judged. Everything runs in parallel under
 // ctx (the one --timeout), beside the dialled endpoints' own ladders.
-func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*prober, members []*pb.Member) ([]*memberCheck, []*prober) {
+//
+// Peer ports are often firewalled from clients, which is normal: once every
+// client URL has answered, the peer handshakes get peerGrace more (scaled
+// to the slowest TCP connect seen), not the whole timeout, and those still
+// pending are reported unreachable (information).
+func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*prober, members []*pb.Member, dialledDone <-chan struct{}) ([]*memberCheck, []*prober) {
 	isDialled := map[string]bool{}
 	for _, p := range dialled {
 		isDialled[normURL(p.ep.URL)] = true
 	}
+	peerCtx, stopPeers := context.WithCancel(ctx)
+	defer stopPeers()
 	var (
-		wg     sync.WaitGroup
-		checks []*memberCheck
-		own    []*prober
+		wg, peersWG sync.WaitGroup
+		checks      []*memberCheck
+		own         []*prober
 	)
 	for _, m := range members {
 		mc := &memberCheck{m: m, view: &Member{ID: id(m.ID), Name: m.Name, ClientURLs: m.ClientURLs, PeerURLs: m.PeerURLs, Learner: m.IsLearner}}
@@ -57,6 +66,9 @@ func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*pro
 		for _, cu := range m.ClientURLs {
 			if isDialled[normURL(cu)] || (!strings.HasPrefix(cu, "http://") && !strings.HasPrefix(cu, "https://")) {
 				continue // dialled already, or a unix socket: not reachable from here
+			}
+			if unspecifiedHost(cu) {
+				continue // judged as it stands (memberVerdict): dialling it reaches this host
 			}
 			p := &prober{in: in, st: st, roots: caPool(st), ep: &Endpoint{URL: cu, Steps: []Check{}}, member: true, learner: m.IsLearner}
 			mc.own = append(mc.own, p)
@@ -70,13 +82,30 @@ func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*pro
 		for _, pu := range m.PeerURLs {
 			pc := &peerCheck{}
 			mc.peers = append(mc.peers, pc)
-			wg.Add(1)
-			go func() { defer wg.Done(); *pc = *probePeer(ctx, mc.label(), pu) }()
+			peersWG.Add(1)
+			go func() { defer peersWG.Done(); *pc = *probePeer(peerCtx, mc.label(), pu) }()
 		}
 	}
 	wg.Wait()
+	<-dialledDone
+	grace := peerGrace
+	for _, p := range append(slices.Clone(dialled), own...) {
+		grace = max(grace, 5*p.dialTook)
+	}
+	peersDone := make(chan struct{})
+	go func() { peersWG.Wait(); close(peersDone) }()
+	select {
+	case <-peersDone:
+	case <-time.After(grace):
+		stopPeers()
+		<-peersDone
+	}
 	return checks, own
 }
+
+// peerGrace is how long peer handshakes may run on once the client side is
+// done (at least; five times the slowest client TCP connect if longer).
+const peerGrace = 300 * time.Millisecond
 
 // memberVerdicts judges every member once all ladders ended: which dialled
 // endpoints reached it (by URL or member ID), its advertised URLs, its peer
@@ -128,6 +157,13 @@ func memberVerdict(in *Input, mc *memberCheck, r *Report) {
 	}
 	for _, p := range mc.own {
 		mc.view.Advertised = append(mc.view.Advertised, p.ep)
+	}
+	for _, cu := range mc.m.ClientURLs {
+		if unspecifiedHost(cu) {
+			r.add(Finding{ID: "endpoint-invalid", Severity: Error, Endpoint: cu,
+				Cause: fmt.Sprintf("member %s advertises the client URL %s: an unspecified address means every interface to a listener, but to a client it means itself, so etcdctl --cluster and clients that sync endpoints dial their own host", mc.label(), cu),
+				Fix:   fmt.Sprintf("keep it in --listen-client-urls, and give --advertise-client-urls an address clients reach (the member's IP or DNS name) on member %s, then restart it", mc.label())})
+		}
 	}
 	switch {
 	case len(mc.m.ClientURLs) == 0:
@@ -242,7 +278,7 @@ func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 	for _, mc := range checks {
 		for _, pc := range mc.peers {
 			mc.view.PeerTLS = append(mc.view.PeerTLS, pc.info)
-			if !pc.info.Reachable {
+			if !pc.info.Reachable || (pc.info.TLS && pc.leaf == nil) {
 				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
 				continue
 			}
@@ -360,6 +396,16 @@ func peerMembers(ctx context.Context, in *Input, endpoint string) *pb.Member {
 		}
 	}
 	return nil
+}
+
+// unspecifiedHost reports a URL on 0.0.0.0 or ::, a listen address only.
+func unspecifiedHost(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsUnspecified()
 }
 
 // normURL compares URLs as clients dial them: scheme, lower-case host, port.

@@ -48,6 +48,9 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 	raw, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		pc.info.Error = err.Error()
+		if ctx.Err() != nil {
+			pc.info.Error = errNoPeerAnswer
+		}
 		return pc
 	}
 	defer raw.Close()
@@ -81,6 +84,9 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 	hsErr := conn.HandshakeContext(ctx)
 	if len(chain) == 0 {
 		pc.info.Error = "no certificate: " + fmt.Sprint(hsErr)
+		if ctx.Err() != nil || isTimeout(hsErr) {
+			pc.info.Error = errNoPeerAnswer
+		}
 		return pc
 	}
 	leaf := chain[0]
@@ -90,6 +96,10 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 	pc.info.ExtKeyUsages = strings.Split(ekuNames(leaf), ", ")
 	return pc
 }
+
+// errNoPeerAnswer is a peer URL that did not answer while the client URLs
+// did: usually a firewall between clients and the peer network.
+const errNoPeerAnswer = "no answer in time (a firewall between here and the peer network?)"
 
 func serverNameFor(host string) string {
 	if net.ParseIP(host) != nil {

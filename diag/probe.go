@@ -66,11 +66,12 @@ type prober struct {
 	findings []Finding
 	client   *clientv3.Client
 
-	member    bool   // probing a member's advertised URL for the cluster view (no key access)
-	learner   bool   // a learner member: it answers status, not auth or reads
-	connected bool   // the TCP connection opened
-	answered  bool   // etcd answered (a status, or an etcd error): the member is up
-	token     string // what this member made of the token: tokenAccepted, tokenStale, tokenRefused
+	member    bool          // probing a member's advertised URL for the cluster view (no key access)
+	learner   bool          // a learner member: it answers status, not auth or reads
+	connected bool          // the TCP connection opened
+	dialTook  time.Duration // how long TCP took to connect
+	answered  bool          // etcd answered (a status, or an etcd error): the member is up
+	token     string        // what this member made of the token: tokenAccepted, tokenStale, tokenRefused
 	tokenErr  error
 	authRev   uint64         // the member's auth revision, when AuthStatus answered
 	ready     chan<- *prober // told once etcd answered status, to start the cluster view
@@ -147,7 +148,7 @@ func (p *prober) connect(ctx context.Context) bool {
 		return false
 	}
 	defer raw.Close()
-	p.connected = true
+	p.connected, p.dialTook = true, time.Since(t0)
 	p.step("TCP", true, fmt.Sprintf("connected in %s", time.Since(t0).Round(10*time.Microsecond)))
 	if p.u.Scheme == "http" {
 		return p.plain(ctx, raw)
