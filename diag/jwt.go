@@ -10,6 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // tokenClaims are the claims etcd's JWT provider reads (username, revision,
@@ -123,7 +125,7 @@ func judgeToken(in *Input, answers []tokenAnswer) []Finding {
 		f.Cause = "etcd refused the token, which is neither a JWT nor an etcd simple token"
 		f.Fix = "give a token etcd issued or accepts: " + mint + "; or use a user and password (" + in.setFlag("user", "USER") + " --password-stdin)"
 	case !claims.Expires.IsZero() && !in.Now.Before(claims.Expires):
-		f.Cause = fmt.Sprintf("the token expired at %s (%s ago)", claims.Expires.UTC().Format(time.RFC3339), days(in.Now.Sub(claims.Expires)))
+		f.Cause = fmt.Sprintf("the token expired at %s (%s ago)", claims.Expires.UTC().Format(time.RFC3339), pki.Left(in.Now.Sub(claims.Expires)))
 		f.Fix = mint + " (with a --ttl long enough for its use)"
 	case len(refused) > 0 && len(accepted)+len(stale) > 0:
 		f.ID = "jwt-keys-differ"

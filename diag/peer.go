@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // PeerTLS is what a TLS handshake with a member's peer URL showed of its
@@ -108,51 +110,33 @@ func serverNameFor(host string) string {
 	return host
 }
 
-// certJudgement is what is wrong with a served certificate for its use.
+// certJudgement is what is wrong with a certificate a member serves.
 type certJudgement struct {
 	SANErr     error    // the host is not among its SANs (nil when covered)
-	Missing    []string // extended key usages etcd needs that it lacks
-	Expired    bool     // outside its validity period
+	Missing    []string // extended key usages etcd needs of its role that it lacks
+	Expired    bool     // outside its validity period (pki.CheckValidity)
+	Expiring   bool     // pki.Expiring: under warn AND under a third of its lifetime left
 	ExpiringIn time.Duration
-	Expiring   bool
 }
 
-// judgeCert judges a certificate a member serves at host for the usages
-// etcd needs of it. Expiry is proportional: expiring means less than warn
-// left AND less than a third of its lifetime (a fresh 30-day certificate is
-// not "expiring"). This is the one place diag judges peer and server
-// certificates outside the TLS rung, to be replaced by the pki package's
-// judgement once it lands.
-func judgeCert(c *x509.Certificate, host string, usages []x509.ExtKeyUsage, now time.Time, warn time.Duration) certJudgement {
+// judgeCert judges a certificate a member serves at host for a role, with
+// the pki package's rules: the usages pki.Usages names for the role, each
+// checked on its own, and pki's proportional expiry.
+func judgeCert(c *x509.Certificate, host string, role pki.Role, now time.Time, warn time.Duration) certJudgement {
 	var j certJudgement
 	if host != "" {
 		j.SANErr = c.VerifyHostname(strings.Trim(host, "[]"))
 	}
-	names := map[x509.ExtKeyUsage]string{x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth"}
-	for _, u := range usages {
-		if !hasEKU(c, u) {
-			j.Missing = append(j.Missing, names[u])
+	for _, u := range pki.Usages(role) {
+		if !pki.HasEKU(c, u) {
+			j.Missing = append(j.Missing, pki.EKUName(u))
 		}
 	}
-	switch left, life := c.NotAfter.Sub(now), c.NotAfter.Sub(c.NotBefore); {
-	case now.Before(c.NotBefore) || now.After(c.NotAfter):
-		j.Expired = true
-	case left < warn && left < life/3:
-		j.Expiring, j.ExpiringIn = true, left
+	j.Expired = pki.CheckValidity(c, now) != nil
+	if pki.Expiring(c, warn, now) {
+		j.Expiring, j.ExpiringIn = true, c.NotAfter.Sub(now)
 	}
 	return j
-}
-
-func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
-	if len(c.ExtKeyUsage) == 0 && len(c.UnknownExtKeyUsage) == 0 {
-		return true
-	}
-	for _, have := range c.ExtKeyUsage {
-		if have == u || have == x509.ExtKeyUsageAny {
-			return true
-		}
-	}
-	return false
 }
 
 // peerFindings judges one peer certificate: the peer URL's host in its
@@ -164,7 +148,7 @@ func peerFindings(in *Input, pc *peerCheck) []Finding {
 	}
 	u, _ := url.Parse(pc.info.URL)
 	host := u.Hostname()
-	j := judgeCert(pc.leaf, host, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, in.Now, in.Warn)
+	j := judgeCert(pc.leaf, host, pki.RolePeer, in.Now, in.Warn)
 	ev := []string{"peer certificate " + pc.info.Subject + " issued by " + pc.info.Issuer, "SANs: " + list(pc.info.SANs), "extended key usages: " + ekuNames(pc.leaf),
 		"valid until " + pc.leaf.NotAfter.UTC().Format(time.RFC3339)}
 	var out []Finding
@@ -192,7 +176,7 @@ func peerFindings(in *Input, pc *peerCheck) []Finding {
 			Evidence: append(ev, "local clock "+in.Now.UTC().Format(time.RFC3339))})
 	case j.Expiring:
 		out = append(out, Finding{ID: "peer-cert-expiring", Severity: Warning, Endpoint: pc.info.URL,
-			Cause:    fmt.Sprintf("member %s's peer certificate expires in %s, with less than a third of its lifetime left", pc.member, days(j.ExpiringIn)),
+			Cause:    fmt.Sprintf("member %s's peer certificate expires in %s, with less than a third of its lifetime left", pc.member, pki.Left(j.ExpiringIn)),
 			Fix:      "renew it now (etcd-certwiz renew peer.crt) and restart the member; etcd re-reads certificate files on each handshake, so a renewed file is picked up",
 			Evidence: ev})
 	}
@@ -203,7 +187,7 @@ func peerFindings(in *Input, pc *peerCheck) []Finding {
 // presents it as a client certificate when its gRPC gateway dials the
 // member's own client port.
 func serverCertUsage(endpoint string, leaf *x509.Certificate) []Finding {
-	if leaf == nil || hasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+	if leaf == nil || pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
 		return nil
 	}
 	return []Finding{{ID: "server-cert-no-clientauth", Severity: Warning, Endpoint: endpoint,

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // PKI is a PKI tree in certwiz's layout whose client CA (ca.crt, ca.key)
@@ -18,9 +18,9 @@ import (
 // A certificate belongs to the tree when it verifies up to ca.crt, not when
 // its issuer merely has the CA's name.
 type PKI struct {
-	Dir   string
-	roots *x509.CertPool
-	now   time.Time
+	Dir string
+	cas []*x509.Certificate
+	now time.Time
 }
 
 // OpenPKI reads dir/ca.crt (a bundle is fine: every certificate in it is a
@@ -31,26 +31,23 @@ func OpenPKI(dir string, now time.Time) (*PKI, error) {
 	if err != nil {
 		return nil, err
 	}
-	cas, err := conn.ParseCerts(data)
+	cas, err := pki.ParseCerts(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", caPath, err)
 	}
-	pool := x509.NewCertPool()
-	for _, ca := range cas {
-		pool.AddCert(ca)
-	}
-	return &PKI{Dir: dir, roots: pool, now: now}, nil
+	return &PKI{Dir: dir, cas: cas, now: now}, nil
 }
 
 // verify checks that the chain in certs (leaf first) leads to the client CA
 // and allows clientAuth, at the given time.
 func (p *PKI) verify(certs []*x509.Certificate, at time.Time) error {
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
+	located := pki.Locate(certs, "the client certificate file")
+	_, brk := pki.Verify(pki.ChainInput{Leaf: located[0], Presented: located[1:], Roots: pki.Locate(p.cas, "ca.crt"),
+		Role: pki.RoleClient, Now: at, RootsName: "ca.crt"})
+	if brk != nil {
+		return brk
 	}
-	_, err := certs[0].Verify(x509.VerifyOptions{Roots: p.roots, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	return err
+	return nil
 }
 
 func expired(err error) bool {
@@ -80,7 +77,7 @@ func (p *PKI) Certificates() (map[string]*Certificate, error) {
 		if err != nil {
 			return nil, err
 		}
-		certs, err := conn.ParseCerts(data)
+		certs, err := pki.ParseCerts(data)
 		if err != nil {
 			continue // not a certificate: not ours to judge here
 		}
@@ -152,13 +149,13 @@ func (p *PKI) plan(u User, force bool) (*CertChange, string, error) {
 // unfit says why the certificate at path is not u's client certificate
 // from this CA ("" when it is).
 func (p *PKI) unfit(user, path string) string {
-	it, err := certwiz.LoadPair(path, true)
+	it, err := certwiz.LoadPair(path, "")
 	if err != nil {
 		return fmt.Sprintf("cannot be used (%v)", err)
 	}
 	chain := []*x509.Certificate{it.Cert}
 	if data, err := os.ReadFile(path); err == nil {
-		if certs, err := conn.ParseCerts(data); err == nil {
+		if certs, err := pki.ParseCerts(data); err == nil {
 			chain = certs
 		}
 	}

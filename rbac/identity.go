@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // IdentityOf says who a client with these settings acts as, by etcd's rules:
@@ -23,7 +24,7 @@ func IdentityOf(s conn.Settings) Identity {
 	case s.Username != "":
 		return Identity{User: s.Username, Via: ViaPassword}
 	case len(s.Cert) > 0:
-		if certs, err := conn.ParseCerts(s.Cert); err == nil {
+		if certs, err := pki.ParseCerts(s.Cert); err == nil {
 			return Identity{User: certs[0].Subject.CommonName, Via: ViaCert}
 		}
 	}

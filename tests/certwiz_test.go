@@ -16,7 +16,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -272,12 +272,12 @@ func pkiShape(t *testing.T, dir string) string {
 		line := rel + " " + fi.Mode().Perm().String()
 		if strings.HasSuffix(p, ".crt") {
 			data, _ := os.ReadFile(p)
-			certs, err := conn.ParseCerts(data)
+			certs, err := pki.ParseCerts(data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := certs[0]
-			line += fmt.Sprintf(" %s issuer=%s %v %v %v %v ca=%v", c.Subject, c.Issuer, c.DNSNames, c.IPAddresses, certwiz.ExtKeyUsageNames(c), certwiz.KeyUsageNames(c.KeyUsage), c.IsCA)
+			line += fmt.Sprintf(" %s issuer=%s %v %v %v %v ca=%v", c.Subject, c.Issuer, c.DNSNames, c.IPAddresses, pki.ExtKeyUsageNames(c), pki.KeyUsageNames(c.KeyUsage), c.IsCA)
 		}
 		lines = append(lines, line)
 		return nil
@@ -328,7 +328,7 @@ func TestCertwizJWT(t *testing.T) {
 	}
 
 	keyPEM := mustRead(t, filepath.Join(keyDir, certwiz.JWTKeyFile))
-	key, err := conn.ParseKey(keyPEM)
+	key, err := pki.ParseKey(keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestCertwizUser(t *testing.T) {
 		t.Fatalf("user: exit %d\nstdout %q\nstderr %s", code, stdout, errs)
 	}
 	cert := certwiz.Layout{Dir: out}.Client("bob")
-	it, err := certwiz.LoadPair(cert, true)
+	it, err := certwiz.LoadPair(cert, "")
 	if err != nil || it.Cert.Subject.CommonName != "bob" {
 		t.Fatalf("bob's certificate: %v", err)
 	}

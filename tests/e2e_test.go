@@ -53,6 +53,7 @@ func scriptParams(dir string) testscript.Params {
 			"etcd":        cmdEtcd,
 			"etcd-member": cmdEtcdMember,
 			"keyring":     cmdKeyring,
+			"cfssl-tools": cmdCFSSLTools,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -37,7 +37,7 @@ func opensslJWTKeys(t *testing.T, ttl string) (flag, keyFile string) {
 // etcd itself verifies with (not with the suite's own minting).
 func signToken(t *testing.T, keyFile, user string, revision uint64, exp time.Time) string {
 	t.Helper()
-	key, err := conn.ParseKey(mustRead(t, keyFile))
+	key, err := pki.ParseKey(mustRead(t, keyFile))
 	if err != nil {
 		t.Fatal(err)
 	}

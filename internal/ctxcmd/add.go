@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -53,14 +54,17 @@ func save(c *cli.Context, spec contexts.Spec, opts contexts.SaveOptions, verb st
 		return explain(err)
 	}
 	if c.IsSet("server-name") && spec.ServerName != "" {
-		fmt.Fprintf(c.App.ErrWriter, "warning: etcdctl has no server-name flag: 'etcd-ctx exec' refuses this context (etcd-diag and etcd-ctx ping honour the name); %s\n",
-			strings.Replace(serverNameFix, "HOST", strings.Join(endpointHosts(spec.Endpoints), " --add-san "), 1))
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: etcdctl has no server-name flag: 'etcd-ctx exec' refuses this context (etcd-diag and etcd-ctx ping honour the name); %s\n",
+			c.App.Name, strings.Replace(serverNameFix, "HOST", strings.Join(endpointHosts(spec.Endpoints), " --add-san "), 1))
 	}
 	msg := fmt.Sprintf("%s context %q", verb, spec.Name)
 	if opts.Use {
 		msg += " and switched to it"
 	}
 	fmt.Fprintln(c.App.ErrWriter, msg+".")
+	for _, w := range contexts.Advise(spec, time.Now()) {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, w)
+	}
 	return nil
 }
 
