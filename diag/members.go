@@ -282,7 +282,7 @@ func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
 				continue
 			}
-			for _, f := range peerFindings(in, pc) {
+			for _, f := range peerFindings(in, pc, len(checks) == 1) {
 				r.add(f)
 				mc.faults = append(mc.faults, f)
 			}

@@ -141,11 +141,26 @@ func judgeCert(c *x509.Certificate, host string, role pki.Role, now time.Time, w
 
 // peerFindings judges one peer certificate: the peer URL's host in its
 // SANs (the other members verify it when they dial), serverAuth and
-// clientAuth (members are each other's servers and clients), expiry.
-func peerFindings(in *Input, pc *peerCheck) []Finding {
+// clientAuth (members are each other's servers and clients), expiry. In a
+// one-member cluster nobody dials it yet: what would break a joining member
+// is a warning, not an error.
+func peerFindings(in *Input, pc *peerCheck, solo bool) []Finding {
 	if pc.leaf == nil {
 		return nil
 	}
+	out := peerProblems(in, pc)
+	if solo {
+		for i := range out {
+			if out[i].Severity == Error {
+				out[i].Severity = Warning
+				out[i].Cause += "; the cluster has one member, so nothing fails yet, but a member added later cannot join"
+			}
+		}
+	}
+	return out
+}
+
+func peerProblems(in *Input, pc *peerCheck) []Finding {
 	u, _ := url.Parse(pc.info.URL)
 	host := u.Hostname()
 	j := judgeCert(pc.leaf, host, pki.RolePeer, in.Now, in.Warn)
