@@ -102,42 +102,6 @@ func rotateServerCert(t *testing.T, c *harness.Cluster, req certwiz.Request) {
 	}
 }
 
-// silentListener accepts connections and never answers: a hung member.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
-func closedPort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // TestDiagFindings sets up each broken situation against a real etcd and
 // checks that etcd-diag names it, with a fix that names the right thing.
 func TestDiagFindings(t *testing.T) {
@@ -171,7 +135,7 @@ func TestDiagFindings(t *testing.T) {
 		expectFinding(t, r, code, "connection-refused", "--listen-client-urls")
 	})
 	t.Run("timeout", func(t *testing.T) {
-		r, code, _ := diagReport(t, u, "", "--endpoints", "https://"+silentListener(t), "--cacert", p.CA)
+		r, code, _ := diagReport(t, u, "", "--endpoints", "https://"+harness.SilentListener(t), "--cacert", p.CA)
 		f := expectFinding(t, r, code, "timeout", "ss -ltnp")
 		if !strings.Contains(strings.Join(f.Evidence, " "), "TLS handshake never completed") {
 			t.Errorf("evidence does not say which rung hung: %v", f.Evidence)

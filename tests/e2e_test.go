@@ -11,35 +11,60 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/certcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/diagcmd"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
-// binDir holds the binaries built once for every script.
-var binDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "etcd-ctx-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	if harness.InCI() && (harness.DebianEtcdctl() == "" || !harness.HasEtcd34()) {
-		fmt.Fprintln(os.Stderr, "CI must have Debian's etcdctl and etcd 3.4 (packages etcd-client, etcd-server) for the compatibility tests")
-		os.Exit(1)
-	}
-	if err := harness.BuildBinaries(binDir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+// The end-to-end tests run etcd-ctx, etcd-certwiz and etcd-diag inside this
+// test binary: testscript.Main puts copies of it named after each command
+// first on PATH, and a copy started under such a name calls that command's
+// Run (the same function cmd/NAME's main calls). So `go test -cover` counts
+// the CLI packages (each child writes its counters to GOCOVERDIR, which
+// testscript and the sandbox pass on), and `etcd-ctx exec` can still exec(2)
+// etcdctl in place: each command is a process of its own.
+var commands = map[string]func(){
+	"etcd-ctx":     func() { os.Exit(ctxcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	"etcd-certwiz": func() { os.Exit(certcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	"etcd-diag":    func() { os.Exit(diagcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 }
 
-// TestScripts runs the testscript files in testdata/script: the built
-// binaries, real etcdctl and real etcd servers, as a user would run them.
+// toolDir holds the etcdctl 3.7 built once for every test (go.mod's tool
+// directive); Debian's 3.4 stays at /usr/bin/etcdctl, after it on PATH.
+var toolDir string
+
+func TestMain(m *testing.M) { testscript.Main(suite{m}, commands) }
+
+// suite is the top-level run (not a command): it builds etcdctl first.
+type suite struct{ m *testing.M }
+
+func (s suite) Run() int {
+	if harness.InCI() && (harness.DebianEtcdctl() == "" || !harness.HasEtcd34()) {
+		fmt.Fprintln(os.Stderr, "CI must have Debian's etcdctl and etcd 3.4 (packages etcd-client, etcd-server) for the compatibility tests")
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "etcd-ctx-tools-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	toolDir = dir
+	if err := harness.BuildEtcdctl(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return s.m.Run()
+}
+
+// sandboxPath is the PATH of every script and Go test: the suite's commands
+// (testscript's directory, already first on this process's PATH), etcdctl
+// 3.7, then the system's.
+func sandboxPath() string { return toolDir + string(os.PathListSeparator) + os.Getenv("PATH") }
+
+// TestScripts runs the testscript files in testdata/script: the suite's
+// commands, real etcdctl and real etcd servers, as a user would run them.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams("testdata/script"))
 }
@@ -69,21 +94,19 @@ func scriptParams(dir string) testscript.Params {
 	}
 }
 
+// setupScript gives each script the sandbox (harness.Sandbox) in its work
+// dir, plus ETCDCTL34 (Debian's etcdctl, or "") and CONFIG (the config file).
 func setupScript(env *testscript.Env) error {
-	work := env.WorkDir
-	for _, d := range []string{"home", "config", "run"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o700); err != nil {
-			return err
-		}
+	vars, err := harness.Sandbox(env.WorkDir, sandboxPath())
+	if err != nil {
+		return err
 	}
-	env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	env.Setenv("HOME", filepath.Join(work, "home"))
-	env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, "config"))
-	env.Setenv("XDG_RUNTIME_DIR", filepath.Join(work, "run"))
-	// No keyring unless a script starts its own: never the developer's.
-	env.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(work, "no-bus"))
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		env.Setenv(k, v)
+	}
 	env.Setenv("ETCDCTL34", harness.DebianEtcdctl())
-	env.Setenv("BIN", binDir)
+	env.Setenv("CONFIG", filepath.Join(env.WorkDir, "config", "etcd-ctx", "config.yaml"))
 	return nil
 }
 

@@ -21,33 +21,6 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
-// dial returns a client with the given TLS files ("" to omit) and user.
-func dial(t *testing.T, c *harness.Cluster, ca, cert, key, user, pass string) *clientv3.Client {
-	t.Helper()
-	cfg := clientv3.Config{Endpoints: c.Endpoints, DialTimeout: 2 * time.Second, Username: user, Password: pass, Logger: zap.NewNop()}
-	if ca != "" || cert != "" {
-		info := transport.TLSInfo{TrustedCAFile: ca, CertFile: cert, KeyFile: key}
-		tlsCfg, err := info.ClientConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.TLS = tlsCfg
-	}
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
-
-func put(cli *clientv3.Client, key string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := cli.Put(ctx, key, "v")
-	return err
-}
-
 func TestHarnessPlaintext(t *testing.T) {
 	c := startCluster(t, harness.Plain)
 	if !strings.HasPrefix(c.Endpoints[0], "http://127.0.0.1:") {

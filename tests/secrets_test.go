@@ -212,7 +212,7 @@ func TestSecretsPass(t *testing.T) {
 		u.setenv(contexts.EnvHandoff, mode)
 		for _, name := range []string{"certs", "pw", "tok2", "env-certs", "bob"} {
 			whileRunning(t, u.command("", "etcd-ctx", "--context", name, "exec", "--", "sh", "-c",
-				`etcdctl get /alice/x >/dev/null 2>&1; etcdctl get /bob/x >/dev/null 2>&1; echo ready && sleep 1`), func() {
+				`etcdctl get /alice/x >/dev/null 2>&1; etcdctl get /bob/x >/dev/null 2>&1; echo ready && read x`), func() {
 				if n := scanArgv(t, sentinels); n < 3 {
 					t.Fatalf("saw only %d processes", n)
 				}
