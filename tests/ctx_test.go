@@ -398,7 +398,7 @@ func encryptedKey(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	der, _ := x509.MarshalECPrivateKey(key)
-	//nolint:staticcheck // a legacy encrypted PEM is exactly what users bring
+	//lint:ignore SA1019 a legacy encrypted PEM is exactly what users bring
 	block, err := x509.EncryptPEMBlock(rand.Reader, "EC PRIVATE KEY", der, []byte("pw"), x509.PEMCipherAES256)
 	if err != nil {
 		t.Fatal(err)
