@@ -1,8 +1,11 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -78,6 +81,9 @@ func scriptParams(dir string) testscript.Params {
 			"etcd":        cmdEtcd,
 			"etcd-member": cmdEtcdMember,
 			"keyring":     cmdKeyring,
+			"port":        cmdPort,
+			"etcd-token":  cmdEtcdToken,
+			"status":      cmdStatus,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -95,7 +101,8 @@ func scriptParams(dir string) testscript.Params {
 }
 
 // setupScript gives each script the sandbox (harness.Sandbox) in its work
-// dir, plus ETCDCTL34 (Debian's etcdctl, or "") and CONFIG (the config file).
+// dir, plus ETCDCTL34 (Debian's etcdctl, or ""), CONFIG (etcd-ctx's config
+// file) and BIN (the directory of the suite's three commands, alone).
 func setupScript(env *testscript.Env) error {
 	vars, err := harness.Sandbox(env.WorkDir, sandboxPath())
 	if err != nil {
@@ -106,6 +113,7 @@ func setupScript(env *testscript.Env) error {
 		env.Setenv(k, v)
 	}
 	env.Setenv("ETCDCTL34", harness.DebianEtcdctl())
+	env.Setenv("BIN", filepath.Dir(harness.LookPath("etcd-ctx", os.Getenv("PATH"))))
 	env.Setenv("CONFIG", filepath.Join(env.WorkDir, "config", "etcd-ctx", "config.yaml"))
 	return nil
 }
@@ -120,7 +128,8 @@ var modes = map[string]harness.Options{
 }
 
 // etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]:
-// start an etcd for this script and export its endpoints, peer URLs, logs,
+// start an etcd for this script and export its endpoints (ETCD_ENDPOINT, and
+// ETCD_ADDR without the scheme), peer URLs, logs,
 // PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
 // ROOT_CERT…), each name prefixed by VARPREFIX. -version runs real etcd
 // processes of that version (3.4 is Debian's: a script that needs it starts
@@ -230,14 +239,102 @@ func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(c.Start(i))
 }
 
-// keyring: start a private Secret Service and point the script at it.
+// keyring [-locked]: start a private Secret Service and point the script at
+// it; -locked makes its login collection locked with no way to unlock it (no
+// one answers the prompt), as on a headless box after login.
 func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: keyring")
+	start := harness.StartKeyring
+	if len(args) == 1 && args[0] == "-locked" {
+		start, args = harness.StartLockedKeyring, nil
 	}
-	k, err := harness.StartKeyring(ts.MkAbs(".keyring"))
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: keyring [-locked]")
+	}
+	k, err := start(ts.MkAbs(".keyring"))
 	ts.Check(err)
 	ts.Defer(k.Close)
 	ts.Setenv("DBUS_SESSION_BUS_ADDRESS", k.Address)
 	ts.Setenv("KEYRING_DIR", k.Dir)
+}
+
+// port closed|silent VAR: set VAR to a loopback host:port where nothing
+// listens (connection refused), or where a listener accepts connections and
+// never answers (a hung member) until the script ends.
+func cmdPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || (args[0] != "closed" && args[0] != "silent") {
+		ts.Fatalf("usage: port closed|silent VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[1], l.Addr().String())
+	if args[0] == "closed" {
+		l.Close()
+		return
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	ts.Defer(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+}
+
+// etcd-token [VARPREFIX]: authenticate as the cluster's RBAC user with its
+// password (a pwd-rbac etcd) and export the simple token etcd issued as
+// USER_TOKEN (it lives 5 minutes).
+func cmdEtcdToken(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: etcd-token [VARPREFIX]")
+	}
+	prefix := ""
+	if len(args) == 1 {
+		prefix = args[0]
+	}
+	v, ok := clusters.Load(ts.MkAbs(".cluster-" + prefix))
+	if !ok {
+		ts.Fatalf("no etcd %s started in this script", prefix)
+	}
+	tok, err := v.(*harness.Cluster).UserToken()
+	ts.Check(err)
+	ts.Setenv(prefix+"USER_TOKEN", tok)
+}
+
+// status N CMD [ARGS...]: run CMD as exec does (stdout and stderr for the
+// next assertions) and require exit status N: the suite's binaries promise 1
+// for a failure and 2 for a usage error, which '! exec' cannot tell apart.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status N CMD [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("usage: status N CMD [ARGS...]: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exitErr.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }

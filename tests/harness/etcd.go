@@ -334,6 +334,7 @@ func (c *Cluster) Env() map[string]string {
 	env := map[string]string{
 		"ETCD_ENDPOINTS": strings.Join(c.Endpoints, ","),
 		"ETCD_ENDPOINT":  c.Endpoints[0],
+		"ETCD_ADDR":      hostPort(c.Endpoints[0]),
 		"ETCD_PEER":      c.PeerURLs[0],
 		"ETCD_LOG":       c.LogPath(0),
 		"ETCD_VERSION":   c.Version(0),
@@ -355,6 +356,7 @@ func (c *Cluster) Env() map[string]string {
 	}
 	for i, ep := range c.Endpoints {
 		env[fmt.Sprintf("ETCD_ENDPOINT_%d", i)] = ep
+		env[fmt.Sprintf("ETCD_ADDR_%d", i)] = hostPort(ep)
 		env[fmt.Sprintf("ETCD_PEER_%d", i)] = c.PeerURLs[i]
 		env[fmt.Sprintf("ETCD_LOG_%d", i)] = c.LogPath(i)
 	}
@@ -404,6 +406,9 @@ func freePort() int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// hostPort is a client URL's host:port (the endpoint without its scheme).
+func hostPort(endpoint string) string { return mustURL(endpoint).Host }
 
 func mustURL(s string) url.URL {
 	u, err := url.Parse(s)
