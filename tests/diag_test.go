@@ -148,20 +148,3 @@ func TestREADMEListsEveryFindingID(t *testing.T) {
 		}
 	}
 }
-
-// TestDiagVersionSkew runs a cluster whose members are real etcd 3.7 and 3.6
-// processes (a rolling upgrade caught half-way) and expects version-skew.
-func TestDiagVersionSkew(t *testing.T) {
-	c := startCluster(t, harness.Options{MemberVersions: []string{"3.7", "3.6"}})
-	endpoints := c.Endpoints
-	u := newUser(t, false)
-	r, code, _ := diagReport(t, u, "", "--endpoints", strings.Join(endpoints, ","))
-	f := expectFinding(t, r, code, "version-skew", "same version")
-	ev := strings.Join(f.Evidence, " ")
-	if !strings.Contains(ev, "=3.7.") || !strings.Contains(ev, "=3.6.") {
-		t.Errorf("evidence does not show both versions: %v", f.Evidence)
-	}
-	if f.Severity != diag.Warning {
-		t.Errorf("version-skew is %s, want a warning", f.Severity)
-	}
-}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,18 +128,20 @@ var modes = map[string]harness.Options{
 	"cluster3": harness.Cluster3,
 }
 
-// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]:
+// etcd [-version V | -member-versions V,V...] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]:
 // start an etcd for this script and export its endpoints (ETCD_ENDPOINT, and
 // ETCD_ADDR without the scheme), peer URLs, logs,
 // PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
 // ROOT_CERT…), each name prefixed by VARPREFIX. -version runs real etcd
 // processes of that version (3.4 is Debian's: a script that needs it starts
-// with [!etcd34] skip, which skips locally without it and runs in CI); -pki
+// with [!etcd34] skip, which skips locally without it and runs in CI);
+// -member-versions gives each member its own version (a rolling upgrade
+// caught half-way; the member count follows); -pki
 // takes a PKI in etcd-certwiz's layout made by the script (e.g. with openssl): ca.crt (the clients' trusted CA bundle),
 // optional peer-ca.crt, m0/server.crt|key, m0/peer.crt|key…, clients/root.crt|key;
 // certificate files may hold chains. -flag adds a raw etcd flag (processes only).
 func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]"
+	usage := "usage: etcd [-version V | -member-versions V,V...] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]"
 	if neg {
 		ts.Fatalf("%s", usage)
 	}
@@ -149,6 +152,8 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 		switch args[0] {
 		case "-version":
 			opts.Version = args[1]
+		case "-member-versions":
+			opts.MemberVersions = strings.Split(args[1], ",")
 		case "-members":
 			n, err := strconv.Atoi(args[1])
 			if err != nil || n < 1 {
@@ -174,10 +179,13 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unknown etcd mode %q", args[0])
 	}
 	mode.Version, mode.AuthToken, mode.ExtraFlags = opts.Version, opts.AuthToken, opts.ExtraFlags
+	if len(opts.MemberVersions) > 0 {
+		mode.MemberVersions, mode.Members = opts.MemberVersions, len(opts.MemberVersions)
+	}
 	if members > 0 {
 		mode.Members = members
 	}
-	if mode.Version == "3.4" && !harness.HasEtcd34() {
+	if (mode.Version == "3.4" || slices.Contains(mode.MemberVersions, "3.4")) && !harness.HasEtcd34() {
 		ts.Fatalf("Debian's etcd 3.4 (package etcd-server) is not installed; guard the script with [!etcd34] skip (CI must have it)")
 	}
 	prefix := ""
