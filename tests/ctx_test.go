@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/contexts"
@@ -31,9 +32,12 @@ func keyLine(t *testing.T, path string) []byte {
 }
 
 // scanFiles fails if any regular file under the roots (minus the skipped
-// dirs) contains one of the sentinels.
+// dirs) written since the test started contains one of the sentinels. Files
+// older than the test cannot hold its random secrets; skipping them keeps a
+// scan of a busy /tmp (build caches, other users' files) short.
 func scanFiles(t *testing.T, roots, skip []string, sentinels map[string][]byte) {
 	t.Helper()
+	since := testStart(t)
 	for _, root := range roots {
 		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil {
@@ -45,6 +49,9 @@ func scanFiles(t *testing.T, roots, skip []string, sentinels map[string][]byte) 
 				}
 			}
 			if !d.Type().IsRegular() {
+				return nil
+			}
+			if fi, err := d.Info(); err != nil || fi.ModTime().Before(since) {
 				return nil
 			}
 			data, err := os.ReadFile(path)
@@ -59,6 +66,15 @@ func scanFiles(t *testing.T, roots, skip []string, sentinels map[string][]byte) 
 			return nil
 		})
 	}
+}
+
+var testStarts sync.Map // *testing.T → time.Time
+
+// testStart is when t first asked, less a second for coarse file times; the
+// first call must come before the test makes anything a scan looks for.
+func testStart(t *testing.T) time.Time {
+	v, _ := testStarts.LoadOrStore(t, time.Now().Add(-time.Second))
+	return v.(time.Time)
 }
 
 // scanArgv fails if any process's command line contains a sentinel.

@@ -63,9 +63,9 @@ func Sandbox(dir, path string) ([]string, error) {
 }
 
 // WhileRunning starts cmd and waits until it prints "ready"; during runs
-// then, while cmd's child is alive (it should block reading its standard
-// input, which is closed after during returns: no sleep decides how long it
-// lives). cmd must then exit 0.
+// then, while cmd's child is alive: it should read its standard input to the
+// end (e.g. cat >/dev/null), which is closed after during returns, so no
+// sleep decides how long it lives. cmd must then exit 0.
 func WhileRunning(t testing.TB, cmd *exec.Cmd, during func()) {
 	t.Helper()
 	out, err := cmd.StdoutPipe()
