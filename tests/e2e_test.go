@@ -96,6 +96,10 @@ func scriptParams(dir string) testscript.Params {
 			case "ci":
 				return harness.InCI(), nil
 			}
+			if path, ok := strings.CutPrefix(cond, "file:"); ok {
+				_, err := os.Stat(path)
+				return err == nil, nil
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	}

@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -107,11 +106,6 @@ func (u *user) ok(stdin string, args ...string) string {
 		u.t.Fatalf("%v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errs)
 	}
 	return out
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // The harness's test helpers under the names the Go tests use.
