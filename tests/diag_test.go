@@ -17,7 +17,7 @@ import (
 // diagReport runs etcd-diag -o json and decodes the report.
 func diagReport(t *testing.T, u *user, stdin string, args ...string) (*diag.Report, int, string) {
 	t.Helper()
-	out, errs, code := u.run(stdin, append([]string{"etcd-diag", "-o", "json", "--timeout", "2s"}, args...)...)
+	out, errs, code := u.run(stdin, append([]string{"etcd-diag", "-o", "json", "--timeout", "10s"}, args...)...)
 	var r diag.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("etcd-diag %v: exit %d, not JSON: %v\nstdout: %s\nstderr: %s", args, code, err, out, errs)

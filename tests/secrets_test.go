@@ -100,7 +100,7 @@ func TestSecretsPass(t *testing.T) {
 		return run{args: append([]string{"etcd-ctx"}, args...), stdin: stdin, code: code}
 	}
 	diagRun := func(code int, stdin string, args ...string) run {
-		return run{args: append([]string{"etcd-diag", "--timeout", "2s"}, args...), stdin: stdin, code: code}
+		return run{args: append([]string{"etcd-diag", "--timeout", "10s"}, args...), stdin: stdin, code: code}
 	}
 	certwizRun := func(code int, args ...string) run {
 		return run{args: append([]string{"etcd-certwiz"}, args...), code: code}
