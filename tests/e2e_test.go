@@ -3,7 +3,6 @@ package tests
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,39 +270,23 @@ func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
 
 // port closed|silent VAR: set VAR to a loopback host:port where nothing
 // listens (connection refused), or where a listener accepts connections and
-// never answers (a hung member) until the script ends.
+// never answers (a hung member), until the script ends (harness.ReservePort
+// keeps anyone else from taking it meanwhile).
 func cmdPort(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 || (args[0] != "closed" && args[0] != "silent") {
 		ts.Fatalf("usage: port closed|silent VAR")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	ts.Setenv(args[1], l.Addr().String())
 	if args[0] == "closed" {
-		l.Close()
+		p, err := harness.ReservePort()
+		ts.Check(err)
+		ts.Defer(p.Release)
+		ts.Setenv(args[1], p.Addr())
 		return
 	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	ts.Defer(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	addr, stop, err := harness.Silent()
+	ts.Check(err)
+	ts.Defer(stop)
+	ts.Setenv(args[1], addr)
 }
 
 // etcd-token [VARPREFIX]: authenticate as the cluster's RBAC user with its

@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,6 +76,7 @@ type Cluster struct {
 	RootPassword string
 	UserPassword string
 	members      []*member
+	ports        []*Port // reserved for the members until Close
 	ownDir       bool
 	closeOnce    sync.Once
 }
@@ -164,14 +164,20 @@ func (c *Cluster) startMembers(names []string) error {
 	}
 	var initial []string
 	for i, name := range names {
-		cport, pport := freePort(), freePort()
-		if cport == 0 || pport == 0 {
-			return errors.New("no free loopback port")
+		cport, err := ReservePort()
+		if err != nil {
+			return err
 		}
+		c.ports = append(c.ports, cport)
+		pport, err := ReservePort()
+		if err != nil {
+			return err
+		}
+		c.ports = append(c.ports, pport)
 		m := &member{
 			name: name, version: c.Opts.Version,
-			clientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, cport),
-			peerURL:   fmt.Sprintf("%s://127.0.0.1:%d", scheme, pport),
+			clientURL: fmt.Sprintf("%s://%s", scheme, cport.Addr()),
+			peerURL:   fmt.Sprintf("%s://%s", scheme, pport.Addr()),
 			dataDir:   filepath.Join(c.Dir, name+".etcd"),
 			log:       filepath.Join(c.Dir, name+".log"),
 		}
@@ -392,19 +398,13 @@ func (c *Cluster) Close() {
 			go func() { defer wg.Done(); c.Stop(i) }()
 		}
 		wg.Wait()
+		for _, p := range c.ports {
+			p.Release()
+		}
 		if c.ownDir {
 			os.RemoveAll(c.Dir)
 		}
 	})
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // hostPort is a client URL's host:port (the endpoint without its scheme).

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,45 +150,63 @@ func (c *Cluster) UserToken() (string, error) {
 	return auth.Token, nil
 }
 
-// ClosedPort returns a loopback address nothing listens on: a port the
-// kernel just handed out and took back (another process could take it in
-// between; the window is one system call).
+// ClosedPort returns a loopback address nothing listens on, reserved
+// (ReservePort) until the test ends so that nothing else takes it.
 func ClosedPort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := ReservePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Cleanup(p.Release)
+	return p.Addr()
 }
 
 // SilentListener accepts connections and never answers: a hung member.
 func SilentListener(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := Silent()
 	if err != nil {
 		t.Fatal(err)
 	}
-	conns := make(chan net.Conn, 64)
+	t.Cleanup(stop)
+	return addr
+}
+
+// Silent listens on a reserved loopback port, accepts connections and never
+// answers them (a hung member) until stop.
+func Silent() (addr string, stop func(), err error) {
+	p, err := ReservePort()
+	if err != nil {
+		return "", nil, err
+	}
+	l, err := net.Listen("tcp", p.Addr())
+	if err != nil {
+		p.Release()
+		return "", nil, err
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
-				close(conns)
 				return
 			}
-			conns <- c
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 		}
 	}()
-	t.Cleanup(func() {
+	return p.Addr(), func() {
 		l.Close()
-		for c := range conns {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
 			c.Close()
 		}
-	})
-	return l.Addr().String()
+		p.Release()
+	}, nil
 }
 
 // LookPath finds name in a PATH list (not the test process's own).
