@@ -1,96 +1,118 @@
 package diag
 
 import (
-	"regexp"
 	"strings"
 )
 
-// pattern maps error text to a finding id. Order matters: the first match
-// wins, so specific texts come before the generic ones they contain.
-type pattern struct {
-	re         *regexp.Regexp
-	id         string
-	serverSide bool // a server log line about a client ("rejected connection")
-}
+// Side says whose certificate, configuration, state or request a line is
+// about, which is where the fix goes.
+type Side string
 
-// serverLog marks lines from the etcd server's own log: there, a TLS error
-// is about the *client's* certificate.
-var serverLog = regexp.MustCompile(`rejected connection|http: TLS handshake error|"caller":"embed/|embed/config_logging`)
+const (
+	// SideClient is the client (etcdctl, an application): its certificate,
+	// credentials, flags or request.
+	SideClient Side = "client"
+	// SideServer is the etcd member serving the client: its server
+	// certificate, configuration or state.
+	SideServer Side = "server"
+	// SidePeer is another member, as seen by the member whose log this is:
+	// its peer certificate, address or state.
+	SidePeer Side = "peer"
+	// SideSelf is the member whose log this is, about its own certificate
+	// when it dials itself (the gRPC gateway) or its peers.
+	SideSelf Side = "self"
+)
 
-var patterns = []pattern{
-	// Server log lines about clients. A client that rejects the server's
-	// certificate sends "bad certificate" whatever the reason (untrusted CA,
-	// name not in the SANs, expiry): only the client side can tell which.
-	{re: regexp.MustCompile(`remote error: tls: (bad certificate|unknown certificate authority)`), id: "server-ca-untrusted", serverSide: true},
-	{re: regexp.MustCompile(`didn't provide a certificate|certificate required`), id: "client-cert-required", serverSide: true},
-	{re: regexp.MustCompile(`certificate specifies an incompatible key usage|incompatible key usage`), id: "client-cert-no-clientauth", serverSide: true},
-	{re: regexp.MustCompile(`certificate signed by unknown authority|unknown certificate authority`), id: "client-ca-untrusted", serverSide: true},
-	{re: regexp.MustCompile(`certificate has expired or is not yet valid|expired certificate`), id: "client-cert-expired", serverSide: true},
-	{re: regexp.MustCompile(`first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server`), id: "server-requires-tls", serverSide: true},
-
-	// Client-side lines (etcdctl, clientv3, grpc).
-	{re: regexp.MustCompile(`remote error: tls: certificate required|tls: certificate required`), id: "client-cert-required"},
-	{re: regexp.MustCompile(`remote error: tls: unknown certificate authority`), id: "client-ca-untrusted"},
-	{re: regexp.MustCompile(`remote error: tls: expired certificate`), id: "client-cert-expired"},
-	{re: regexp.MustCompile(`remote error: tls: bad certificate|remote error: tls: unsupported certificate`), id: "client-cert-no-clientauth"},
-	{re: regexp.MustCompile(`x509: certificate is valid for .*, not |x509: certificate is not valid for any names|cannot validate certificate for .* because it doesn't contain any IP SANs`), id: "server-san-mismatch"},
-	{re: regexp.MustCompile(`x509: certificate signed by unknown authority|certificate signed by unknown authority`), id: "server-ca-untrusted"},
-	{re: regexp.MustCompile(`x509: certificate has expired or is not yet valid`), id: "server-cert-expired"},
-	{re: regexp.MustCompile(`first record does not look like a TLS handshake|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`), id: "server-not-tls"},
-	{re: regexp.MustCompile(`error reading server preface: EOF|error reading server preface: read .*connection reset|http2: frame too large|error reading server preface: http2`), id: "server-requires-tls"},
-	{re: regexp.MustCompile(`authentication failed, invalid user ID or password`), id: "auth-bad-credentials"},
-	{re: regexp.MustCompile(`user name is empty|user name not found in token`), id: "auth-credentials-missing"},
-	{re: regexp.MustCompile(`invalid auth token|revision of auth store is old|token is expired|auth: invalid jwt`), id: "auth-token-invalid"},
-	{re: regexp.MustCompile(`permission denied`), id: "permission-denied"},
-	{re: regexp.MustCompile(`etcdserver: no leader|lost leader|leader changed|no leader`), id: "no-leader"},
-	{re: regexp.MustCompile(`database space exceeded|NOSPACE|alarm:NOSPACE`), id: "alarm-active"},
-	{re: regexp.MustCompile(`CORRUPT|corrupt`), id: "alarm-active"},
-	{re: regexp.MustCompile(`no such host|server misbehaving|Temporary failure in name resolution`), id: "dns-unresolvable"},
-	{re: regexp.MustCompile(`connection refused`), id: "connection-refused"},
-	{re: regexp.MustCompile(`no route to host|network is unreachable`), id: "connection-failed"},
-	{re: regexp.MustCompile(`i/o timeout|context deadline exceeded|DeadlineExceeded|deadline exceeded`), id: "timeout"},
-}
-
-// Explanation is what explain says about one error line.
+// Explanation is what explain says about a pasted error.
 type Explanation struct {
 	ID       string   `json:"id"`
 	Severity Severity `json:"severity"`
 	Cause    string   `json:"cause"`
 	Fix      string   `json:"fix"`
-	Matched  string   `json:"matched"`
-	Note     string   `json:"note,omitempty"`
+	// Matched is the whole phrase recognised, as it stands in the text: it
+	// is never cut inside a quoted value.
+	Matched string `json:"matched"`
+	Note    string `json:"note,omitempty"`
+	Side    Side   `json:"side"`
+	// SideWhy says how the side was concluded (shown by the text output).
+	SideWhy string `json:"-"`
 }
 
-// Explain maps a pasted error (from etcdctl, a client log or the etcd server
-// log) to the finding it stands for, offline. It returns false when nothing
-// is recognised.
+// Explain maps a pasted error (from etcdctl, a client's log or an etcd
+// member's log, in capnslog text or zap JSON) to the finding it stands for,
+// offline, and says whose side it is on. Rules are tried in order over every
+// line, so a specific cause anywhere in the paste beats a vague one; the
+// paste's other lines give context (a member's own and its peers'
+// addresses). It returns false when nothing is recognised.
 func Explain(text string) (Explanation, bool) {
-	server := serverLog.MatchString(text)
-	for _, p := range patterns {
-		if p.serverSide && !server {
-			continue
+	lines := strings.Split(text, "\n")
+	ctx := readContext(lines)
+	for _, r := range rules {
+		for _, line := range lines {
+			h, ok := r.match(line, ctx)
+			if !ok {
+				continue
+			}
+			return h.explanation(line), true
 		}
-		m := p.re.FindString(text)
-		if m == "" {
-			continue
-		}
-		e := Explanation{ID: p.id, Severity: Error, Matched: m}
-		e.Cause, e.Fix = catalog(p.id)
-		switch {
-		case p.id == "timeout" && !strings.Contains(text, "i/o timeout"):
-			e.Note = "etcdctl and the Go client report most TLS and connection failures as \"context deadline exceeded\": run etcd-diag --context NAME (or with the same flags) to see the real cause"
-		case p.id == "server-ca-untrusted" && p.serverSide:
-			e.Note = "in a server log this means a client rejected the server certificate: an untrusted CA, a name not in its SANs, or expiry; etcd-diag run from that client tells which"
-		case p.id == "server-not-tls" && strings.Contains(m, "EOF"):
-			e.Note = "the server closed the TLS handshake: usually a plaintext server (use http://); etcd-diag confirms it"
-		}
-		return e, true
 	}
 	return Explanation{}, false
 }
 
-// catalog gives the generic cause and fix of an id, for explain (a live
-// diagnosis fills in names, addresses and files instead).
+// matcher is one rule of explain: it looks at one line (with the context of
+// the whole paste) and may name a finding.
+type matcher interface {
+	match(line string, c *pasteContext) (hit, bool)
+}
+
+// rules in the order they are tried.
+var rules = func() []matcher {
+	var out []matcher
+	for _, m := range compileMessages(localMessages) {
+		out = append(out, m)
+	}
+	// Specific TLS evidence anywhere in the paste beats a generic alert
+	// ("bad certificate") or a closed connection.
+	out = append(out, tlsRule{}, tlsRule{generic: true})
+	for _, ms := range [][]message{catalogue, connectionMessages} {
+		for _, m := range compileMessages(ms) {
+			out = append(out, m)
+		}
+	}
+	return out
+}()
+
+// hit is one rule's verdict on one line: the finding, the side and why, and
+// where in the line the evidence is.
+type hit struct {
+	id         string
+	side       Side
+	why        string
+	sev        Severity
+	cause, fix string
+	note       string
+	start, end int // the evidence, as byte offsets in the line
+}
+
+func (h hit) explanation(line string) Explanation {
+	e := Explanation{ID: h.id, Severity: h.sev, Cause: h.cause, Fix: h.fix, Note: h.note, Side: h.side, SideWhy: h.why}
+	if e.Severity == "" {
+		e.Severity = Error
+	}
+	c, f := catalog(h.id)
+	if e.Cause == "" {
+		e.Cause = c
+	}
+	if e.Fix == "" {
+		e.Fix = f
+	}
+	s, end := widen(line, h.start, h.end)
+	e.Matched = line[s:end]
+	return e
+}
+
+// catalog gives the generic cause and fix of an id; a rule may give more
+// specific ones.
 func catalog(id string) (cause, fix string) {
 	c, ok := texts[id]
 	if !ok {
@@ -99,26 +121,76 @@ func catalog(id string) (cause, fix string) {
 	return c[0], c[1]
 }
 
-var texts = map[string][2]string{
-	"dns-unresolvable":          {"the endpoint's host name does not resolve", "check the name (getent hosts HOST) and /etc/resolv.conf, or use the member's IP in --endpoints"},
-	"connection-refused":        {"nothing listens on that address and port", "start etcd there (systemctl status etcd) or fix the port: --listen-client-urls must include it"},
-	"connection-failed":         {"the TCP connection cannot be opened (no route)", "check routing and firewalls between here and the member"},
-	"timeout":                   {"no answer in time: a firewall drops packets, a member hangs, or a TLS failure was hidden behind a deadline", "run etcd-diag with the same settings to name the rung that fails; check the port with ss -ltnp on the host"},
-	"server-not-tls":            {"the client speaks TLS (https:// or a CA given) but the server speaks plaintext", "use http:// for this endpoint, or enable TLS on etcd (--cert-file, --key-file, https:// in --listen-client-urls)"},
-	"server-requires-tls":       {"the client speaks plaintext (http://) but the server speaks TLS", "use https:// and --cacert with the CA that signed the server certificate"},
-	"server-ca-untrusted":       {"the server certificate is not signed by a CA in the client's bundle", "use the CA that signed the server certificate: --cacert ca.crt (etcd-ctx set NAME --cacert ca.crt)"},
-	"server-san-mismatch":       {"the name or IP dialled is not in the server certificate's SANs", "reissue the server certificate with it (etcd-certwiz renew server.crt --add-san HOST) or dial a name it has"},
-	"server-cert-expired":       {"the server certificate is expired or not yet valid (or a clock is wrong)", "renew it on the member (etcd-certwiz renew server.crt) and restart etcd; check clocks with timedatectl"},
-	"client-cert-required":      {"the server requires a client certificate (--client-cert-auth) and none was sent", "give --cert and --key signed by the server's --trusted-ca-file CA (etcd-certwiz client USER --ca-dir DIR)"},
-	"client-ca-untrusted":       {"the client certificate is from a CA the server does not trust for clients", "use a client certificate from the server's --trusted-ca-file CA (etcd-certwiz client USER --ca-dir DIR)"},
-	"client-cert-no-clientauth": {"the client certificate lacks the clientAuth extended key usage (or is otherwise unfit)", "reissue it with clientAuth: etcd-certwiz client USER --ca-dir DIR; check with etcd-certwiz inspect client.crt"},
-	"client-cert-expired":       {"the client certificate is expired or not yet valid", "renew it: etcd-certwiz renew client.crt; check clocks with timedatectl"},
-	"auth-credentials-missing":  {"auth is enabled and the request carried no user, token or usable certificate CN", "give --user with --password-stdin, a token, or a client certificate whose CN is an etcd user"},
-	"auth-bad-credentials":      {"the user name or password is wrong", "as root: etcdctl user get USER; reset with etcdctl user passwd USER"},
-	"auth-token-invalid":        {"the token is expired, from another cluster or key, or predates an auth change", "mint a fresh token (etcd-certwiz jwt-token --user USER) or authenticate again"},
-	"permission-denied":         {"the user's roles do not cover this key or range", "as root: etcdctl role grant-permission ROLE read|write|readwrite KEY [--prefix]; etcdctl user grant-role USER ROLE; etcd-diag --key-path KEY shows the roles and ranges"},
-	"no-leader":                 {"the cluster has no leader: quorum is lost or this member is cut off", "make a majority of members healthy and reachable on the peer port; etcdctl endpoint status --cluster -w table"},
-	"alarm-active":              {"an alarm is raised (NOSPACE: the database hit its quota; CORRUPT: data mismatch)", "NOSPACE: etcdctl compact REV; etcdctl defrag --cluster; etcdctl alarm disarm. CORRUPT: replace the member, do not disarm blindly"},
-	"member-unreachable":        {"a member in the member list cannot be reached", "start it or fix its --advertise-client-urls; remove it if gone: etcdctl member remove ID"},
-	"version-skew":              {"members run different etcd versions", "finish the rolling upgrade so all members run the same version"},
+// widen extends [s, e) of line so that it cuts no quoted value: evidence
+// inside a quoted value runs on to that value's closing quote, and a quoted
+// value the evidence starts or ends inside is taken whole. Quotes nest by
+// escaping, as in zap's JSON ("error":"… desc = \"…\"") and capnslog's %q
+// (error "…"): a quote after 0, 1, 3, 7 … backslashes is at depth 0, 1, 2, 3 ….
+func widen(line string, s, e int) (int, int) {
+	spans := quotedSpans(line)
+	// The innermost value holding the whole evidence: run to its end.
+	inner := -1
+	for i, q := range spans {
+		if q.contentStart <= s && e <= q.contentEnd && (inner < 0 || q.contentStart > spans[inner].contentStart) {
+			inner = i
+		}
+	}
+	if inner >= 0 {
+		e = spans[inner].contentEnd
+	}
+	// Take whole any value cut at either end.
+	for changed := true; changed; {
+		changed = false
+		for _, q := range spans {
+			switch {
+			case s > q.start && s < q.end && e > q.end:
+				s, changed = q.start, true
+			case e > q.start && e < q.end && s < q.start:
+				e, changed = q.end, true
+			}
+		}
+	}
+	return s, e
+}
+
+// span is one quoted value: [start, end) with its quotes (and their
+// escapes), [contentStart, contentEnd) without.
+type span struct{ start, contentStart, contentEnd, end int }
+
+// quotedSpans finds the balanced quoted values of a line; an unbalanced
+// quote is ignored.
+func quotedSpans(line string) []span {
+	type open struct{ depth, start, contentStart int }
+	var stack []open
+	var out []span
+	for i := 0; i < len(line); i++ {
+		if line[i] != '"' {
+			continue
+		}
+		bs := 0
+		for j := i - 1; j >= 0 && line[j] == '\\'; j-- {
+			bs++
+		}
+		d := quoteDepth(bs)
+		switch n := len(stack); {
+		case d < 0:
+		case n > 0 && stack[n-1].depth == d:
+			out = append(out, span{stack[n-1].start, stack[n-1].contentStart, i - bs, i + 1})
+			stack = stack[:n-1]
+		case d == n:
+			stack = append(stack, open{d, i - bs, i + 1})
+		}
+	}
+	return out
+}
+
+// quoteDepth maps the number of backslashes before a quote to its nesting
+// depth (0, 1, 3, 7 … backslashes), or -1.
+func quoteDepth(bs int) int {
+	for d, n := 0, 0; n <= bs; d, n = d+1, 2*n+1 {
+		if n == bs {
+			return d
+		}
+	}
+	return -1
 }

@@ -7,26 +7,132 @@ import (
 	"testing"
 )
 
-// TestExplainCapturedLines replays error lines captured from etcdctl 3.7,
-// etcdctl 3.4 and the etcd server log (tests/explain_test.go -update-explain
-// writes them): testdata/explain/<id>.<source>.txt must explain as <id>.
+// TestExplainCapturedLines replays lines captured live from etcdctl 3.4 and
+// 3.7 and from the logs of etcd 3.4 (capnslog) and 3.7 (zap) in broken
+// setups (tests/explain_test.go -update-explain writes them):
+// testdata/explain/<id>.<side>.<source>.txt must explain as <id> on <side>.
 func TestExplainCapturedLines(t *testing.T) {
 	files, err := filepath.Glob("testdata/explain/*.txt")
-	if err != nil || len(files) < 15 {
+	if err != nil || len(files) < 40 {
 		t.Fatalf("expected the captured lines in testdata/explain, found %d (%v)", len(files), err)
 	}
 	for _, f := range files {
-		want, _, _ := strings.Cut(filepath.Base(f), ".")
+		parts := strings.Split(strings.TrimSuffix(filepath.Base(f), ".txt"), ".")
+		if len(parts) != 3 {
+			t.Errorf("%s: want <id>.<side>.<source>.txt", f)
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, ok := Explain(string(data))
-		if !ok || got.ID != want {
-			t.Errorf("%s: explained as %q, want %q\n%s", f, got.ID, want, data)
+		if !ok || got.ID != parts[0] || string(got.Side) != parts[1] {
+			t.Errorf("%s: explained as %q on %q, want %q on %q\n%s", f, got.ID, got.Side, parts[0], parts[1], data)
 		}
-		if got.Cause == "" || got.Fix == "" {
-			t.Errorf("%s: %s has no cause or fix text", f, want)
+		if got.Cause == "" || got.Fix == "" || got.SideWhy == "" {
+			t.Errorf("%s: %s has no cause, fix or reason for its side", f, got.ID)
+		}
+	}
+}
+
+// TestExplainIssueInputs: the inputs issue 13 found explained wrongly or not
+// at all.
+func TestExplainIssueInputs(t *testing.T) {
+	cases := []struct {
+		text     string
+		id       string
+		side     Side
+		inCause  string
+		inFix    string
+		notInFix string
+	}{
+		{text: "Error: etcdserver: user name not found", id: "auth-user-not-found", side: SideClient, inCause: "CN"},
+		{text: "Error: etcdserver: root user does not exist", id: "auth-root-user-missing", side: SideServer, inFix: "user grant-role root root"},
+		{text: `{"level":"warn","msg":"conflicting environment variable is shadowed by corresponding command-line flag (either unset environment variable or disable flag)","environment-variable":"ETCDCTL_ENDPOINTS"}`, id: "etcdctl-env-conflict", side: SideClient, inFix: "unset"},
+		{text: `2026-11-29 16:03:36.753287 C | pkg/flags: conflicting environment variable "ETCDCTL_ENDPOINTS" is shadowed by corresponding command-line flag (either unset environment variable or disable flag)`, id: "etcdctl-env-conflict", side: SideClient},
+		{text: "tls: found a certificate rather than a key in the PEM for the private key", id: "client-cert-invalid", side: SideClient, inCause: "--key points at a certificate"},
+		{text: "health check for peer 8e9e05c52164694d could not connect: x509: certificate has expired or is not yet valid", id: "peer-cert-expired", side: SidePeer, inFix: "peer.crt", notInFix: "server.crt"},
+		{text: `rejected connection from "127.0.0.1:53314" (error "tls: failed to verify certificate: x509: certificate specifies an incompatible key usage", ServerName "")`, id: "server-cert-no-clientauth", side: SideSelf, inFix: "clientAuth"},
+		{text: "Error: etcdserver: too many requests", id: "too-many-requests", side: SideServer},
+		{text: "Error: etcdserver: request is too large", id: "request-too-large", side: SideClient, inCause: "--max-request-bytes"},
+	}
+	for _, tc := range cases {
+		got, ok := Explain(tc.text)
+		if !ok || got.ID != tc.id || got.Side != tc.side {
+			t.Errorf("Explain(%q) = %q on %q, want %q on %q", tc.text, got.ID, got.Side, tc.id, tc.side)
+			continue
+		}
+		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix, tc.inFix) || (tc.notInFix != "" && strings.Contains(got.Fix, tc.notInFix)) {
+			t.Errorf("Explain(%q): cause %q, fix %q", tc.text, got.Cause, got.Fix)
+		}
+	}
+}
+
+// TestExplainSide: whose certificate a TLS line describes depends on who
+// wrote it and who connected.
+func TestExplainSide(t *testing.T) {
+	cases := []struct {
+		name, text string
+		id         string
+		side       Side
+	}{
+		{"a client's x509 error is about the server's certificate",
+			`transport: authentication handshake failed: x509: certificate has expired or is not yet valid`, "server-cert-expired", SideServer},
+		{"a client told \"remote error\" had its own certificate refused",
+			`transport: authentication handshake failed: remote error: tls: expired certificate`, "client-cert-expired", SideClient},
+		{"a member refusing a remote client describes the client's certificate",
+			`{"level":"warn","caller":"embed/config_logging.go:194","msg":"rejected connection on client endpoint","remote-addr":"10.0.0.9:50000","server-name":"","error":"tls: failed to verify certificate: x509: certificate has expired or is not yet valid"}`, "client-cert-expired", SideClient},
+		{"a member refusing its own loopback connection: its server cert lacks clientAuth (zap)",
+			`{"level":"warn","caller":"embed/config_logging.go:194","msg":"rejected connection on client endpoint","remote-addr":"127.0.0.1:37508","server-name":"","error":"tls: failed to verify certificate: x509: certificate specifies an incompatible key usage"}`, "server-cert-no-clientauth", SideSelf},
+		{"a member refusing a connection from its own listen address (context in the paste)",
+			"2026-11-29 16:00:40.1 I | embed: listening for client requests on 10.0.0.1:2379\n" +
+				`2026-11-29 16:00:40.9 I | embed: rejected connection from "10.0.0.1:51468" (error "tls: failed to verify client certificate: x509: certificate signed by unknown authority", ServerName "")`, "server-ca-untrusted", SideSelf},
+		{"the same line from another host is a client",
+			`2026-11-29 16:00:40.9 I | embed: rejected connection from "10.0.0.7:51468" (error "tls: failed to verify client certificate: x509: certificate signed by unknown authority", ServerName "")`, "client-ca-untrusted", SideClient},
+		{"a connection from a peer's address (context in the paste) is that peer",
+			"2026-11-29 16:00:40.1 I | etcdserver/membership: added member 2cb65a3d2b5f7770 [https://10.0.0.2:2380] to cluster 9a1d\n" +
+				`2026-11-29 16:00:40.9 I | embed: rejected connection from "10.0.0.2:36848" (error "tls: failed to verify client certificate: x509: certificate has expired or is not yet valid", ServerName "")`, "peer-cert-expired", SidePeer},
+		{"zap says the peer endpoint",
+			`{"level":"warn","msg":"rejected connection on peer endpoint","remote-addr":"127.0.0.1:53036","server-name":"","error":"tls: failed to verify certificate: x509: certificate specifies an incompatible key usage"}`, "peer-cert-no-clientauth", SidePeer},
+		{"a peer refusing this member's peer certificate, seen by the prober",
+			`{"level":"warn","caller":"rafthttp/probing_status.go:68","msg":"prober detected unhealthy status","round-tripper-name":"ROUND_TRIPPER_SNAPSHOT","remote-peer-id":"44fd733e5c4ed2b8","rtt":"0s","error":"remote error: tls: expired certificate"}`, "peer-cert-expired", SideSelf},
+		{"a peer refusing this member's peer certificate, seen by the health check (3.4)",
+			`2026-11-29 16:01:15.436379 W | rafthttp: health check for peer 22c3f9c4aa446830 could not connect: remote error: tls: bad certificate`, "peer-cert-rejected", SideSelf},
+		{"a peer's certificate without the dialled IP",
+			`2026-11-29 16:02:06.1 W | rafthttp: health check for peer 104bcff88c33c386 could not connect: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs`, "peer-san-mismatch", SidePeer},
+		{"etcd's check of the IP a peer connects from",
+			`2026-11-29 16:02:06.132531 I | embed: rejected connection from "127.0.0.1:39560" (error "tls: \"127.0.0.1\" does not match any of DNSNames [\"nowhere.invalid\"] (lookup nowhere.invalid: no such host)", ServerName "", IPAddresses [], DNSNames ["nowhere.invalid"])`, "peer-san-mismatch", SidePeer},
+		{"a member refusing a peer that sent no certificate",
+			`{"level":"warn","msg":"rejected connection on peer endpoint","remote-addr":"10.0.0.2:1","server-name":"","error":"tls: client didn't provide a certificate"}`, "peer-cert-required", SidePeer},
+		{"a client refusing the member's certificate, in the member's log",
+			`{"level":"warn","msg":"rejected connection on client endpoint","remote-addr":"10.0.0.9:1","server-name":"","error":"remote error: tls: bad certificate"}`, "server-ca-untrusted", SideServer},
+		{"the gateway's self-dial, as curl sees it",
+			`{"code":14, "message":"connection error: desc = \"error reading server preface: remote error: tls: bad certificate\""}`, "server-cert-no-clientauth", SideSelf},
+		{"the gateway's self-dial in the member's log",
+			`2026/11/29 16:00:45 WARNING: [core] [Channel #1 SubChannel #3] grpc: addrConn.createTransport failed to connect to {Addr: "127.0.0.1:24370", ServerName: "127.0.0.1:24370", }. Err: connection error: desc = "error reading server preface: remote error: tls: bad certificate"`, "server-cert-no-clientauth", SideSelf},
+		{"kube-apiserver's dial to a member on loopback is a client's",
+			`W1129 16:00:45.123456       1 logging.go:59] [core] [Channel #5 SubChannel #6] grpc: addrConn.createTransport failed to connect to {Addr: "127.0.0.1:2379", ServerName: "127.0.0.1:2379", }. Err: connection error: desc = "transport: authentication handshake failed: remote error: tls: bad certificate"`, "client-cert-no-clientauth", SideClient},
+		{"kube-apiserver's x509 error is about the member's server certificate",
+			`W1129 16:00:45.123456       1 logging.go:59] [core] [Channel #5 SubChannel #6] grpc: addrConn.createTransport failed to connect to {Addr: "127.0.0.1:2379", ServerName: "127.0.0.1:2379", }. Err: connection error: desc = "transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-11-29T16:00:45Z is after 2026-11-01T00:00:00Z"`, "server-cert-expired", SideServer},
+		{"a 3.4 stream to a peer with an expired certificate, without the timestamp",
+			`rafthttp: failed to dial 8e9e05c52164694d on stream MsgApp v2 (x509: certificate has expired or is not yet valid)`, "peer-cert-expired", SidePeer},
+		{"a peer of another cluster",
+			`2026-11-29 16:00:45.1 E | rafthttp: request cluster ID mismatch (got 1b3a88599e79f82b want b43ba3c85b0e5b1c)`, "cluster-id-mismatch", SidePeer},
+		{"a peer that cannot be reached",
+			`2026-11-29 16:01:15.4 W | rafthttp: health check for peer 2cb65a3d2b5f7770 could not connect: dial tcp 10.0.0.2:2380: connect: connection refused`, "peer-unreachable", SidePeer},
+		{"a server certificate without serverAuth, seen by a client",
+			`transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate specifies an incompatible key usage`, "server-cert-no-serverauth", SideServer},
+		{"an expired JWT in the member's log",
+			`{"level":"warn","caller":"auth/jwt.go:70","msg":"failed to parse a JWT token","error":"token has invalid claims: token is expired"}`, "auth-token-invalid", SideClient},
+	}
+	for _, tc := range cases {
+		got, ok := Explain(tc.text)
+		if !ok || got.ID != tc.id || got.Side != tc.side {
+			t.Errorf("%s: got %q on %q (%s), want %q on %q", tc.name, got.ID, got.Side, got.SideWhy, tc.id, tc.side)
+		}
+		if got.SideWhy == "" {
+			t.Errorf("%s: no reason for the side", tc.name)
 		}
 	}
 }
@@ -37,11 +143,20 @@ func TestExplainTable(t *testing.T) {
 		{`dial tcp: lookup etcd-9.example.internal on 10.0.0.2:53: no such host`, "dns-unresolvable"},
 		{`x509: certificate is valid for etcd-0, localhost, not etcd.example.com`, "server-san-mismatch"},
 		{`transport: authentication handshake failed: x509: certificate signed by unknown authority`, "server-ca-untrusted"},
-		{`{"msg":"rejected connection on client endpoint","error":"tls: failed to verify certificate: x509: certificate signed by unknown authority"}`, "client-ca-untrusted"},
+		{`{"msg":"rejected connection on client endpoint","remote-addr":"10.1.2.3:4","error":"tls: failed to verify certificate: x509: certificate signed by unknown authority"}`, "client-ca-untrusted"},
 		{`Error: etcdserver: mvcc: database space exceeded`, "alarm-active"},
 		{`Error: etcdserver: no leader`, "no-leader"},
 		{`{"level":"warn","msg":"rejected connection on client endpoint","error":"remote error: tls: bad certificate"}`, "server-ca-untrusted"},
 		{`error reading server preface: EOF`, "server-requires-tls"},
+		{`Error: etcdserver: unhealthy cluster`, "cluster-unhealthy"},
+		{`Error: unhealthy cluster`, "endpoint-unhealthy"},
+		{`Error: etcdserver: request timed out, possibly due to previous leader failure`, "request-timeout"},
+		{`watch was canceled (etcdserver: mvcc: required revision has been compacted)`, "revision-compacted"},
+		{`Error: open /etc/etcd/pki/client.key: permission denied`, "client-cert-invalid"},
+		{`x509: certificate relies on legacy Common Name field, use SANs instead`, "server-san-mismatch"},
+		{`x509: cannot verify signature: insecure algorithm SHA1-RSA (temporarily override with GODEBUG=x509sha1=1)`, "cert-signature-insecure"},
+		{`dial tcp: address ::1:2379: too many colons in address`, "endpoint-invalid"},
+		{`Error: etcdserver: some future error`, "etcd-error"},
 	}
 	for _, tc := range cases {
 		got, ok := Explain(tc.text)
@@ -57,8 +172,28 @@ func TestExplainTable(t *testing.T) {
 	}
 }
 
-// TestIDsAreUniqueAndExplained: the ids are a contract; each explainable id
-// has catalog texts.
+// TestExplainMatchedIsWholePhrase: the matched text runs to the end of the
+// quoted value it lies in and cuts no quoted value.
+func TestExplainMatchedIsWholePhrase(t *testing.T) {
+	cases := []struct{ text, want string }{
+		{`{"error":"x509: certificate is valid for etcd-0, localhost, not etcd.example.com"}`,
+			`x509: certificate is valid for etcd-0, localhost, not etcd.example.com`},
+		{`2026-11-29 16:02:06.132531 I | embed: rejected connection from "127.0.0.1:39560" (error "tls: \"127.0.0.1\" does not match any of DNSNames [\"nowhere.invalid\"] (lookup nowhere.invalid: no such host)", ServerName "")`,
+			`tls: \"127.0.0.1\" does not match any of DNSNames [\"nowhere.invalid\"] (lookup nowhere.invalid: no such host)`},
+		{`{"error":"rpc error: code = DeadlineExceeded desc = latest balancer error: connection error: desc = \"transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-11-24T07:18:53Z is after 2026-11-22T07:18:39Z\""}`,
+			`x509: certificate has expired or is not yet valid: current time 2026-11-24T07:18:53Z is after 2026-11-22T07:18:39Z`},
+		{`Error: etcdserver: user name not found`, `etcdserver: user name not found`},
+	}
+	for _, tc := range cases {
+		got, ok := Explain(tc.text)
+		if !ok || got.Matched != tc.want {
+			t.Errorf("Explain(%q).Matched =\n  %q\nwant\n  %q", tc.text, got.Matched, tc.want)
+		}
+	}
+}
+
+// TestIDsAreUniqueAndExplained: the ids are a contract; every id explain
+// can give is registered and has catalogue texts.
 func TestIDsAreUniqueAndExplained(t *testing.T) {
 	seen := map[string]bool{}
 	for _, id := range IDs {
@@ -67,26 +202,50 @@ func TestIDsAreUniqueAndExplained(t *testing.T) {
 		}
 		seen[id.ID] = true
 	}
-	for _, p := range patterns {
-		if !seen[p.id] {
-			t.Errorf("explain pattern maps to unknown id %s", p.id)
+	var used []string
+	for _, ms := range [][]message{localMessages, catalogue, connectionMessages} {
+		for _, m := range ms {
+			used = append(used, m.id)
 		}
-		if c, f := catalog(p.id); c == "" || f == "" {
-			t.Errorf("id %s has no catalog text", p.id)
+	}
+	for r := roleClient; r <= roleDiallerSelf; r++ {
+		for k := tlsNone; k <= tlsPlaintextPeer; k++ {
+			id, _ := tlsFinding(r, k)
+			used = append(used, id)
+		}
+	}
+	for _, id := range used {
+		if !seen[id] {
+			t.Errorf("explain gives unregistered id %s", id)
+		}
+		if c, f := catalog(id); c == "" || f == "" {
+			t.Errorf("id %s has no catalogue text", id)
+		}
+	}
+	for id := range texts {
+		if !seen[id] {
+			t.Errorf("texts has unregistered id %s", id)
 		}
 	}
 }
 
-// FuzzExplain: any pasted text is explained as a known id with its catalog
-// cause and fix, quoting only a piece of the text itself, or not at all.
+// FuzzExplain: any pasted text is explained as a known id with its cause,
+// fix, severity and side, quoting a whole phrase of the text itself, or not
+// at all.
 func FuzzExplain(f *testing.F) {
 	files, _ := filepath.Glob("testdata/explain/*.txt")
 	for _, p := range files {
 		data, _ := os.ReadFile(p)
 		f.Add(string(data))
 	}
+	for _, v := range rpctypesLists(f) {
+		for _, m := range v.messages {
+			f.Add("Error: " + m.msg)
+		}
+	}
 	f.Add("Error: context deadline exceeded")
 	f.Add("everything is fine")
+	f.Add(`"a \"b\" c" rejected connection from "127.0.0.1:1" (error "x509: certificate has expired or is not yet valid`)
 	f.Fuzz(func(t *testing.T, text string) {
 		e, ok := Explain(text)
 		if !ok {
@@ -100,6 +259,11 @@ func FuzzExplain(f *testing.F) {
 		}
 		if e.Cause == "" || e.Fix == "" || e.Severity == "" {
 			t.Fatalf("%s explained without cause, fix or severity: %+v", e.ID, e)
+		}
+		switch e.Side {
+		case SideClient, SideServer, SidePeer, SideSelf:
+		default:
+			t.Fatalf("%s explained with side %q", e.ID, e.Side)
 		}
 		if e.Matched == "" || !strings.Contains(text, e.Matched) {
 			t.Fatalf("matched %q is not part of the text", e.Matched)

@@ -20,12 +20,13 @@ import (
 var updateExplain = flag.Bool("update-explain", false, "rewrite testdata/explain from live captures")
 
 // scenario is a broken setup etcdctl is run against: its flags and
-// environment, the id it stands for, and which captured sources must be
-// recognised: "etcdctl37", "etcdctl34" (their stderr) and "server" (the
-// lines the etcd server logged meanwhile).
+// environment, the id and side it stands for, and which captured sources
+// must be recognised: "etcdctl37", "etcdctl34" (their stderr) and "server37"
+// (the lines the embedded etcd 3.7 logged meanwhile).
 type scenario struct {
 	name    string
 	id      string
+	side    diag.Side
 	cluster *harness.Cluster
 	args    []string
 	env     map[string]string
@@ -57,25 +58,30 @@ func TestExplainCapturedErrors(t *testing.T) {
 	os.WriteFile(srvCrt, srv.CertPEM, 0o600)
 	os.WriteFile(srvKey, srv.KeyPEM, 0o600)
 	oldCrt, oldKey := issueFiles(t, ca, certwiz.Request{Role: certwiz.RoleClient, CommonName: "alice", Days: 1, NotBefore: time.Now().AddDate(0, 0, -5)})
+	strangerCrt, strangerKey := issueFiles(t, ca, certwiz.Request{Role: certwiz.RoleClient, CommonName: "stranger", Days: 1})
 
 	ep := rbac.Endpoints[0]
 	scenarios := []scenario{
-		{name: "refused", id: "connection-refused", args: []string{"--endpoints", "http://" + closedPort(t)}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
-		{name: "wrong-ca", id: "server-ca-untrusted", cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.PeerCA, "--cert", p.UserCert, "--key", p.UserKey}, sources: []string{"etcdctl37", "server"}, vague: []string{"etcdctl34"}},
-		{name: "no-ip-san", id: "server-san-mismatch", cluster: noIP, args: []string{"--endpoints", noIP.Endpoints[0], "--cacert", noIP.PKI.CA}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
-		{name: "server-expired", id: "server-cert-expired", cluster: expired, args: []string{"--endpoints", expired.Endpoints[0], "--cacert", expired.PKI.CA}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
-		{name: "no-client-cert", id: "client-cert-required", cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA}, sources: []string{"server"}, vague: []string{"etcdctl34"}},
-		{name: "rogue-client", id: "client-ca-untrusted", cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", p.RogueCert, "--key", p.RogueKey}, sources: []string{"server"}, vague: []string{"etcdctl34"}},
-		{name: "no-clientauth", id: "client-cert-no-clientauth", cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", srvCrt, "--key", srvKey}, sources: []string{"server"}, vague: []string{"etcdctl34"}},
-		{name: "client-expired", id: "client-cert-expired", cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", oldCrt, "--key", oldKey}, sources: []string{"server"}, vague: []string{"etcdctl34"}},
-		{name: "https-to-plain", id: "server-not-tls", cluster: plain, args: []string{"--endpoints", strings.Replace(plain.Endpoints[0], "http://", "https://", 1), "--cacert", p.CA}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
-		{name: "http-to-tls", id: "server-requires-tls", cluster: rbac, args: []string{"--endpoints", strings.Replace(ep, "https://", "http://", 1)}, sources: []string{"server"}},
-		{name: "no-credentials", id: "auth-credentials-missing", cluster: pwd, args: []string{"--endpoints", pwd.Endpoints[0], "--cacert", pwd.PKI.CA}, sources: []string{"etcdctl37", "etcdctl34"}},
-		{name: "bad-password", id: "auth-bad-credentials", cluster: pwd, args: []string{"--endpoints", pwd.Endpoints[0], "--cacert", pwd.PKI.CA, "--user", harness.User},
+		{name: "refused", id: "connection-refused", side: diag.SideServer, args: []string{"--endpoints", "http://" + closedPort(t)}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "wrong-ca", id: "server-ca-untrusted", side: diag.SideServer, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.PeerCA, "--cert", p.UserCert, "--key", p.UserKey}, sources: []string{"etcdctl37", "server37"}, vague: []string{"etcdctl34"}},
+		{name: "no-ip-san", id: "server-san-mismatch", side: diag.SideServer, cluster: noIP, args: []string{"--endpoints", noIP.Endpoints[0], "--cacert", noIP.PKI.CA}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "server-expired", id: "server-cert-expired", side: diag.SideServer, cluster: expired, args: []string{"--endpoints", expired.Endpoints[0], "--cacert", expired.PKI.CA}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "no-client-cert", id: "client-cert-required", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA}, sources: []string{"server37"}, vague: []string{"etcdctl34"}},
+		// A client on the member's host connects from loopback, as etcd's own
+		// gateway does: its refusals of a client certificate are captured from
+		// another address in TestExplainCapturedLogs.
+		{name: "rogue-client", id: "client-ca-untrusted", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", p.RogueCert, "--key", p.RogueKey}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "no-clientauth", id: "client-cert-no-clientauth", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", srvCrt, "--key", srvKey}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "client-expired", id: "client-cert-expired", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", oldCrt, "--key", oldKey}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "https-to-plain", id: "server-not-tls", side: diag.SideClient, cluster: plain, args: []string{"--endpoints", strings.Replace(plain.Endpoints[0], "http://", "https://", 1), "--cacert", p.CA}, sources: []string{"etcdctl37"}, vague: []string{"etcdctl34"}},
+		{name: "http-to-tls", id: "server-requires-tls", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", strings.Replace(ep, "https://", "http://", 1)}, sources: []string{"server37", "etcdctl37"}},
+		{name: "no-credentials", id: "auth-credentials-missing", side: diag.SideClient, cluster: pwd, args: []string{"--endpoints", pwd.Endpoints[0], "--cacert", pwd.PKI.CA}, sources: []string{"etcdctl37", "etcdctl34"}},
+		{name: "bad-password", id: "auth-bad-credentials", side: diag.SideClient, cluster: pwd, args: []string{"--endpoints", pwd.Endpoints[0], "--cacert", pwd.PKI.CA, "--user", harness.User},
 			env: map[string]string{"ETCDCTL_PASSWORD": "wrong"}, sources: []string{"etcdctl37", "etcdctl34"}},
-		{name: "bad-token", id: "auth-token-invalid", cluster: pwd, args: []string{"--endpoints", pwd.Endpoints[0], "--cacert", pwd.PKI.CA},
+		{name: "bad-token", id: "auth-token-invalid", side: diag.SideClient, cluster: pwd, args: []string{"--endpoints", pwd.Endpoints[0], "--cacert", pwd.PKI.CA},
 			env: map[string]string{"ETCDCTL_AUTH_JWT_TOKEN": "bogus.token"}, sources: []string{"etcdctl37"}},
-		{name: "denied", id: "permission-denied", cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", p.UserCert, "--key", p.UserKey}, sources: []string{"etcdctl37", "etcdctl34"}},
+		{name: "denied", id: "permission-denied", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", p.UserCert, "--key", p.UserKey}, sources: []string{"etcdctl37", "etcdctl34"}},
+		{name: "cn-not-a-user", id: "auth-user-not-found", side: diag.SideClient, cluster: rbac, args: []string{"--endpoints", ep, "--cacert", p.CA, "--cert", strangerCrt, "--key", strangerKey, "user", "list"}, sources: []string{"etcdctl37", "etcdctl34"}},
 	}
 	var mu sync.Mutex
 	captures := map[string]string{}
@@ -86,7 +92,7 @@ func TestExplainCapturedErrors(t *testing.T) {
 	})
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			if !slices.Contains(sc.sources, "server") {
+			if !slices.Contains(sc.sources, "server37") {
 				t.Parallel() // each failing etcdctl waits out its timeouts; server logs must not mix
 			}
 			logSize := map[string]int64{}
@@ -99,13 +105,16 @@ func TestExplainCapturedErrors(t *testing.T) {
 				if src == "etcdctl34" && sc.env["ETCDCTL_AUTH_JWT_TOKEN"] != "" {
 					continue // 3.4 has no token flag
 				}
-				args := append([]string{bin, "--dial-timeout", "1s", "--command-timeout", "1s"}, sc.args...)
+				args := append([]string{bin, "--dial-timeout", "2s", "--command-timeout", "2s"}, sc.args...)
+				if !slices.Contains(sc.args, "user") {
+					args = append(args, "get", "/other/k")
+				}
 				var errs string
 				var code int
 				// etcdctl logs the gRPC balancer's latest error, which at times is
 				// only "all SubConns are in TransientFailure": a retry gets the cause.
 				for try := 0; try < 3; try++ {
-					_, errs, code = u.runEnv(sc.env, "", append(args, "get", "/other/k")...)
+					_, errs, code = u.runEnv(sc.env, "", args...)
 					if e, _ := diag.Explain(errs); e.ID == sc.id || src != "etcdctl37" || !slices.Contains(sc.sources, src) {
 						break
 					}
@@ -120,15 +129,19 @@ func TestExplainCapturedErrors(t *testing.T) {
 			for _, l := range logs {
 				server = append(server, newLines(l, logSize[l])...)
 			}
-			got["server"] = strings.Join(server, "\n")
+			got["server37"] = strings.Join(server, "\n")
 			for _, src := range sc.sources {
 				text := got[src]
+				if src == "etcdctl37" && refusedEarly(text) {
+					checkVague(t, src, text)
+					continue
+				}
 				e, ok := diag.Explain(text)
-				if !ok || e.ID != sc.id {
-					t.Errorf("%s: explain gave %q, want %s for:\n%s", src, e.ID, sc.id, text)
+				if !ok || e.ID != sc.id || e.Side != sc.side {
+					t.Errorf("%s: explain gave %q on %q, want %s on %s for:\n%s", src, e.ID, e.Side, sc.id, sc.side, text)
 				}
 				mu.Lock()
-				captures[sc.id+"."+src] = text
+				captures[sc.id+"."+string(sc.side)+"."+src] = firstMatchingLine(text, sc.id, sc.side)
 				mu.Unlock()
 			}
 			for _, src := range sc.vague {
@@ -137,9 +150,9 @@ func TestExplainCapturedErrors(t *testing.T) {
 				}
 			}
 			// The CLI says the same.
-			if src := sc.sources[0]; got[src] != "" {
-				out := u.ok("", "etcd-diag", "explain", "-o", "json", firstMatchingLine(got[src], sc.id))
-				if !strings.Contains(out, `"id": "`+sc.id+`"`) {
+			if src := sc.sources[0]; got[src] != "" && !refusedEarly(got[src]) {
+				out := u.ok("", "etcd-diag", "explain", "-o", "json", firstMatchingLine(got[src], sc.id, sc.side))
+				if !strings.Contains(out, `"id": "`+sc.id+`"`) || !strings.Contains(out, `"side": "`+string(sc.side)+`"`) {
 					t.Errorf("etcd-diag explain: %s", out)
 				}
 			}
@@ -171,10 +184,11 @@ func newLines(path string, from int64) []string {
 	return strings.Split(strings.TrimSpace(string(data[from:])), "\n")
 }
 
-// firstMatchingLine picks the line explain recognises, as a user would paste it.
-func firstMatchingLine(text, id string) string {
+// firstMatchingLine picks the first line explain recognises on its own as
+// id on side, as a user would paste it.
+func firstMatchingLine(text, id string, side diag.Side) string {
 	for _, l := range strings.Split(text, "\n") {
-		if e, ok := diag.Explain(l); ok && e.ID == id {
+		if e, ok := diag.Explain(l); ok && e.ID == id && e.Side == side {
 			return l
 		}
 	}
@@ -193,9 +207,7 @@ func writeCaptures(t *testing.T, captures map[string]string) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		// Keep the recognised line only: captures carry temp paths and ports.
-		id, _, _ := strings.Cut(k, ".")
-		line := firstMatchingLine(captures[k], id)
-		if err := os.WriteFile(filepath.Join(dir, k+".txt"), []byte(line+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, k+".txt"), []byte(strings.TrimSpace(captures[k])+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

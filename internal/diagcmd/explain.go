@@ -14,7 +14,7 @@ import (
 func explainCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "explain",
-		Usage:     "explain an error line from etcdctl, a client log or the etcd server log, offline",
+		Usage:     "explain an error line from etcdctl, a client log or an etcd member's log, offline: the finding, whose side it is on, and the fix",
 		ArgsUsage: `"ERROR TEXT" | -`,
 		Flags:     []cli.Flag{clix.OutputFlag("text", "json")},
 		Action:    explainAction,
@@ -45,7 +45,7 @@ func explainAction(c *cli.Context) error {
 		return clix.WriteJSON(c.App.Writer, e)
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "id:    %s\ncause: %s\nfix:   %s\nseen:  %q\n", e.ID, e.Cause, e.Fix, e.Matched)
+	fmt.Fprintf(w, "id:    %s\nside:  %s (%s)\ncause: %s\nfix:   %s\nseen:  %s\n", e.ID, e.Side, e.SideWhy, e.Cause, e.Fix, e.Matched)
 	if e.Note != "" {
 		fmt.Fprintf(w, "note:  %s\n", e.Note)
 	}

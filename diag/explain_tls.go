@@ -1,0 +1,329 @@
+package diag
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A TLS failure names a certificate, and whose it is depends on who wrote
+// the line. The party that dials verifies the listener's certificate, and
+// the listener verifies the dialler's: an "x509: …" error describes the
+// other party's certificate, a "remote error: tls: …" alert says the other
+// party refused ours.
+type tlsKind int
+
+const (
+	tlsNone tlsKind = iota
+	tlsAlertExpired
+	tlsAlertUnknownCA
+	tlsAlertCertRequired
+	tlsAlertBad
+	tlsNoClientAuth // "incompatible key usage": the verified certificate lacks the usage its role needs
+	tlsUnknownCA
+	tlsExpired
+	tlsSANDialled // the listener's certificate lacks the name or IP dialled
+	tlsSANFrom    // etcd's listener check: the dialler's certificate lacks the IP it connects from
+	tlsLegacyCN
+	tlsInsecureSig
+	tlsNoCert
+	tlsPlaintextPeer // the other party speaks plaintext
+)
+
+var tlsKinds = []struct {
+	kind tlsKind
+	re   *quickRE
+}{
+	{tlsAlertExpired, quick(`remote error: tls: expired certificate`)},
+	{tlsAlertUnknownCA, quick(`remote error: tls: unknown certificate authority`)},
+	{tlsAlertCertRequired, quick(`remote error: tls: certificate required`)},
+	{tlsAlertBad, quick(`remote error: tls: (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)`)},
+	{tlsNoClientAuth, quick(`x509: certificate specifies an incompatible key usage`)},
+	// Before "unknown authority": Go says "signed by unknown authority
+	// (possibly because of "x509: cannot verify signature: insecure
+	// algorithm …")" when only the algorithm is at fault.
+	{tlsInsecureSig, quick(`x509: cannot verify signature: insecure algorithm [\w-]+`)},
+	{tlsUnknownCA, quick(`x509: certificate signed by unknown authority`)},
+	{tlsExpired, quick(`x509: certificate has expired or is not yet valid`)},
+	{tlsLegacyCN, quick(`x509: certificate relies on legacy Common Name field`)},
+	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs`)},
+	{tlsSANFrom, quick(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
+	{tlsNoCert, quick(`tls: client didn't provide a certificate`)},
+	{tlsPlaintextPeer, quick(`tls: first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`)},
+}
+
+// role is who wrote a TLS line, and towards whom.
+type role int
+
+const (
+	roleClient         role = iota // a client (etcdctl, an application) dialled a member
+	roleListenerClient             // a member refused a client's connection
+	roleListenerSelf               // a member refused its own connection (it dials itself)
+	roleListenerPeer               // a member refused a peer's connection
+	roleDiallerPeer                // a member dialled a peer
+	roleDiallerSelf                // a member's gRPC gateway dialled the member itself
+)
+
+// tlsRule analyses TLS failures; the generic pass takes the kinds that do
+// not say what is wrong with the certificate.
+type tlsRule struct{ generic bool }
+
+func genericKind(k tlsKind) bool { return k == tlsAlertBad }
+
+var (
+	listenerLine   = quick(`rejected connection|http: TLS handshake error from`)
+	peerEndpoint   = quick(`rejected connection on peer endpoint`)
+	clientEndpoint = quick(`rejected connection on client endpoint`)
+	remoteAddr     = quick(`rejected connection from \\*"([^"\\]+)\\*"|"remote-addr":"([^"]+)"|TLS handshake error from (\S+?):? `)
+	peerDialLine   = quick(`health check for peer \w+ could not connect|prober detected unhealthy status|rafthttp[:/]|"remote-peer-id"|peer \w+ \(stream \w+`)
+	grpcDial       = quick(`createTransport failed to connect to \{(?:Addr: )?\\*"?([^"\\ ,}]+)|Failed to dial ([^:\s]+:\d+|\[[^\]]+\]:\d+)`)
+	gatewayBody    = quick(`"code":\s*14,.*"message":\s*"connection error: desc = \\"error reading server preface: remote error|"message":"connection error: desc = \\"transport: authentication handshake failed: remote error`)
+	goLogLine      = quick(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d WARNING: \[core\]`)
+	peerEOF        = quick(`health check for peer \w+ could not connect: EOF|prober detected unhealthy status.*"error":"EOF"`)
+)
+
+func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
+	if t.generic {
+		if h, ok := peerEOFHit(line); ok {
+			return h, true
+		}
+	}
+	kind, start, end := tlsKindOf(line)
+	if kind == tlsNone || genericKind(kind) != t.generic {
+		return hit{}, false
+	}
+	r, why, note := roleOf(line, kind, c)
+	id, side := tlsFinding(r, kind)
+	h := hit{id: id, side: side, why: why, note: note, start: start, end: end}
+	h.cause, h.fix = tlsTexts(r, kind, id)
+	if h.note == "" {
+		h.note = tlsNote(r, kind, line[start:end])
+	}
+	if m := peerID.FindStringSubmatch(line); m != nil && r == roleDiallerPeer && h.note == "" {
+		h.note = "the peer is member " + m[1] + m[2] + ": etcdctl member list -w table names it and its peer URLs"
+	}
+	return h, true
+}
+
+var peerID = quick(`health check for peer (\w+)|"remote-peer-id":"(\w+)"`)
+
+// peerEOFHit: a peer that closes the connection during the handshake most
+// often refused this member's certificate after it (etcd's peer SAN check).
+func peerEOFHit(line string) (hit, bool) {
+	loc := peerEOF.FindStringIndex(line)
+	if loc == nil {
+		return hit{}, false
+	}
+	return hit{id: "peer-cert-rejected", side: SideSelf,
+		why:   "a member's probe of a peer: the peer closed the connection, so it refused something this member sent",
+		cause: "the peer closed the connection during the TLS handshake: it refused this member's peer certificate (etcd 3.4–3.7 check that a peer's certificate holds the IP it connects from) or it does not speak TLS on its peer URL",
+		fix:   "give this member's peer certificate the IPs it connects from (etcd-certwiz renew peer.crt --add-san IP); the peer's log names the refusal (\"does not match any of DNSNames\")",
+		start: loc[0], end: loc[1]}, true
+}
+
+func tlsKindOf(line string) (tlsKind, int, int) {
+	for _, k := range tlsKinds {
+		if loc := k.re.FindStringIndex(line); loc != nil {
+			return k.kind, loc[0], loc[1]
+		}
+	}
+	return tlsNone, 0, 0
+}
+
+// roleOf decides who wrote the line and towards whom, and says why.
+func roleOf(line string, kind tlsKind, c *pasteContext) (role, string, string) {
+	switch {
+	case listenerLine.MatchString(line):
+		return listenerRole(line, kind, c)
+	case gatewayBody.MatchString(line):
+		return roleDiallerSelf, "the gRPC gateway's answer: the member dialled its own client URL with its server certificate and its own listener refused it", ""
+	case peerDialLine.MatchString(line):
+		return roleDiallerPeer, "a member's line about dialling a peer: x509 errors describe that peer's certificate, a \"remote error\" is that peer refusing this member's peer certificate", ""
+	}
+	// etcd 3.5+ log their gRPC gateway's dials in Go's log format; another
+	// program's (kube-apiserver's klog) dial to a member on loopback is a client.
+	if m := grpcDial.FindStringSubmatch(line); m != nil && kind <= tlsAlertBad && (goLogLine.MatchString(line) || len(c.member) > 0) {
+		addr := m[1] + m[2]
+		if host := hostOf(addr); host == "0.0.0.0" || host == "::" || isLoopback(host) || c.isOwn(host) {
+			return roleDiallerSelf, fmt.Sprintf("a gRPC dial to %s, the member's own address: etcd's gRPC gateway dials the member's client URL with its server certificate", addr),
+				"an application on the member's host that logs gRPC dials prints the same line; if this is from one, its client certificate was refused"
+		}
+	}
+	return roleClient, "a client's line: x509 errors describe the server's certificate, a \"remote error\" is the server refusing the client's certificate", ""
+}
+
+func listenerRole(line string, kind tlsKind, c *pasteContext) (role, string, string) {
+	from := ""
+	if m := remoteAddr.FindStringSubmatch(line); m != nil {
+		from = m[1] + m[2] + m[3]
+	}
+	host := hostOf(from)
+	verifiesDialler := kind == tlsNoClientAuth || kind == tlsUnknownCA || kind == tlsExpired || kind == tlsInsecureSig
+	switch {
+	case kind == tlsSANFrom:
+		return roleListenerPeer, "etcd checks that a certificate holds the IP it connects from only on peer URLs (3.4–3.7): the connecting party is a peer", ""
+	case peerEndpoint.MatchString(line):
+		return roleListenerPeer, "the member refused a connection on its peer endpoint: the connecting party is a peer", ""
+	case c.isPeer(host) && !clientEndpoint.MatchString(line):
+		return roleListenerPeer, fmt.Sprintf("the refused connection came from %s, a peer's address in this log", from), ""
+	case c.clientTLS == tlsOff && !clientEndpoint.MatchString(line):
+		return roleListenerPeer, "this member serves clients in plaintext (its start-up lines in the paste say so), so a TLS refusal is on its peer endpoint: the connecting party is a peer", ""
+	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)):
+		return roleListenerSelf, fmt.Sprintf("the refused connection came from %s, the member's own address: etcd dials its own client URL (the gRPC gateway) presenting its server certificate", from),
+			"a client or peer running on the member's host connects from the same address: if one was started just then, the certificate is that one's (etcd-certwiz inspect FILE shows its usages)"
+	}
+	why := "a member's log line about a connection it refused: x509 errors describe the connecting client's certificate"
+	if kind <= tlsAlertBad {
+		why = "a member's log line: the connecting client sent the alert, refusing the member's certificate"
+	}
+	return roleListenerClient, why, ""
+}
+
+// tlsFinding maps who wrote the line and what failed to a finding id and side.
+func tlsFinding(r role, kind tlsKind) (string, Side) {
+	switch r {
+	case roleListenerSelf:
+		switch kind {
+		case tlsNoClientAuth:
+			return "server-cert-no-clientauth", SideSelf
+		case tlsUnknownCA:
+			return "server-ca-untrusted", SideSelf
+		case tlsExpired:
+			return "server-cert-expired", SideSelf
+		case tlsInsecureSig:
+			return "cert-signature-insecure", SideSelf
+		}
+		return tlsFinding(roleListenerClient, kind)
+	case roleDiallerSelf:
+		switch kind {
+		case tlsAlertUnknownCA:
+			return "server-ca-untrusted", SideSelf
+		case tlsAlertExpired:
+			return "server-cert-expired", SideSelf
+		case tlsAlertBad, tlsAlertCertRequired:
+			return "server-cert-no-clientauth", SideSelf
+		}
+		return tlsFinding(roleClient, kind)
+	case roleListenerPeer, roleDiallerPeer:
+		switch kind {
+		case tlsAlertExpired:
+			return "peer-cert-expired", SideSelf
+		case tlsAlertUnknownCA:
+			return "peer-ca-untrusted", SideSelf
+		case tlsAlertCertRequired:
+			return "peer-cert-required", SideSelf
+		case tlsAlertBad:
+			return "peer-cert-rejected", SideSelf
+		case tlsNoClientAuth:
+			if r == roleDiallerPeer {
+				return "peer-cert-no-serverauth", SidePeer
+			}
+			return "peer-cert-no-clientauth", SidePeer
+		case tlsUnknownCA:
+			return "peer-ca-untrusted", SidePeer
+		case tlsExpired:
+			return "peer-cert-expired", SidePeer
+		case tlsSANDialled, tlsSANFrom, tlsLegacyCN:
+			return "peer-san-mismatch", SidePeer
+		case tlsInsecureSig:
+			return "cert-signature-insecure", SidePeer
+		case tlsNoCert:
+			return "peer-cert-required", SidePeer
+		case tlsPlaintextPeer:
+			return "peer-tls-mismatch", SidePeer
+		}
+	case roleListenerClient:
+		switch kind {
+		case tlsAlertBad, tlsAlertUnknownCA:
+			return "server-ca-untrusted", SideServer
+		case tlsAlertExpired:
+			return "server-cert-expired", SideServer
+		case tlsNoClientAuth:
+			return "client-cert-no-clientauth", SideClient
+		case tlsUnknownCA:
+			return "client-ca-untrusted", SideClient
+		case tlsExpired:
+			return "client-cert-expired", SideClient
+		case tlsInsecureSig:
+			return "cert-signature-insecure", SideClient
+		case tlsNoCert:
+			return "client-cert-required", SideClient
+		case tlsPlaintextPeer:
+			return "server-requires-tls", SideClient
+		case tlsSANFrom:
+			return "peer-san-mismatch", SidePeer
+		}
+		return "tls-handshake-failed", SideClient
+	}
+	// roleClient.
+	switch kind {
+	case tlsAlertExpired:
+		return "client-cert-expired", SideClient
+	case tlsAlertUnknownCA:
+		return "client-ca-untrusted", SideClient
+	case tlsAlertCertRequired:
+		return "client-cert-required", SideClient
+	case tlsAlertBad:
+		return "client-cert-no-clientauth", SideClient
+	case tlsNoClientAuth:
+		return "server-cert-no-serverauth", SideServer
+	case tlsUnknownCA:
+		return "server-ca-untrusted", SideServer
+	case tlsExpired:
+		return "server-cert-expired", SideServer
+	case tlsSANDialled, tlsLegacyCN:
+		return "server-san-mismatch", SideServer
+	case tlsInsecureSig:
+		return "cert-signature-insecure", SideServer
+	case tlsNoCert:
+		return "client-cert-required", SideClient
+	case tlsPlaintextPeer:
+		return "server-not-tls", SideClient
+	case tlsSANFrom:
+		return "peer-san-mismatch", SidePeer
+	}
+	return "tls-handshake-failed", SideClient
+}
+
+// tlsTexts gives a cause and fix more specific than the id's where the role
+// says more; empty strings keep the id's texts.
+func tlsTexts(r role, kind tlsKind, id string) (string, string) {
+	switch {
+	case id == "server-ca-untrusted" && r == roleListenerSelf:
+		return "the member's server certificate is not signed by a CA in its own --trusted-ca-file: etcd dials its own client URL with it (the gRPC gateway) and its own listener refuses it",
+			"put the CA that signed server.crt into the --trusted-ca-file bundle (or reissue server.crt from that CA), then restart etcd"
+	case id == "server-cert-expired" && (r == roleListenerSelf || r == roleDiallerSelf):
+		return "the member's server certificate is expired or not yet valid: its own listener refuses it when etcd dials itself (the gRPC gateway), and clients refuse it too",
+			"renew it (etcd-certwiz renew server.crt) and restart etcd; check clocks with timedatectl"
+	case id == "server-ca-untrusted" && r == roleListenerClient:
+		return "a client refused the member's server certificate: not signed by a CA the client trusts, or (\"bad certificate\") a name not in its SANs, or expired",
+			"run etcd-diag from that client (or with its files) to tell which; the client's --cacert must hold the CA that signed server.crt"
+	case id == "server-cert-expired" && r == roleListenerClient:
+		return "a client refused the member's server certificate as expired (or a clock is wrong)", ""
+	case kind == tlsLegacyCN:
+		return "the certificate has no SANs, only a Common Name: Go ignores the CN since 1.15, so no name or IP matches", "reissue it with the names and IPs as SANs (subjectAltName=DNS:…,IP:…), e.g. etcd-certwiz renew FILE --add-san HOST"
+	case id == "peer-san-mismatch" && kind == tlsSANFrom:
+		return "a peer connected from an IP its peer certificate does not hold: etcd 3.4–3.7 check a peer certificate's SANs against the address it connects from (DNS names are looked up)",
+			"reissue that member's peer certificate with the IPs it connects from (etcd-certwiz renew peer.crt --add-san IP), or make its DNS SANs resolve to them; --peer-skip-client-san-verification turns the check off"
+	case (id == "peer-cert-expired" || id == "peer-ca-untrusted" || id == "peer-cert-required") && (kind == tlsAlertExpired || kind == tlsAlertUnknownCA || kind == tlsAlertCertRequired):
+		cause := map[tlsKind]string{
+			tlsAlertExpired:      "a peer refused this member's peer certificate as expired (or a clock is wrong)",
+			tlsAlertUnknownCA:    "a peer refused this member's peer certificate: not signed by a CA in the peer's --peer-trusted-ca-file",
+			tlsAlertCertRequired: "a peer requires a peer certificate (--peer-client-cert-auth) and this member sent none",
+		}[kind]
+		return cause, "fix this member's peer certificate (--peer-cert-file): etcd-certwiz inspect peer.crt; renew or reissue it from the peer CA, then restart this member"
+	}
+	return "", ""
+}
+
+// tlsNote adds what a line cannot tell on its own.
+func tlsNote(r role, kind tlsKind, matched string) string {
+	switch {
+	case r == roleClient && kind == tlsPlaintextPeer && strings.Contains(matched, "EOF"):
+		return "the server closed the TLS handshake: usually a plaintext server (use http://); etcd-diag confirms it"
+	case r == roleClient && kind == tlsAlertBad:
+		return "a Go server sends \"bad certificate\" for a client certificate lacking clientAuth and for other refusals its alerts do not name; etcd-certwiz inspect client.crt shows the usages"
+	case r == roleListenerClient && kind == tlsAlertBad:
+		return "in a server log this means a client refused the server certificate: an untrusted CA, a name not in its SANs, or expiry; etcd-diag run from that client tells which"
+	}
+	return ""
+}
