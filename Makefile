@@ -47,7 +47,7 @@ race:
 # run, and from then on is replayed by every go test as a regression case.
 FUZZTIME ?= 15s
 FUZZ_TARGETS := ./contexts:FuzzParseConfig ./internal/conn:FuzzParseCerts ./internal/conn:FuzzParseKey \
-	./internal/conn:FuzzKeyPair ./internal/conn:FuzzNormalizeEndpoint ./certwiz:FuzzParsePlan ./diag:FuzzExplain
+	./internal/conn:FuzzKeyPair ./internal/conn:FuzzNormalizeEndpoint ./certwiz:FuzzParsePlan ./certwiz:FuzzCheckTree ./diag:FuzzExplain
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

@@ -115,11 +115,11 @@ func TestOpenSSLScriptIsEquivalent(t *testing.T) {
 	needOpenSSL(t)
 	dir := t.TempDir()
 	runOpenSSL(t, dir)
-	results, err := CheckTree(dir, 0, time.Now())
+	check, err := CheckTree(dir, 0, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if Failed(results) {
+	if results := check.Results; Failed(results) {
 		t.Fatalf("openssl tree fails check: %+v", results)
 	}
 	ours := t.TempDir()

@@ -7,11 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // Status of one certificate in a check, worst last.
@@ -20,14 +21,17 @@ type Status string
 const (
 	StatusOK       Status = "ok"
 	StatusExpiring Status = "expiring"
+	StatusWarning  Status = "warning"
 	StatusExpired  Status = "expired"
 	StatusUnfit    Status = "unfit"
 	StatusInvalid  Status = "invalid"
 )
 
-// CheckResult is one certificate of a tree.
+// CheckResult is one certificate of a tree (or a file that should hold one
+// and does not).
 type CheckResult struct {
 	Path     string    `json:"path"`
+	Index    int       `json:"index"` // 1-based position of the certificate in its file
 	Subject  string    `json:"subject"`
 	Role     Role      `json:"role"`
 	Issuer   string    `json:"issuer"`
@@ -35,6 +39,30 @@ type CheckResult struct {
 	DaysLeft int       `json:"days_left"`
 	Status   Status    `json:"status"`
 	Problems []string  `json:"problems,omitempty"`
+	Key      string    `json:"key,omitempty"` // the key file paired with it
+}
+
+// Name is the result's file, with the certificate's position when its file
+// holds several: "ca.crt[2]".
+func (r CheckResult) Name() string {
+	if r.Index > 1 {
+		return fmt.Sprintf("%s[%d]", r.Path, r.Index)
+	}
+	return r.Path
+}
+
+// Skipped is a file (or the part of one) check did not judge as a
+// certificate: a key paired with none, a CSR, another PEM block, a file of
+// Kubernetes' own PKI.
+type Skipped struct {
+	Path string `json:"path"`
+	What string `json:"what"`
+}
+
+// TreeCheck is the result of CheckTree.
+type TreeCheck struct {
+	Results []CheckResult
+	Skipped []Skipped
 }
 
 // Failed reports whether any result needs attention: check exits 1 then.
@@ -47,179 +75,401 @@ func Failed(results []CheckResult) bool {
 	return false
 }
 
-// RoleFromPath infers a certificate's intended role from the standard layout;
-// ok is false outside it.
-func RoleFromPath(path string) (Role, bool) {
-	base, parent := filepath.Base(path), filepath.Base(filepath.Dir(path))
-	switch {
-	case base == "ca.crt" || base == "peer-ca.crt":
-		return RoleCA, true
-	case parent == "clients":
-		return RoleClient, true
-	case base == "server.crt":
-		return RoleServer, true
-	case base == "peer.crt":
-		return RolePeer, true
-	}
-	return "", false
-}
-
-// CheckTree checks every *.crt/*.pem certificate under dir: that it chains to
-// a CA of the tree for its role's usages, is fit for its role, its key beside
-// it matches, and it is valid for at least warn from now.
-func CheckTree(dir string, warn time.Duration, now time.Time) ([]CheckResult, error) {
-	certs, err := loadTree(dir)
-	if err != nil {
+// CheckTree checks every certificate of every file under dir, in any of the
+// layouts pki knows (certwiz, cfssl, kubeadm, openssl): that it chains,
+// through the certificates its file presents with it, to a CA of the tree
+// for its role's usages (and when not, the exact broken link), that it is
+// fit for its role (from its path, else its usages), that its key (found by
+// the layout's conventions) matches and is usable, and that it is not
+// expiring (pki.Expiring: under warn and under a third of its lifetime). An
+// expired CA in a bundle that also holds a valid one is a warning (drop it);
+// a bundle whose CAs are all expired is an error. Keys, CSRs and other PEM
+// blocks are recorded in Skipped; empty or garbage files are invalid rows.
+// It never fails on what a file holds, only on an unreadable tree.
+func CheckTree(dir string, warn time.Duration, now time.Time) (*TreeCheck, error) {
+	t := &tree{dir: dir, now: now, warn: warn}
+	if err := t.load(); err != nil {
 		return nil, err
 	}
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("no certificates (*.crt, *.pem) under %s", dir)
+	if len(t.files) == 0 {
+		return nil, fmt.Errorf("no certificates (*.crt, *.pem, *.cer) under %s", dir)
 	}
-	var cas []*x509.Certificate
-	for _, c := range certs {
-		if c.cert.IsCA {
-			cas = append(cas, c.cert)
+	t.index()
+	out := &TreeCheck{}
+	for _, f := range t.files {
+		out.Results = append(out.Results, t.checkFile(f)...)
+	}
+	out.Skipped = t.skipped
+	var unpaired []string
+	for k := range t.keys {
+		unpaired = append(unpaired, k)
+	}
+	sort.Strings(unpaired)
+	for _, k := range unpaired {
+		rel, _ := filepath.Rel(t.dir, k)
+		out.Skipped = append(out.Skipped, Skipped{Path: rel, What: "a private key no certificate of the tree pairs with"})
+	}
+	if len(out.Results) == 0 {
+		return out, fmt.Errorf("no certificates under %s (only %s)", dir, describeSkipped(out.Skipped))
+	}
+	sort.SliceStable(out.Results, func(i, j int) bool {
+		a, b := out.Results[i], out.Results[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
 		}
-	}
-	var results []CheckResult
-	for _, c := range certs {
-		results = append(results, checkOne(dir, c, cas, warn, now))
-	}
-	return results, nil
+		return a.Index < b.Index
+	})
+	return out, nil
 }
 
-type treeCert struct {
-	path string
-	cert *x509.Certificate
-	err  error
+func describeSkipped(s []Skipped) string {
+	if len(s) == 0 {
+		return "nothing"
+	}
+	var parts []string
+	for _, k := range s {
+		parts = append(parts, k.Path+": "+k.What)
+	}
+	return strings.Join(parts, "; ")
 }
 
-func loadTree(dir string) ([]treeCert, error) {
-	var out []treeCert
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+type treeFile struct {
+	path, rel string
+	pem       *pki.File
+	err       error // unreadable
+	certs     []pki.Located
+}
+
+type tree struct {
+	dir     string
+	now     time.Time
+	warn    time.Duration
+	files   []*treeFile // files that hold, or by their name should hold, certificates
+	keys    map[string]bool
+	skipped []Skipped
+	kubeadm bool
+	anchors []pki.Located // self-signed CAs, and the CAs of bundles holding one
+	cas     []pki.Located // every CA certificate of the tree
+}
+
+func (t *tree) load() error {
+	t.keys = map[string]bool{}
+	t.kubeadm = fileExists(filepath.Join(t.dir, "etcd", "ca.crt")) && fileExists(filepath.Join(t.dir, "apiserver-etcd-client.crt"))
+	err := filepath.WalkDir(t.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		ext := filepath.Ext(path)
-		if d.IsDir() || (ext != ".crt" && ext != ".pem") || strings.HasPrefix(d.Name(), ".") {
+		if strings.HasPrefix(d.Name(), ".") && path != t.dir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
 			return nil
 		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			out = append(out, treeCert{path: path, err: err})
+		ext := strings.ToLower(filepath.Ext(path))
+		if d.IsDir() || !(pki.IsCertPath(path) || ext == ".key" || ext == ".csr") {
 			return nil
 		}
-		certs, err := conn.ParseCerts(data)
-		tc := treeCert{path: path, err: err}
-		if err == nil {
-			tc.cert = certs[0]
+		rel, _ := filepath.Rel(t.dir, path)
+		if t.kubeadm && !strings.HasPrefix(rel, "etcd"+string(filepath.Separator)) && !strings.HasPrefix(d.Name(), "apiserver-etcd-client.") {
+			t.skipped = append(t.skipped, Skipped{Path: rel, What: "not an etcd certificate (kubeadm's Kubernetes PKI)"})
+			return nil
 		}
-		out = append(out, tc)
+		f := &treeFile{path: path, rel: rel}
+		data, rerr := os.ReadFile(path)
+		if rerr != nil {
+			f.err = rerr
+			t.files = append(t.files, f)
+			return nil
+		}
+		f.pem = pki.ParseFile(data)
+		certish := len(f.pem.Certs) > 0 || len(f.pem.BadCerts()) > 0
+		switch {
+		case certish:
+			t.files = append(t.files, f)
+			if n := f.pem.Count(pki.HoldsCSR); n > 0 {
+				t.skipped = append(t.skipped, Skipped{Path: rel, What: fmt.Sprintf("%d certificate request(s) beside the certificates", n)})
+			}
+		case f.pem.Count(pki.HoldsPrivateKey) > 0:
+			t.keys[path] = true
+		case len(f.pem.Entries) > 0:
+			t.skipped = append(t.skipped, Skipped{Path: rel, What: f.pem.Describe()})
+		case pki.IsCertPath(path) || ext == ".key":
+			t.files = append(t.files, f) // empty or garbage where a certificate or key should be
+		default:
+			t.skipped = append(t.skipped, Skipped{Path: rel, What: f.pem.Describe()})
+		}
 		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].path < out[j].path })
-	return out, err
+	sort.SliceStable(t.files, func(i, j int) bool { return t.files[i].path < t.files[j].path })
+	return err
 }
 
-func checkOne(dir string, c treeCert, cas []*x509.Certificate, warn time.Duration, now time.Time) CheckResult {
-	rel, _ := filepath.Rel(dir, c.path)
-	r := CheckResult{Path: rel, Status: StatusOK}
-	if c.err != nil {
-		r.Status, r.Problems = StatusInvalid, []string{c.err.Error()}
-		return r
+// index locates every certificate and sorts out the anchors: a trust
+// bundle is a file holding a self-signed CA; every CA of it is trusted.
+func (t *tree) index() {
+	for _, f := range t.files {
+		if f.pem == nil {
+			continue
+		}
+		// Positions count every certificate block, parsed or not, as
+		// messages and rows number them.
+		n, total := 0, f.pem.Count(pki.HoldsCertificate)
+		for _, e := range f.pem.Entries {
+			if e.Holds != pki.HoldsCertificate {
+				continue
+			}
+			n++
+			if e.Cert != nil {
+				l := pki.Located{Cert: e.Cert, Source: f.rel}
+				if total > 1 {
+					l.Pos = n
+				}
+				f.certs = append(f.certs, l)
+			}
+		}
+		bundle := false
+		for _, c := range f.pem.Certs {
+			bundle = bundle || (c.IsCA && pki.SelfSigned(c))
+		}
+		for _, l := range f.certs {
+			if !l.Cert.IsCA {
+				continue
+			}
+			t.cas = append(t.cas, l)
+			if bundle {
+				t.anchors = append(t.anchors, l)
+			}
+		}
 	}
-	cert := c.cert
-	role, ok := RoleFromPath(c.path)
-	if !ok {
-		role = Guess(cert)
-	}
-	r.Subject, r.Issuer, r.Role = cert.Subject.CommonName, cert.Issuer.CommonName, role
-	r.NotAfter, r.DaysLeft = cert.NotAfter, DaysLeft(cert, now)
-	fit := Fitness(cert, role)
-	problems := fit.Reasons
-	if err := chainsTo(cert, role, expectedCAs(dir, c.path, role, cas), now); err != nil {
-		problems = append(problems, "does not chain to its CA in the tree: "+err.Error())
-	}
-	if p := keyProblem(c.path, cert); p != "" {
-		problems = append(problems, p)
-	}
+}
+
+func (t *tree) checkFile(f *treeFile) []CheckResult {
+	base := CheckResult{Path: f.rel, Status: StatusInvalid}
 	switch {
-	case len(problems) > 0:
+	case f.err != nil:
+		base.Problems = []string{f.err.Error()}
+		return []CheckResult{base}
+	case len(f.pem.Certs) == 0 && len(f.pem.BadCerts()) == 0:
+		what := "empty file"
+		if f.pem.Text {
+			what = "not PEM data (expected -----BEGIN CERTIFICATE-----)"
+			if pki.IsKeyPath(f.path) {
+				what = "not PEM data (expected -----BEGIN PRIVATE KEY-----)"
+			}
+		}
+		if f.pem.Broken > 0 {
+			what = f.pem.Describe()
+		}
+		base.Problems = []string{what}
+		return []CheckResult{base}
+	}
+	var out []CheckResult
+	n := 0
+	bundle := pki.JudgeBundle(caCerts(f.pem.Certs), t.now)
+	for _, e := range f.pem.Entries {
+		if e.Holds != pki.HoldsCertificate {
+			continue
+		}
+		n++
+		if e.Bad != nil {
+			r := CheckResult{Path: f.rel, Index: n, Subject: e.Bad.CommonName, Issuer: e.Bad.Issuer, NotAfter: e.Bad.NotAfter,
+				Status: StatusInvalid, Problems: []string{e.Bad.Err.Error()}}
+			if role, ok := pki.RoleFromPath(f.path); ok && n == 1 {
+				r.Role = role
+			}
+			if !e.Bad.NotAfter.IsZero() {
+				r.DaysLeft = pki.DaysLeft(&x509.Certificate{NotAfter: e.Bad.NotAfter}, t.now)
+			}
+			if n == 1 {
+				r.Key, r.Problems = t.badCertKey(f, r.Problems)
+			}
+			out = append(out, r)
+			continue
+		}
+		out = append(out, t.checkCert(f, n, e.Cert, bundle))
+	}
+	if f.pem.Broken > 0 && len(out) > 0 {
+		out[0].Problems = append(out[0].Problems, fmt.Sprintf("%d PEM block(s) do not decode", f.pem.Broken))
+		out[0].Status = StatusInvalid
+	}
+	return out
+}
+
+func caCerts(certs []*x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, c := range certs {
+		if c.IsCA {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (t *tree) checkCert(f *treeFile, n int, cert *x509.Certificate, bundle pki.Bundle) CheckResult {
+	r := CheckResult{Path: f.rel, Index: n, Status: StatusOK, Subject: cert.Subject.CommonName, Issuer: cert.Issuer.CommonName,
+		NotAfter: cert.NotAfter, DaysLeft: pki.DaysLeft(cert, t.now)}
+	role, ok := pki.RoleFromPath(f.path)
+	if n > 1 || !ok {
+		role = pki.Guess(cert)
+	}
+	r.Role = role
+	var errs, warns []string
+	errs = append(errs, pki.Fitness(cert, role).Reasons...)
+	for _, p := range pki.KeyProblems(cert) {
+		if p.Severity == pki.SevError {
+			errs = append(errs, p.Msg)
+		} else {
+			warns = append(warns, p.Msg)
+		}
+	}
+	if brk := t.chain(f, n, cert, role); brk != nil {
+		errs = append(errs, "does not chain: "+brk.Cause+"; fix: "+brk.Fix)
+	}
+	if n == 1 {
+		keyPath, p := t.keyProblem(f, cert)
+		if p != "" {
+			errs = append(errs, p)
+		}
+		if keyPath != "" {
+			r.Key, _ = filepath.Rel(t.dir, keyPath)
+		}
+	}
+	validity := pki.CheckValidity(cert, t.now)
+	stale := validity != nil && cert.IsCA && len(bundle.Valid) > 0
+	switch {
+	case len(errs) > 0:
 		r.Status = StatusUnfit
-	case now.After(cert.NotAfter):
-		r.Status, problems = StatusExpired, append(problems, Expiry(cert, now))
-	case now.Before(cert.NotBefore):
-		r.Status, problems = StatusInvalid, append(problems, Expiry(cert, now))
-	case cert.NotAfter.Before(now.Add(warn)):
-		r.Status, problems = StatusExpiring, append(problems, Expiry(cert, now))
+		if validity != nil {
+			errs = append(errs, pki.Expiry(cert, t.now))
+		}
+	case stale:
+		r.Status = StatusWarning
+		for _, w := range bundle.Warnings(t.now) {
+			if strings.Contains(w, pki.Name(cert)) {
+				errs = append(errs, w)
+				break
+			}
+		}
+	case validity != nil && t.now.Before(cert.NotBefore):
+		r.Status, errs = StatusInvalid, append(errs, pki.Expiry(cert, t.now))
+	case validity != nil:
+		r.Status, errs = StatusExpired, append(errs, pki.Expiry(cert, t.now))
+		if cert.IsCA && len(bundle.Certs) > 1 {
+			errs = append(errs, "every CA of this bundle is expired: nothing verifies against it")
+		}
+	case pki.Expiring(cert, t.warn, t.now):
+		r.Status, errs = StatusExpiring, append(errs, pki.Expiry(cert, t.now))
+	case len(warns) > 0:
+		r.Status = StatusWarning
 	}
-	if r.Status == StatusUnfit && now.After(cert.NotAfter) {
-		problems = append(problems, Expiry(cert, now))
-	}
-	r.Problems = problems
+	r.Problems = append(errs, warns...)
 	return r
 }
 
-// chainsTo verifies the chain at a time the certificate is valid, so an
-// expired certificate reports "expired" rather than a chain error; a CA whose
-// own validity is the problem is reported on the CA's row.
-func chainsTo(cert *x509.Certificate, role Role, cas []*x509.Certificate, now time.Time) error {
-	at := now
+// chain verifies cert against the tree's anchors for its role, through the
+// certificates its file presents after it. It is judged at a time the
+// certificate itself is valid, so an expired certificate reports "expired"
+// rather than a chain error; a CA whose own validity is the problem is
+// reported on the CA's row too. A self-signed CA is its own anchor.
+func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) *pki.Break {
+	if cert.IsCA && pki.SelfSigned(cert) {
+		return nil
+	}
+	at := t.now
 	if at.Before(cert.NotBefore) {
 		at = cert.NotBefore
 	}
 	if at.After(cert.NotAfter) {
 		at = cert.NotAfter
 	}
-	err := Verify(cert, role, cas, at)
-	var invalid x509.CertificateInvalidError
-	if errors.As(err, &invalid) && invalid.Reason == x509.Expired {
-		for _, ca := range cas {
-			if cert.CheckSignatureFrom(ca) == nil {
-				return nil
+	roots, rootsName := t.expectedAnchors(f, role)
+	i := slices.IndexFunc(f.certs, func(l pki.Located) bool { return l.Cert == cert })
+	in := pki.ChainInput{Leaf: f.certs[i], Presented: f.certs[i+1:], Roots: roots, Elsewhere: t.cas, Role: role, Now: at,
+		LeafFile: f.rel, RootsName: rootsName}
+	if role == RoleCA {
+		in.Usages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
+	}
+	_, brk := pki.Verify(in)
+	if brk == nil || brk.Kind == pki.KindLeafUsage || brk.Kind == pki.KindLeafExpired || (brk.Kind == pki.KindUnsupportedKey && brk.Cert.Cert == cert) ||
+		(brk.Kind == pki.KindWeakSignature && brk.Cert.Cert == cert) {
+		return nil // said by Fitness, the validity or KeyProblems already
+	}
+	if brk.Kind == pki.KindCAExpired && !at.Equal(t.now) && pki.CheckValidity(brk.Cert.Cert, t.now) == nil {
+		return nil // a CA valid today, judged at the end of this expired certificate's life
+	}
+	return brk
+}
+
+// expectedAnchors are the CAs a certificate must chain to: in certwiz's
+// layout, ca.crt (peer-ca.crt for peers when there is one), since a peer
+// certificate signed by the client CA would let any client in as a peer;
+// elsewhere every trust bundle of the tree.
+func (t *tree) expectedAnchors(f *treeFile, role Role) ([]pki.Located, string) {
+	l := Layout{Dir: t.dir}
+	inLayout := fileExists(l.CA()) && (filepath.Base(f.path) == "server.crt" || filepath.Base(f.path) == "peer.crt" ||
+		filepath.Base(filepath.Dir(f.path)) == "clients")
+	if inLayout && role != RoleCA {
+		want := l.CA()
+		if role == RolePeer && fileExists(l.PeerCA()) {
+			want = l.PeerCA()
+		}
+		for _, g := range t.files {
+			if g.path == want && len(g.certs) > 0 {
+				rel, _ := filepath.Rel(t.dir, want)
+				return g.certs, rel
 			}
 		}
 	}
-	return err
+	return t.anchors, "the tree's CA files"
 }
 
-// expectedCAs narrows the tree's CAs to the one the layout says signs role:
-// a peer certificate signed by the client CA would let any client in as a peer.
-func expectedCAs(dir, path string, role Role, cas []*x509.Certificate) []*x509.Certificate {
-	if _, inLayout := RoleFromPath(path); !inLayout || role == RoleCA {
-		return cas
+// badCertKey names the key beside a certificate that does not parse, and
+// its own problem when it has one (a secp256k1 key beside a secp256k1
+// certificate), so the key is not reported as unpaired.
+func (t *tree) badCertKey(f *treeFile, problems []string) (string, []string) {
+	for _, p := range pki.KeyCandidates(f.path) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		delete(t.keys, p)
+		rel, _ := filepath.Rel(t.dir, p)
+		if _, err := pki.ParseKey(data); err != nil && !strings.Contains(strings.Join(problems, ";"), err.Error()) {
+			problems = append(problems, filepath.Base(p)+": "+err.Error())
+		}
+		return rel, problems
 	}
-	l := Layout{Dir: dir}
-	want := l.CA()
-	if role == RolePeer {
-		if _, err := os.Stat(l.PeerCA()); err == nil {
-			want = l.PeerCA()
+	return "", problems
+}
+
+// keyProblem pairs the key file with the certificate by the layout's
+// conventions (or a key in the same file), if there is one.
+func (t *tree) keyProblem(f *treeFile, cert *x509.Certificate) (string, string) {
+	if f.pem.Count(pki.HoldsPrivateKey) > 0 {
+		data, err := os.ReadFile(f.path)
+		if err == nil {
+			key, err := pki.ParseKey(data)
+			switch {
+			case err != nil:
+				return f.path, "its private key (in the same file): " + err.Error()
+			case !pki.KeyMatches(cert, key):
+				return f.path, "the private key in the same file does not match the certificate"
+			}
+			return f.path, ""
 		}
 	}
-	if it, err := LoadPair(want, false); err == nil {
-		return []*x509.Certificate{it.Cert}
+	keyPath, _, err := pki.FindKey(f.path, cert, "")
+	var none *pki.NoKeyError
+	switch {
+	case errors.As(err, &none):
+		return "", ""
+	case errors.Is(err, pki.ErrKeyMismatch):
+		return "", filepath.Base(keyPath) + " does not match the certificate"
+	case err != nil:
+		return keyPath, filepath.Base(keyPath) + ": " + strings.TrimPrefix(err.Error(), keyPath+": ")
 	}
-	return cas
-}
-
-// keyProblem checks the key file beside a certificate, if there is one.
-func keyProblem(certPath string, cert *x509.Certificate) string {
-	keyPath := KeyPath(certPath)
-	data, err := os.ReadFile(keyPath)
-	if os.IsNotExist(err) {
-		return ""
-	}
-	if err != nil {
-		return err.Error()
-	}
-	key, err := conn.ParseKey(data)
-	if err != nil {
-		return filepath.Base(keyPath) + ": " + err.Error()
-	}
-	if !conn.KeyMatches(cert, key) {
-		return filepath.Base(keyPath) + " does not match the certificate"
-	}
-	return ""
+	delete(t.keys, keyPath)
+	return keyPath, ""
 }
 
 // ParseDays parses a duration that may use a "d" suffix for days ("30d"), as
@@ -236,4 +486,9 @@ func ParseDays(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: expected a duration such as 30d or 720h", s)
 	}
 	return d, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // File modes: private keys are readable by their owner only; certificates are
@@ -119,29 +119,35 @@ func WriteFile(path string, data []byte, mode fs.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// LoadPair reads a certificate and, when key is true, its key beside it.
-func LoadPair(certPath string, withKey bool) (*Issued, error) {
+// LoadCert reads the certificate at certPath: its first certificate, and the
+// ones after it (a chain file's intermediates) in Chain.
+func LoadCert(certPath string) (*Issued, error) {
 	certPEM, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, err
 	}
-	certs, err := conn.ParseCerts(certPEM)
+	certs, err := pki.ParseCerts(certPEM)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
-	it := &Issued{Cert: certs[0], CertPEM: EncodeCert(certs[0])}
-	if !withKey {
-		return it, nil
-	}
-	keyPath := KeyPath(certPath)
-	if it.KeyPEM, err = os.ReadFile(keyPath); err != nil {
+	return &Issued{Cert: certs[0], CertPEM: EncodeCert(certs[0]), Chain: certs[1:]}, nil
+}
+
+// LoadPair reads a certificate (as LoadCert) and its key: keyPath when
+// given, else the key beside it by the conventions of certwiz, cfssl,
+// kubeadm and openssl (pki.FindKey). The key must match.
+func LoadPair(certPath, keyPath string) (*Issued, error) {
+	it, err := LoadCert(certPath)
+	if err != nil {
 		return nil, err
 	}
-	if it.Key, err = conn.ParseKey(it.KeyPEM); err != nil {
-		return nil, fmt.Errorf("%s: %w", keyPath, err)
+	path, key, err := pki.FindKey(certPath, it.Cert, keyPath)
+	if err != nil {
+		return nil, err
 	}
-	if !conn.KeyMatches(it.Cert, it.Key) {
-		return nil, fmt.Errorf("%s does not match %s", keyPath, certPath)
+	if it.KeyPEM, err = EncodeKey(key); err != nil {
+		return nil, err
 	}
+	it.Key, it.KeyPath = key, path
 	return it, nil
 }

@@ -3,10 +3,13 @@ package certwiz
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParsePlan: a plan file never panics the parser; a refusal is a
@@ -143,4 +146,88 @@ func yamlLines(data []byte) int {
 		}
 	}
 	return n
+}
+
+// treeNames are the file names FuzzCheckTree places its inputs under: the
+// layouts of certwiz, cfssl, kubeadm and openssl, keys, CSRs and clutter.
+var treeNames = []string{
+	"ca.crt", "ca.pem", "ca-key.pem", "ca.key", "server.pem", "server-key.pem", "server.csr",
+	"m0/server.crt", "m0/server.key", "m0/peer.crt", "clients/root.crt", "clients/root.key",
+	"etcd/ca.crt", "etcd/server.crt", "apiserver-etcd-client.crt", "peer-ca.crt", "bundle.crt",
+	"client-chain.crt", "client.key", "notes.pem",
+}
+
+// FuzzCheckTree: check on a tree of arbitrary PEM files (certificates,
+// chains, bundles, keys, CSRs, garbage, empty files, under any layout's
+// names) never panics, and says something about every file that should
+// hold a certificate: each file named like a certificate (not a key) is a
+// row or skipped with a reason, every row has a status and a known path, and
+// a row that is not ok says why.
+func FuzzCheckTree(f *testing.F) {
+	k := mustGenerate(f, testPlan(f, f.TempDir()))
+	inter, err := Issue(Request{Role: RoleCA, CommonName: "fuzz intermediate"}, k.Members[0].Server.Key, k.CA.Cert, k.CA.Key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	join := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	seeds := [][]byte{
+		k.CA.CertPEM, k.CA.KeyPEM, k.Members[0].Server.CertPEM, k.Members[0].Server.KeyPEM,
+		join(k.Clients[0].CertPEM, inter.CertPEM), join(k.CA.CertPEM, k.PeerCA.CertPEM), join(k.Clients[1].CertPEM, k.Clients[1].KeyPEM),
+		[]byte("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"),
+		[]byte("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"), []byte("hello"), nil,
+		append([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), k.Clients[0].CertPEM...),
+	}
+	for i, a := range seeds {
+		f.Add(a, seeds[(i+3)%len(seeds)], seeds[(i+7)%len(seeds)], uint16(i*0x123))
+	}
+	now := time.Now()
+	f.Fuzz(func(t *testing.T, a, b, c []byte, names uint16) {
+		dir := t.TempDir()
+		written := map[string]bool{}
+		for i, data := range [][]byte{a, b, c} {
+			name := filepath.FromSlash(treeNames[int(names>>(5*i))%len(treeNames)])
+			if written[name] {
+				continue
+			}
+			written[name] = true
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check, err := CheckTree(dir, 30*24*time.Hour, now)
+		if err != nil {
+			if check != nil && len(check.Results) > 0 {
+				t.Fatalf("an error (%v) with results", err)
+			}
+			return
+		}
+		said := map[string]bool{}
+		for _, r := range check.Results {
+			if !written[r.Path] || r.Status == "" || r.Index < 0 {
+				t.Fatalf("row %+v: unknown path or no status", r)
+			}
+			if r.Status != StatusOK && len(r.Problems) == 0 {
+				t.Fatalf("row %s is %s without a reason", r.Name(), r.Status)
+			}
+			said[r.Path] = true
+		}
+		for _, s := range check.Skipped {
+			if s.What == "" {
+				t.Fatalf("%s skipped without a reason", s.Path)
+			}
+			said[s.Path] = true
+		}
+		for name := range written {
+			if strings.HasSuffix(name, ".key") || strings.HasSuffix(name, "-key.pem") {
+				continue // a key paired with a certificate is not a row
+			}
+			if !said[name] {
+				t.Fatalf("%s: nothing said about it", name)
+			}
+		}
+	})
 }

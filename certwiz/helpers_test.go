@@ -4,6 +4,9 @@ import (
 	"crypto/x509"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // testPlan is a completed plan of a 3-member cluster with two clients.
@@ -45,4 +48,13 @@ func pool(certs ...*x509.Certificate) *x509.CertPool {
 		p.AddCert(c)
 	}
 	return p
+}
+
+// verifyRole checks that cert chains to ca for every usage of role.
+func verifyRole(cert *x509.Certificate, role Role, ca *x509.Certificate, now time.Time) error {
+	_, brk := pki.Verify(pki.ChainInput{Leaf: pki.Located{Cert: cert}, Roots: []pki.Located{{Cert: ca}}, Role: role, Now: now})
+	if brk != nil {
+		return brk
+	}
+	return nil
 }

@@ -4,217 +4,192 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"math"
 	"net"
-	"slices"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
-// Roles lists every role, in the order reports show them.
-var Roles = []Role{RoleCA, RoleServer, RolePeer, RoleClient}
-
-// Fit says whether a certificate can serve a role in an etcd cluster and,
-// if not, why, in terms of what etcd will do with it.
-type Fit struct {
-	Role    Role     `json:"role"`
-	OK      bool     `json:"ok"`
-	Reasons []string `json:"reasons,omitempty"`
-}
-
-// Fitness judges cert for role, ignoring its validity period (Expiry tells
-// that) and its chain (Verify tells that). It is exported for etcd-diag.
-func Fitness(cert *x509.Certificate, role Role) Fit {
-	var why []string
-	add := func(format string, args ...any) { why = append(why, fmt.Sprintf(format, args...)) }
-	switch role {
-	case RoleCA:
-		if !cert.IsCA || !cert.BasicConstraintsValid {
-			add("not a CA (basic constraints CA:FALSE): it cannot sign certificates")
-		}
-		if cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageCertSign == 0 {
-			add("no keyCertSign key usage: certificates it signs will not verify")
-		}
-	case RoleServer, RolePeer:
-		if cert.IsCA {
-			add("a CA certificate; etcd needs a leaf certificate here")
-		}
-		if !hasEKU(cert, x509.ExtKeyUsageServerAuth) {
-			add("no serverAuth: clients will reject this as a %s cert", role)
-		}
-		if !hasEKU(cert, x509.ExtKeyUsageClientAuth) {
-			if role == RolePeer {
-				add("no clientAuth: etcd will reject this as a peer cert (members dial each other as clients)")
-			} else {
-				add("no clientAuth: etcd ≥ 3.2 dials itself with the server cert for its gRPC gateway and fails")
-			}
-		}
-		if len(cert.DNSNames) == 0 && len(cert.IPAddresses) == 0 {
-			add("no SANs (DNS names or IPs): TLS clients ignore the CN and refuse every host name")
-		}
-	case RoleClient:
-		if cert.IsCA {
-			add("a CA certificate; a client needs a leaf certificate")
-		}
-		if !hasEKU(cert, x509.ExtKeyUsageClientAuth) {
-			add("no clientAuth: etcd will reject this as a client cert")
-		}
-		if cert.Subject.CommonName == "" {
-			add("no CN: under --client-cert-auth etcd takes the CN as the user name")
-		}
-	default:
-		add("unknown role %q", role)
-	}
-	return Fit{Role: role, OK: len(why) == 0, Reasons: why}
-}
-
-// hasEKU mirrors crypto/x509: no extended key usage at all means any.
-func hasEKU(cert *x509.Certificate, usage x509.ExtKeyUsage) bool {
-	if len(cert.ExtKeyUsage) == 0 && len(cert.UnknownExtKeyUsage) == 0 {
-		return true
-	}
-	return slices.Contains(cert.ExtKeyUsage, usage) || slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny)
-}
-
-// Usages are the extended key usages x509.Verify must allow for role.
-func Usages(role Role) []x509.ExtKeyUsage {
-	switch role {
-	case RoleServer, RolePeer:
-		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
-	case RoleClient:
-		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	return []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
-}
-
-// Verify checks that cert chains to one of cas for every usage role needs at
-// now. (x509 treats a list of usages as "any of", so each is checked alone.)
-func Verify(cert *x509.Certificate, role Role, cas []*x509.Certificate, now time.Time) error {
-	roots := x509.NewCertPool()
-	for _, ca := range cas {
-		roots.AddCert(ca)
-	}
-	for _, u := range Usages(role) {
-		opts := x509.VerifyOptions{Roots: roots, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{u}}
-		if _, err := cert.Verify(opts); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Guess is the role a certificate was most likely issued for: what it is fit
-// for, preferring the most specific.
-func Guess(cert *x509.Certificate) Role {
-	switch {
-	case cert.IsCA:
-		return RoleCA
-	case Fitness(cert, RoleServer).OK:
-		return RoleServer
-	case hasEKU(cert, x509.ExtKeyUsageClientAuth) && !hasEKU(cert, x509.ExtKeyUsageServerAuth):
-		return RoleClient
-	}
-	return RoleServer
-}
-
-// Report is what inspect shows about one certificate.
+// Report is what inspect shows about one certificate of a file or of a
+// chain a server presented.
 type Report struct {
-	Source     string    `json:"source"`
-	Subject    string    `json:"subject"`
-	Issuer     string    `json:"issuer"`
-	Serial     string    `json:"serial"`
-	SelfSigned bool      `json:"self_signed"`
-	IsCA       bool      `json:"is_ca"`
-	DNS        []string  `json:"dns_names,omitempty"`
-	IPs        []string  `json:"ip_addresses,omitempty"`
-	Usages     []string  `json:"key_usages,omitempty"`
-	ExtUsages  []string  `json:"ext_key_usages,omitempty"`
-	KeyType    string    `json:"key_type"`
-	NotBefore  time.Time `json:"not_before"`
-	NotAfter   time.Time `json:"not_after"`
-	DaysLeft   int       `json:"days_left"`
-	Validity   string    `json:"validity"`
-	Roles      []Fit     `json:"roles"`
-	KeyFile    string    `json:"key_file,omitempty"`
-	KeyMatch   *bool     `json:"key_matches,omitempty"`
+	Source         string    `json:"source"`
+	Index          int       `json:"index"` // 1-based position in the file or chain
+	Subject        string    `json:"subject"`
+	Issuer         string    `json:"issuer"`
+	Serial         string    `json:"serial,omitempty"`
+	SelfSigned     bool      `json:"self_signed"`
+	IsCA           bool      `json:"is_ca"`
+	DNS            []string  `json:"dns_names,omitempty"`
+	IPs            []string  `json:"ip_addresses,omitempty"`
+	Usages         []string  `json:"key_usages,omitempty"`
+	ExtUsages      []string  `json:"ext_key_usages,omitempty"`
+	KeyType        string    `json:"key_type"`
+	KeyID          string    `json:"key_id,omitempty"`           // SubjectKeyId
+	AuthorityKeyID string    `json:"authority_key_id,omitempty"` // the signer's key id
+	NotBefore      time.Time `json:"not_before"`
+	NotAfter       time.Time `json:"not_after"`
+	DaysLeft       int       `json:"days_left"`
+	Validity       string    `json:"validity"`
+	// IssuedBy says how the certificate links to the others of its file or
+	// chain: signed by which of them, or by a CA not in it.
+	IssuedBy string `json:"issued_by,omitempty"`
+	// Roles: for a leaf, its fitness for each role (the CAs after it in the
+	// file included); for a CA, its fitness as a CA.
+	Roles []pki.Fit `json:"roles"`
+	// Signs, for a CA: whether it can sign etcd server, peer and client
+	// certificates, extended key usage restrictions considered.
+	Signs    []pki.Fit `json:"signs,omitempty"`
+	Problems []string  `json:"problems,omitempty"` // key, signature, or why it does not parse
+	KeyFile  string    `json:"key_file,omitempty"`
+	KeyMatch *bool     `json:"key_matches,omitempty"`
+	hasError bool
+	of       int // certificates in the file or chain
 }
 
-// Inspect describes cert as of now.
-func Inspect(source string, cert *x509.Certificate, now time.Time) Report {
-	kt, _ := KeyTypeOf(cert.PublicKey)
-	r := Report{
-		Source: source, Subject: cert.Subject.String(), Issuer: cert.Issuer.String(),
-		Serial: fmt.Sprintf("%x", cert.SerialNumber), IsCA: cert.IsCA,
-		SelfSigned: cert.CheckSignatureFrom(cert) == nil,
-		DNS:        cert.DNSNames, Usages: KeyUsageNames(cert.KeyUsage), ExtUsages: ExtKeyUsageNames(cert),
-		KeyType: string(kt), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
-		DaysLeft: DaysLeft(cert, now), Validity: Expiry(cert, now),
+// Title names the certificate: its source, and its position when the
+// source holds several ("ca.crt [certificate 2 of 3]").
+func (r Report) Title() string {
+	if r.of > 1 {
+		return fmt.Sprintf("%s [certificate %d of %d]", r.Source, r.Index, r.of)
 	}
-	for _, ip := range cert.IPAddresses {
-		r.IPs = append(r.IPs, ip.String())
+	return r.Source
+}
+
+// Unusable reports whether the certificate cannot be used at all (it does
+// not parse, or its key or signature is refused).
+func (r Report) Unusable() bool { return r.hasError }
+
+// InspectPEM describes every certificate of a PEM file as of now, in order,
+// and how each links to the others. It fails only when the file holds no
+// certificate at all (saying what it holds instead).
+func InspectPEM(source string, data []byte, now time.Time) ([]Report, error) {
+	f := pki.ParseFile(data)
+	var out []Report
+	for _, e := range f.Entries {
+		switch {
+		case e.Cert != nil:
+			out = append(out, Inspect(source, e.Cert, now))
+		case e.Bad != nil:
+			out = append(out, badReport(source, e.Bad, now))
+		default:
+			continue
+		}
+		out[len(out)-1].Index = len(out)
 	}
-	for _, role := range Roles {
-		r.Roles = append(r.Roles, Fitness(cert, role))
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no certificate (it holds %s)", source, f.Describe())
+	}
+	for i := range out {
+		out[i].of = len(out)
+	}
+	linkReports(out, f.Certs, "this file")
+	return out, nil
+}
+
+// InspectChain describes a chain as a server presented it.
+func InspectChain(source string, chain []*x509.Certificate, now time.Time) []Report {
+	out := make([]Report, len(chain))
+	for i, c := range chain {
+		out[i] = Inspect(source, c, now)
+		out[i].Index, out[i].of = i+1, len(chain)
+	}
+	linkReports(out, chain, "the chain")
+	return out
+}
+
+func badReport(source string, b *pki.BadCert, now time.Time) Report {
+	r := Report{Source: source, Subject: b.Subject, Issuer: b.Issuer, KeyType: "unsupported",
+		NotBefore: b.NotBefore, NotAfter: b.NotAfter, Problems: []string{b.Err.Error()}, hasError: true}
+	if !b.NotAfter.IsZero() {
+		c := &x509.Certificate{NotBefore: b.NotBefore, NotAfter: b.NotAfter}
+		r.DaysLeft, r.Validity = pki.DaysLeft(c, now), pki.Expiry(c, now)
 	}
 	return r
 }
 
-// DaysLeft is the number of whole days until cert expires (negative once expired).
-func DaysLeft(cert *x509.Certificate, now time.Time) int {
-	return int(math.Floor(cert.NotAfter.Sub(now).Hours() / 24))
-}
-
-// Expiry describes the validity period relative to now.
-func Expiry(cert *x509.Certificate, now time.Time) string {
-	switch {
-	case now.Before(cert.NotBefore):
-		return "not valid before " + cert.NotBefore.UTC().Format(time.RFC3339)
-	case now.After(cert.NotAfter):
-		return fmt.Sprintf("EXPIRED %d days ago (%s)", -DaysLeft(cert, now), cert.NotAfter.UTC().Format("2006-01-02"))
+// linkReports says, for each certificate, which other one of the list
+// signed it, and makes a leaf unfit for a role when a CA after it in the
+// list restricts the usages that role needs.
+func linkReports(reports []Report, certs []*x509.Certificate, where string) {
+	if len(certs) != len(reports) {
+		return // some did not parse: indexes no longer line up
 	}
-	return fmt.Sprintf("%d days left (until %s)", DaysLeft(cert, now), cert.NotAfter.UTC().Format("2006-01-02"))
-}
-
-var keyUsageNames = []struct {
-	u    x509.KeyUsage
-	name string
-}{
-	{x509.KeyUsageDigitalSignature, "digitalSignature"}, {x509.KeyUsageContentCommitment, "contentCommitment"},
-	{x509.KeyUsageKeyEncipherment, "keyEncipherment"}, {x509.KeyUsageDataEncipherment, "dataEncipherment"},
-	{x509.KeyUsageKeyAgreement, "keyAgreement"}, {x509.KeyUsageCertSign, "keyCertSign"},
-	{x509.KeyUsageCRLSign, "cRLSign"}, {x509.KeyUsageEncipherOnly, "encipherOnly"}, {x509.KeyUsageDecipherOnly, "decipherOnly"},
-}
-
-// KeyUsageNames names the bits of ku as openssl does.
-func KeyUsageNames(ku x509.KeyUsage) []string {
-	var out []string
-	for _, n := range keyUsageNames {
-		if ku&n.u != 0 {
-			out = append(out, n.name)
+	issuerOf := func(c *x509.Certificate) int {
+		for j, p := range certs {
+			if p != c && string(p.RawSubject) == string(c.RawIssuer) &&
+				p.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil {
+				return j
+			}
+		}
+		return -1
+	}
+	for i, c := range certs {
+		r := &reports[i]
+		switch j := issuerOf(c); {
+		case r.SelfSigned:
+			r.IssuedBy = "itself (a root)"
+		case j >= 0:
+			r.IssuedBy = fmt.Sprintf("certificate %d of %s (signature verified)", j+1, where)
+		case len(certs) > 1:
+			r.IssuedBy = fmt.Sprintf("%q, not in %s", c.Issuer.String(), where)
+		}
+		if c.IsCA {
+			continue
+		}
+		// The CAs above the leaf in the list, as its peer will see them.
+		seen := map[int]bool{i: true}
+		for j := issuerOf(c); j >= 0 && !seen[j]; j = issuerOf(certs[j]) {
+			seen[j] = true
+			for k := range r.Roles {
+				fit := &r.Roles[k]
+				if fit.Role == RoleCA {
+					continue
+				}
+				for _, u := range pki.Usages(fit.Role) {
+					if !pki.HasEKU(certs[j], u) {
+						fit.OK = false
+						fit.Reasons = append(fit.Reasons, fmt.Sprintf("CA %s (certificate %d of %s) restricts extended key usage to %s: Go, and so etcd, refuse it for %s",
+							pki.Name(certs[j]), j+1, where, pki.ExtKeyUsageList(certs[j]), pki.EKUName(u)))
+					}
+				}
+			}
 		}
 	}
-	return out
 }
 
-var extUsageNames = map[x509.ExtKeyUsage]string{
-	x509.ExtKeyUsageAny: "any", x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth",
-	x509.ExtKeyUsageCodeSigning: "codeSigning", x509.ExtKeyUsageEmailProtection: "emailProtection",
-	x509.ExtKeyUsageTimeStamping: "timeStamping", x509.ExtKeyUsageOCSPSigning: "OCSPSigning",
-}
-
-// ExtKeyUsageNames names the extended key usages of cert.
-func ExtKeyUsageNames(cert *x509.Certificate) []string {
-	var out []string
-	for _, u := range cert.ExtKeyUsage {
-		name, ok := extUsageNames[u]
-		if !ok {
-			name = fmt.Sprintf("eku(%d)", u)
+// Inspect describes cert as of now.
+func Inspect(source string, cert *x509.Certificate, now time.Time) Report {
+	r := Report{
+		Source: source, Subject: cert.Subject.String(), Issuer: cert.Issuer.String(),
+		Serial: fmt.Sprintf("%x", cert.SerialNumber), IsCA: cert.IsCA, SelfSigned: pki.SelfSigned(cert),
+		DNS: cert.DNSNames, Usages: pki.KeyUsageNames(cert.KeyUsage), ExtUsages: pki.ExtKeyUsageNames(cert),
+		KeyType: pki.KeyType(cert.PublicKey), KeyID: pki.KeyID(cert), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
+		DaysLeft: pki.DaysLeft(cert, now), Validity: pki.Expiry(cert, now),
+	}
+	if len(cert.AuthorityKeyId) > 0 && !r.SelfSigned {
+		r.AuthorityKeyID = pki.KeyIDBytes(cert.AuthorityKeyId)
+	}
+	for _, ip := range cert.IPAddresses {
+		r.IPs = append(r.IPs, ip.String())
+	}
+	if cert.IsCA {
+		r.Roles = []pki.Fit{pki.Fitness(cert, RoleCA)}
+		for _, role := range pki.LeafRoles {
+			r.Signs = append(r.Signs, pki.CanSign(cert, role))
 		}
-		out = append(out, name)
+	} else {
+		for _, role := range pki.Roles {
+			r.Roles = append(r.Roles, pki.Fitness(cert, role))
+		}
 	}
-	for _, oid := range cert.UnknownExtKeyUsage {
-		out = append(out, oid.String())
+	for _, p := range pki.KeyProblems(cert) {
+		r.Problems = append(r.Problems, p.Msg)
+		if p.Severity == pki.SevError {
+			r.hasError = true
+		}
 	}
-	return out
+	return r
 }
 
 // FetchRemote returns the certificate chain a TLS server presents at

@@ -11,16 +11,19 @@ import (
 	"math/big"
 	"net"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
-// Role is what a certificate is for in an etcd cluster.
-type Role string
+// Role is what a certificate is for in an etcd cluster (pki.Role).
+type Role = pki.Role
 
+// The roles, as in package pki.
 const (
-	RoleCA     Role = "ca"
-	RoleServer Role = "server"
-	RolePeer   Role = "peer"
-	RoleClient Role = "client"
+	RoleCA     = pki.RoleCA
+	RoleServer = pki.RoleServer
+	RolePeer   = pki.RolePeer
+	RoleClient = pki.RoleClient
 )
 
 // Default validity periods.
@@ -47,6 +50,10 @@ type Issued struct {
 	Key     crypto.Signer
 	CertPEM []byte
 	KeyPEM  []byte
+	// Read from files only: the certificates after the first in its file
+	// (intermediates), and where the key was found.
+	Chain   []*x509.Certificate
+	KeyPath string
 }
 
 // Template builds the x509 template for a request with the extensions etcd

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // RenewOptions controls Renew.
@@ -16,22 +18,25 @@ type RenewOptions struct {
 	RotateKey bool     // generate a new key of the same type
 	Days      int      // 0 keeps the old certificate's lifetime
 	CADir     string   // where the issuing CA lives; "" searches upwards
+	KeyPath   string   // the certificate's key; "" finds it beside the certificate (pki.FindKey)
 	Now       time.Time
 }
 
 // Renewed is a reissued certificate and where its CA came from.
 type Renewed struct {
 	*Issued
-	Old    *x509.Certificate
-	CAPath string
+	Old     *x509.Certificate
+	CAPath  string
+	KeyPath string // where the key was read, and where a rotated key goes
 }
 
 // Renew reissues the certificate at certPath with the same subject, SANs and
 // key usages (plus opts.AddSANs), signed by the CA that signed it, keeping its
 // key unless opts.RotateKey. A self-signed CA is renewed with its own key, so
-// the certificates it signed keep verifying. Nothing is written.
+// the certificates it signed keep verifying. The intermediates that followed
+// the certificate in its file follow the new one. Nothing is written.
 func Renew(certPath string, opts RenewOptions) (*Renewed, error) {
-	old, err := LoadPair(certPath, true)
+	old, err := LoadPair(certPath, opts.KeyPath)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +61,7 @@ func Renew(certPath string, opts RenewOptions) (*Renewed, error) {
 	if t.SubjectKeyId, err = keyID(key.Public()); err != nil {
 		return nil, err
 	}
-	r := &Renewed{Old: old.Cert}
+	r := &Renewed{Old: old.Cert, KeyPath: old.KeyPath}
 	ca := &Issued{Cert: t, Key: key}
 	if !isSelfSigned(old.Cert) {
 		if ca, r.CAPath, err = FindIssuer(certPath, old.Cert, opts.CADir); err != nil {
@@ -65,6 +70,9 @@ func Renew(certPath string, opts RenewOptions) (*Renewed, error) {
 	}
 	if r.Issued, err = sign(t, key, ca.Cert, ca.Key); err != nil {
 		return nil, err
+	}
+	for _, c := range old.Chain {
+		r.CertPEM = append(r.CertPEM, EncodeCert(c)...)
 	}
 	return r, nil
 }
@@ -99,8 +107,11 @@ func renewTemplate(old *x509.Certificate, add Hosts, opts RenewOptions) (*x509.C
 }
 
 // FindIssuer finds the CA certificate and key that signed cert: in caDir if
-// given, else in the certificate's directory and its parents (the layout puts
-// ca.crt and peer-ca.crt at the top of the tree).
+// given (any certificate file there), else in the certificate's directory
+// and its parents, among files named like CAs (ca.crt, peer-ca.crt, ca.pem,
+// etcd-ca.pem…: the layouts put them at the top of the tree; kubeadm's in
+// etcd/ beside apiserver-etcd-client.crt). The CA's key
+// is found beside it as pki.FindKey does (ca.key, ca-key.pem).
 func FindIssuer(certPath string, cert *x509.Certificate, caDir string) (*Issued, string, error) {
 	dirs := []string{caDir}
 	if caDir == "" {
@@ -110,20 +121,31 @@ func FindIssuer(certPath string, cert *x509.Certificate, caDir string) (*Issued,
 			return nil, "", err
 		}
 		for d := abs; ; d = filepath.Dir(d) {
-			dirs = append(dirs, d)
+			// kubeadm keeps etcd's CA in etcd/ below apiserver-etcd-client.crt.
+			dirs = append(dirs, d, filepath.Join(d, "etcd"))
 			if filepath.Dir(d) == d {
 				break
 			}
 		}
 	}
 	for _, d := range dirs {
-		for _, name := range []string{"ca.crt", "peer-ca.crt"} {
-			p := filepath.Join(d, name)
-			ca, err := LoadPair(p, false)
-			if err != nil || cert.CheckSignatureFrom(ca.Cert) != nil {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			p := filepath.Join(d, e.Name())
+			if e.IsDir() || !pki.IsCertPath(p) || pki.IsKeyPath(p) {
 				continue
 			}
-			if ca, err = LoadPair(p, true); err != nil {
+			if role, _ := pki.RoleFromPath(p); caDir == "" && role != RoleCA {
+				continue
+			}
+			ca, err := LoadCert(p)
+			if err != nil || !ca.Cert.IsCA || cert.CheckSignatureFrom(ca.Cert) != nil {
+				continue
+			}
+			if ca, err = LoadPair(p, ""); err != nil {
 				return nil, "", fmt.Errorf("found the issuing CA %s but not its key: %w", p, err)
 			}
 			return ca, p, nil
@@ -133,12 +155,12 @@ func FindIssuer(certPath string, cert *x509.Certificate, caDir string) (*Issued,
 	if caDir != "" {
 		where = "in " + caDir
 	}
-	return nil, "", errors.New("no CA that signed " + certPath + " (ca.crt or peer-ca.crt with its key) " + where)
+	return nil, "", errors.New("no CA that signed " + certPath + " (with its key) " + where)
 }
 
 // LoadCA reads a CA pair (e.g. dir/ca.crt and dir/ca.key) for signing.
 func LoadCA(certPath string) (*Issued, error) {
-	ca, err := LoadPair(certPath, true)
+	ca, err := LoadPair(certPath, "")
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +173,11 @@ func LoadCA(certPath string) (*Issued, error) {
 // WriteRenewed replaces the certificate (and the key when it changed).
 func WriteRenewed(certPath string, r *Renewed, keyChanged bool) error {
 	if keyChanged {
-		if err := WriteFile(KeyPath(certPath), r.KeyPEM, KeyMode); err != nil {
+		keyPath := r.KeyPath
+		if keyPath == "" {
+			keyPath = KeyPath(certPath)
+		}
+		if err := WriteFile(keyPath, r.KeyPEM, KeyMode); err != nil {
 			return err
 		}
 	}

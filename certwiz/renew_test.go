@@ -2,14 +2,13 @@ package certwiz
 
 import (
 	"bytes"
-	"crypto/x509"
 	"net"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // TestRenewKeepsSANsUsagesAndKey: the renewed certificate has the same
@@ -27,7 +26,7 @@ func TestRenewKeepsSANsUsagesAndKey(t *testing.T) {
 	if err := WriteRenewed(path, r, false); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadPair(path, true)
+	got, err := LoadPair(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +40,10 @@ func TestRenewKeepsSANsUsagesAndKey(t *testing.T) {
 	if c.SerialNumber.Cmp(old.SerialNumber) == 0 || !c.NotAfter.After(old.NotAfter) {
 		t.Fatal("serial or validity not renewed")
 	}
-	if newKey, _ := os.ReadFile(KeyPath(path)); !bytes.Equal(newKey, oldKey) || !conn.KeyMatches(c, got.Key) {
+	if newKey, _ := os.ReadFile(KeyPath(path)); !bytes.Equal(newKey, oldKey) || !pki.KeyMatches(c, got.Key) {
 		t.Fatal("the key changed without --rotate-key")
 	}
-	if err := Verify(c, RolePeer, []*x509.Certificate{k.PeerCA.Cert}, time.Now().Add(2*time.Hour)); err != nil {
+	if err := verifyRole(c, RolePeer, k.PeerCA.Cert, time.Now().Add(2*time.Hour)); err != nil {
 		t.Fatalf("renewed peer cert does not verify against the peer CA: %v", err)
 	}
 	if r.CAPath != l.PeerCA() {
@@ -59,7 +58,7 @@ func TestRenewKeepsSANsUsagesAndKey(t *testing.T) {
 	if err := WriteRenewed(path, r, true); err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := LoadPair(path, true)
+	rotated, err := LoadPair(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +83,7 @@ func TestRenewCAKeepsTrust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(k.Clients[0].Cert, RoleClient, []*x509.Certificate{r.Cert}, time.Now()); err != nil {
+	if err := verifyRole(k.Clients[0].Cert, RoleClient, r.Cert, time.Now()); err != nil {
 		t.Fatalf("old client does not verify against the renewed CA: %v", err)
 	}
 }

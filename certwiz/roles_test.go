@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // TestRolesVerifyForTheirUsage: each role's certificate verifies with
@@ -65,8 +67,8 @@ func TestRolePresets(t *testing.T) {
 		}
 	}
 	srv := k.Members[0].Server.Cert
-	if !slices.Equal(ExtKeyUsageNames(srv), []string{"serverAuth", "clientAuth"}) || srv.NotAfter.Sub(srv.NotBefore).Hours()/24 != DefaultLeafDays {
-		t.Fatalf("server EKUs %v validity %v", ExtKeyUsageNames(srv), srv.NotAfter.Sub(srv.NotBefore))
+	if !slices.Equal(pki.ExtKeyUsageNames(srv), []string{"serverAuth", "clientAuth"}) || srv.NotAfter.Sub(srv.NotBefore).Hours()/24 != DefaultLeafDays {
+		t.Fatalf("server EKUs %v validity %v", pki.ExtKeyUsageNames(srv), srv.NotAfter.Sub(srv.NotBefore))
 	}
 	for _, want := range []string{"localhost", "etcd-0"} {
 		if !slices.Contains(srv.DNSNames, want) {
@@ -81,8 +83,8 @@ func TestRolePresets(t *testing.T) {
 		t.Errorf("peer SANs should be the member's peer addresses: %v %v", peer.DNSNames, peer.IPAddresses)
 	}
 	app := k.Clients[1].Cert
-	if app.Subject.CommonName != "app-user" || !slices.Equal(app.Subject.Organization, []string{"ops"}) || !slices.Equal(ExtKeyUsageNames(app), []string{"clientAuth"}) {
-		t.Fatalf("client preset: %s %v", app.Subject, ExtKeyUsageNames(app))
+	if app.Subject.CommonName != "app-user" || !slices.Equal(app.Subject.Organization, []string{"ops"}) || !slices.Equal(pki.ExtKeyUsageNames(app), []string{"clientAuth"}) {
+		t.Fatalf("client preset: %s %v", app.Subject, pki.ExtKeyUsageNames(app))
 	}
 }
 
@@ -104,17 +106,17 @@ func TestFitnessExplains(t *testing.T) {
 		{&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, RoleClient, "no CN"},
 	}
 	for _, tc := range cases {
-		f := Fitness(tc.cert, tc.role)
+		f := pki.Fitness(tc.cert, tc.role)
 		if f.OK || !strings.Contains(strings.Join(f.Reasons, "; "), tc.reason) {
 			t.Errorf("%s as %s: %+v, want unfit with %q", tc.cert.Subject, tc.role, f, tc.reason)
 		}
 	}
 	for _, role := range []Role{RoleServer, RolePeer, RoleClient} {
-		if f := Fitness(k.Members[0].Server.Cert, role); !f.OK {
+		if f := pki.Fitness(k.Members[0].Server.Cert, role); !f.OK {
 			t.Errorf("server cert unfit as %s: %v", role, f.Reasons)
 		}
 	}
-	if g := Guess(k.Clients[0].Cert); g != RoleClient {
+	if g := pki.Guess(k.Clients[0].Cert); g != RoleClient {
 		t.Errorf("guess client = %s", g)
 	}
 }

@@ -99,22 +99,22 @@ var errKeyringDown = errors.New("keyring is down")
 
 // pki is real PEM material for tests: a CA, a client pair signed by it, and a
 // second client pair whose key does not match the first certificate.
-type pki struct {
+type testMaterial struct {
 	ca, client, other *certwiz.Issued
 }
 
 var (
 	pkiOnce sync.Once
-	pkiVal  pki
+	pkiVal  testMaterial
 	pkiErr  error
 )
 
 // testPKI returns PEM material shared by all tests (generated once: key
 // generation is the slow part of this package's tests).
-func testPKI(t *testing.T) pki {
+func testPKI(t *testing.T) testMaterial {
 	t.Helper()
 	pkiOnce.Do(func() {
-		var p pki
+		var p testMaterial
 		if p.ca, pkiErr = certwiz.NewCA("test CA", certwiz.ECDSAP256, 0); pkiErr != nil {
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // ReadMaterial reads a PEM file given on the command line, keeping its
@@ -34,10 +35,12 @@ func unwrapPathError(err error) error {
 }
 
 // Validate checks a context before anything is saved, the way etcd will
-// judge it: endpoints parse, the CA bundle parses and is valid, the client
-// certificate parses, matches its unencrypted key, has clientAuth and is not
-// expired, and the credentials do not contradict each other. It normalizes
-// the endpoints in place.
+// judge it: endpoints parse, the CA bundle parses and holds a valid CA, the
+// client certificate parses (keys Go cannot use are named), matches its
+// unencrypted key, has clientAuth, is not expired, and the chain its file
+// carries breaks nowhere; the credentials do not contradict each other. It
+// normalizes the endpoints in place. Advise tells what works but should be
+// fixed.
 func Validate(spec *Spec, now time.Time) error {
 	secure := len(spec.CA.PEM) > 0 || len(spec.Cert.PEM) > 0 || spec.InsecureSkipVerify
 	if len(spec.Endpoints) == 0 {
@@ -71,6 +74,48 @@ func Validate(spec *Spec, now time.Time) error {
 		return &conn.InputError{Input: "token", Err: errors.New("a token cannot contain spaces or newlines")}
 	}
 	return nil
+}
+
+// AdviseWindow is how close to its end (and within the last third of its
+// lifetime) a client certificate draws a warning from Advise.
+const AdviseWindow = 30 * 24 * time.Hour
+
+// Advise returns warnings about a context that Validate accepted: it works
+// today, but something should be fixed: an expired CA beside a valid one in
+// the bundle (drop it), a weak RSA key, a client certificate signed by
+// another key than the bundle's CA of the same name (regenerated CA), a
+// client certificate near its end.
+func Advise(spec Spec, now time.Time) []string {
+	var out []string
+	cas, _ := pki.ParseCerts(spec.CA.PEM)
+	if len(cas) > 0 {
+		b := pki.JudgeBundle(cas, now)
+		for _, w := range b.Warnings(now) {
+			out = append(out, "CA bundle: "+w)
+		}
+		for _, p := range b.Problem {
+			out = append(out, "CA bundle: "+p.Msg)
+		}
+	}
+	certs, err := pki.ParseCerts(spec.Cert.PEM)
+	if err != nil || len(certs) == 0 {
+		return out
+	}
+	leaf := certs[0]
+	for _, p := range pki.KeyProblems(leaf) {
+		out = append(out, "client certificate: "+p.Msg)
+	}
+	if pki.Expiring(leaf, AdviseWindow, now) {
+		out = append(out, fmt.Sprintf("client certificate: %s expires in %s, within the last third of its lifetime: renew it (etcd-certwiz renew)", pki.Name(leaf), pki.Left(leaf.NotAfter.Sub(now))))
+	}
+	if len(cas) > 0 {
+		located := pki.Locate(certs, "the client certificate file")
+		_, brk := pki.Verify(pki.ChainInput{Leaf: located[0], Presented: located[1:], Roots: pki.Locate(cas, "the CA bundle"), Role: pki.RoleClient, Now: now})
+		if brk != nil && brk.Kind == pki.KindKeyMismatch {
+			out = append(out, "client certificate: "+brk.Cause+"; if the server trusts that CA for clients, it refuses this certificate")
+		}
+	}
+	return out
 }
 
 // Settings turns a context into connection settings for the Go client.

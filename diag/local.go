@@ -4,10 +4,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // Input is what to diagnose. Material is in memory; Sources says where each
@@ -48,42 +48,35 @@ func (in *Input) source(s string) string {
 
 // localState is what the local checks learned, for later rungs.
 type localState struct {
-	caCerts    []*x509.Certificate
-	clientCert *x509.Certificate
-	clientOK   bool // a usable client pair (parses, matches, unencrypted)
-	endpoints  []string
+	caCerts     []*x509.Certificate
+	bundle      []pki.Located // caCerts, named for messages
+	clientCert  *x509.Certificate
+	clientChain []pki.Located // what the client certificate file carries after its leaf
+	clientOK    bool          // a usable client pair (parses, matches, unencrypted)
+	endpoints   []string
+}
+
+// bundleName names the CA bundle in messages: "the CA bundle in use (ca.crt)".
+func (in *Input) bundleName() string {
+	if in.Sources.CA == "" || in.Sources.CA == "keyring" {
+		return "the CA bundle in use"
+	}
+	return "the CA bundle in use (" + in.Sources.CA + ")"
+}
+
+// certFile names the client certificate file in messages and fixes.
+func (in *Input) certFile() string {
+	return pick(in.Sources.Cert != "keyring" && in.Sources.Cert != "", in.Sources.Cert, "client.crt")
 }
 
 // checkLocal inspects the material without any network: files parse, the
-// key matches and is unencrypted, the client cert has clientAuth and is
-// valid, the endpoints parse.
+// key matches and is unencrypted, the client cert has clientAuth, is valid
+// and chains, the CA bundle holds a valid CA, the endpoints parse.
 func checkLocal(in *Input, r *Report) *localState {
 	st := &localState{}
 	s := in.Settings
 	if len(s.CA) > 0 {
-		certs, err := conn.ParseCerts(s.CA)
-		switch {
-		case err != nil:
-			r.add(Finding{ID: "ca-invalid", Severity: Error, Cause: "the CA bundle (" + in.source(in.Sources.CA) + ") is not usable: " + err.Error(),
-				Fix: "point at etcd's --trusted-ca-file PEM: " + in.setFlag("cacert", "ca.crt")})
-			r.Local = append(r.Local, Check{Name: "CA bundle", Detail: err.Error()})
-		default:
-			st.caCerts = certs
-			names := make([]string, len(certs))
-			for i, c := range certs {
-				names[i] = c.Subject.String()
-			}
-			detail := fmt.Sprintf("%d certificate(s): %s", len(certs), list(names))
-			ok := true
-			for _, c := range certs {
-				if err := conn.CheckValidity(c, in.Now); err != nil {
-					ok = false
-					r.add(Finding{ID: "ca-invalid", Severity: Error, Cause: fmt.Sprintf("CA %q in the bundle is %v", c.Subject.String(), err),
-						Fix: "renew the CA and reissue what it signed (etcd-certwiz ca, then etcd-certwiz renew), and fix the clock if it is wrong"})
-				}
-			}
-			r.Local = append(r.Local, Check{Name: "CA bundle", OK: ok, Detail: detail})
-		}
+		checkBundle(in, r, st)
 	}
 	if len(s.Cert) > 0 || len(s.Key) > 0 {
 		checkClientPair(in, r, st)
@@ -105,6 +98,62 @@ func checkLocal(in *Input, r *Report) *localState {
 	return st
 }
 
+// checkBundle reads the CA bundle as a list: every CA in it, which are
+// valid; a stale CA beside a valid one is a warning (drop it), a bundle
+// with no valid CA an error.
+func checkBundle(in *Input, r *Report, st *localState) {
+	certs, err := pki.ParseCerts(in.Settings.CA)
+	if err != nil {
+		id := "ca-invalid"
+		var uk *pki.UnsupportedKeyError
+		if errors.As(err, &uk) {
+			id = "cert-unsupported"
+		}
+		r.add(Finding{ID: id, Severity: Error, Cause: "the CA bundle (" + in.source(in.Sources.CA) + ") is not usable: " + err.Error(),
+			Fix: "point at etcd's --trusted-ca-file PEM: " + in.setFlag("cacert", "ca.crt")})
+		r.Local = append(r.Local, Check{Name: "CA bundle", Detail: err.Error()})
+		return
+	}
+	st.caCerts = certs
+	st.bundle = pki.Locate(certs, in.source(in.Sources.CA))
+	b := pki.JudgeBundle(certs, in.Now)
+	names := make([]string, len(certs))
+	for i, c := range certs {
+		state := "valid until " + c.NotAfter.UTC().Format(time.DateOnly)
+		if err := pki.CheckValidity(c, in.Now); err != nil {
+			state = err.Error()
+		}
+		names[i] = fmt.Sprintf("%s (%s, key %s)", c.Subject.String(), state, shortID(pki.KeyID(c)))
+	}
+	ok := true
+	if err := b.Err(in.Now); err != nil {
+		ok = false
+		r.add(Finding{ID: "ca-invalid", Severity: Error, Cause: fmt.Sprintf("the CA bundle (%s) is unusable: %v", in.source(in.Sources.CA), err),
+			Fix:      "renew the CA with its key kept (etcd-certwiz renew ca.crt: what it signed stays valid), put it in the bundle on the members and here; if the dates look right, fix the clock (timedatectl)",
+			Evidence: names})
+	}
+	for _, w := range b.Warnings(in.Now) {
+		r.add(Finding{ID: "ca-expired-in-bundle", Severity: Warning, Cause: "in the CA bundle (" + in.source(in.Sources.CA) + "), " + w,
+			Fix:      "remove that certificate from the bundle file (keep the valid CA); it needs no renewal",
+			Evidence: names})
+	}
+	for _, p := range b.Problem {
+		sev := Warning
+		if p.Severity == pki.SevError {
+			sev, ok = Error, false
+		}
+		r.add(Finding{ID: "cert-unsupported", Severity: sev, Cause: "in the CA bundle (" + in.source(in.Sources.CA) + "): " + p.Msg, Fix: p.Fix})
+	}
+	r.Local = append(r.Local, Check{Name: "CA bundle", OK: ok, Detail: fmt.Sprintf("%d certificate(s): %s", len(certs), list(names))})
+}
+
+func shortID(id string) string {
+	if len(id) > 11 {
+		return id[:11] + "…"
+	}
+	return id
+}
+
 func checkClientPair(in *Input, r *Report, st *localState) {
 	s := in.Settings
 	pair, err := conn.KeyPair(s.Cert, s.Key)
@@ -114,37 +163,111 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		if errors.As(err, &ie) {
 			what = ie.Input
 		}
+		from := what + " from " + in.source(pick(what == "client key", in.Sources.Key, in.Sources.Cert))
+		var uk *pki.UnsupportedKeyError
+		if errors.As(err, &uk) {
+			r.add(Finding{ID: "cert-unsupported", Severity: Error, Cause: err.Error(),
+				Fix:      "issue a new key and certificate on P-256/P-384, RSA or Ed25519 (etcd-certwiz client NAME --ca-dir DIR), then " + in.setFlag("cert", "client.crt") + " --key client.key",
+				Evidence: []string{from}})
+			r.Local = append(r.Local, Check{Name: "client certificate", Detail: err.Error()})
+			return
+		}
 		fix := "give the certificate and its own unencrypted key: " + in.setFlag("cert", "client.crt") + " --key client.key"
-		if errors.Is(err, conn.ErrEncryptedKey) {
+		if errors.Is(err, pki.ErrEncryptedKey) {
 			fix = "decrypt the key once (openssl pkey -in client.key -out client.plain.key) and use that file; keep it 0600"
 		}
-		r.add(Finding{ID: "client-cert-invalid", Severity: Error, Cause: err.Error(), Fix: fix,
-			Evidence: []string{what + " from " + in.source(pick(what == "client key", in.Sources.Key, in.Sources.Cert))}})
+		r.add(Finding{ID: "client-cert-invalid", Severity: Error, Cause: err.Error(), Fix: fix, Evidence: []string{from}})
 		r.Local = append(r.Local, Check{Name: "client certificate", Detail: err.Error()})
 		return
 	}
 	leaf := pair.Leaf
 	st.clientCert, st.clientOK = leaf, true
-	detail := fmt.Sprintf("%s, issuer %s, %s, valid until %s", leaf.Subject.String(), leaf.Issuer.String(), conn.KeyType(leaf.PublicKey), leaf.NotAfter.UTC().Format(time.DateOnly))
+	certs, _ := pki.ParseCerts(s.Cert)
+	located := pki.Locate(certs, in.certFile())
+	st.clientChain = located[1:]
+	detail := fmt.Sprintf("%s, issuer %s, %s, valid until %s", leaf.Subject.String(), leaf.Issuer.String(), pki.KeyType(leaf.PublicKey), leaf.NotAfter.UTC().Format(time.DateOnly))
+	if len(certs) > 1 {
+		detail += fmt.Sprintf(", with %d more certificate(s) in the file", len(certs)-1)
+	}
 	ok := true
-	if !conn.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+	if !pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
 		ok = false
 		r.add(noClientAuth(in, leaf, ""))
 	}
-	if err := conn.CheckValidity(leaf, in.Now); err != nil {
+	for _, p := range pki.KeyProblems(leaf) {
+		sev := Warning
+		if p.Severity == pki.SevError {
+			sev, ok = Error, false
+		}
+		r.add(Finding{ID: "cert-unsupported", Severity: sev, Cause: "the client certificate " + pki.Name(leaf) + " (" + in.certFile() + "): " + p.Msg, Fix: p.Fix})
+	}
+	if err := pki.CheckValidity(leaf, in.Now); err != nil {
 		ok = false
 		r.add(clientExpired(in, leaf, ""))
-	} else if left := leaf.NotAfter.Sub(in.Now); left < in.Warn {
-		r.add(Finding{ID: "client-cert-expiring", Severity: Warning, Cause: fmt.Sprintf("the client certificate %s expires in %s", leaf.Subject.CommonName, days(left)),
-			Fix:      "renew it now: etcd-certwiz renew " + pick(in.Sources.Cert != "keyring", in.Sources.Cert, "client.crt") + " (then " + in.setFlag("cert", "client.crt") + " --key client.key)",
-			Evidence: []string{"not after " + leaf.NotAfter.UTC().Format(time.RFC3339)}})
+	} else if pki.Expiring(leaf, in.Warn, in.Now) {
+		r.add(Finding{ID: "client-cert-expiring", Severity: Warning, Cause: fmt.Sprintf("the client certificate %s expires in %s, within the last third of its lifetime", leaf.Subject.CommonName, pki.Left(leaf.NotAfter.Sub(in.Now))),
+			Fix:      "renew it now: etcd-certwiz renew " + in.certFile() + " (then " + in.setFlag("cert", "client.crt") + " --key client.key)",
+			Evidence: []string{"valid " + leaf.NotBefore.UTC().Format(time.RFC3339) + " to " + leaf.NotAfter.UTC().Format(time.RFC3339)}})
 	}
-	for _, ca := range st.caCerts {
-		if ca.Subject.String() == leaf.Issuer.String() {
-			detail += "; issued by a CA in the bundle"
+	if ok && len(st.bundle) > 0 {
+		d, f := clientChainLocal(in, st, located[0])
+		detail += "; " + d
+		if f != nil {
+			if f.Severity == Error {
+				ok = false
+			}
+			r.add(*f)
 		}
 	}
 	r.Local = append(r.Local, Check{Name: "client certificate", OK: ok, Detail: detail})
+}
+
+// clientChainLocal builds the client certificate's chain against the CA
+// bundle in use, which usually is the server's --trusted-ca-file too. A CA
+// on the chain that restricts clientAuth, is expired or cannot sign breaks
+// it for any server; a same-name CA with another key is a warning (the
+// server may trust another bundle); an issuer the bundle lacks is only said
+// (the TLS rung compares with the CAs the server accepts).
+func clientChainLocal(in *Input, st *localState, leaf pki.Located) (string, *Finding) {
+	_, brk := pki.Verify(pki.ChainInput{Leaf: leaf, Presented: st.clientChain, Roots: st.bundle, Role: pki.RoleClient, Now: in.Now,
+		LeafFile: in.certFile(), RootsName: in.bundleName()})
+	if brk == nil {
+		return "chains to a CA of the bundle (signatures verified)", nil
+	}
+	switch brk.Kind {
+	case pki.KindUnknownIssuer, pki.KindUntrustedRoot, pki.KindMissingIntermediate, pki.KindLeafUsage, pki.KindLeafExpired:
+		return "does not chain to the CA bundle (" + brk.Cause + "); the server may trust another CA for clients", nil
+	case pki.KindKeyMismatch:
+		f := chainFinding(in, brk, "")
+		f.Severity = Warning
+		f.Cause += "; if the server trusts that CA for clients (its --trusted-ca-file is usually this bundle), it refuses this certificate"
+		return "signed by another key than the bundle's CA of that name", &f
+	}
+	f := chainFinding(in, brk, "")
+	return "its chain breaks: " + brk.Cause, &f
+}
+
+// chainFinding turns a broken link into its finding: the id names the kind
+// of link, the cause and fix name the certificate.
+func chainFinding(in *Input, brk *pki.Break, endpoint string) Finding {
+	id := "tls-handshake-failed"
+	switch brk.Kind {
+	case pki.KindMissingIntermediate:
+		id = "chain-incomplete"
+	case pki.KindEKURestricted:
+		id = "ca-eku-restricted"
+	case pki.KindKeyMismatch:
+		id = "ca-key-mismatch"
+	case pki.KindCAExpired, pki.KindNotCA, pki.KindNoCertSign, pki.KindPathLength:
+		id = "ca-invalid"
+	case pki.KindWeakSignature, pki.KindUnsupportedKey:
+		id = "cert-unsupported"
+	}
+	f := Finding{ID: id, Severity: Error, Endpoint: endpoint, Cause: brk.Cause, Fix: brk.Fix}
+	if brk.Err != nil {
+		f.Evidence = append(f.Evidence, "crypto/x509: "+brk.Err.Error())
+	}
+	return f
 }
 
 func noClientAuth(in *Input, leaf *x509.Certificate, endpoint string) Finding {
@@ -157,32 +280,11 @@ func noClientAuth(in *Input, leaf *x509.Certificate, endpoint string) Finding {
 func clientExpired(in *Input, leaf *x509.Certificate, endpoint string) Finding {
 	return Finding{ID: "client-cert-expired", Severity: Error, Endpoint: endpoint,
 		Cause:    fmt.Sprintf("the client certificate %s is outside its validity period", leaf.Subject.CommonName),
-		Fix:      "renew it: etcd-certwiz renew " + pick(in.Sources.Cert != "keyring" && in.Sources.Cert != "", in.Sources.Cert, "client.crt") + "; if the dates look right, fix the clock (timedatectl)",
+		Fix:      "renew it: etcd-certwiz renew " + in.certFile() + "; if the dates look right, fix the clock (timedatectl)",
 		Evidence: []string{fmt.Sprintf("valid %s to %s; local clock %s", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), in.Now.UTC().Format(time.RFC3339))}}
 }
 
-func ekuNames(c *x509.Certificate) string {
-	if len(c.ExtKeyUsage) == 0 {
-		return "(none: any)"
-	}
-	names := map[x509.ExtKeyUsage]string{x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth", x509.ExtKeyUsageAny: "any"}
-	var out []string
-	for _, u := range c.ExtKeyUsage {
-		if n, ok := names[u]; ok {
-			out = append(out, n)
-		} else {
-			out = append(out, fmt.Sprintf("eku(%d)", u))
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
-func days(d time.Duration) string {
-	if d < 48*time.Hour {
-		return d.Round(time.Minute).String()
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
-}
+func ekuNames(c *x509.Certificate) string { return pki.ExtKeyUsageList(c) }
 
 func pick(cond bool, a, b string) string {
 	if cond {

@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // Endpoint is what the ladder learned about one endpoint.
@@ -61,6 +62,8 @@ type prober struct {
 	port     string
 	findings []Finding
 	client   *clientv3.Client
+	// serverChain is what the server sent in the TLS handshake.
+	serverChain []*x509.Certificate
 }
 
 func (p *prober) fail(f Finding) {
@@ -217,12 +220,15 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 		unknown  x509.UnknownAuthorityError
 		hostname x509.HostnameError
 		invalid  x509.CertificateInvalidError
+		brk      *pki.Break
 	)
 	switch {
 	case looksPlain(err) || errors.Is(err, errPlainServer):
 		return Finding{ID: "server-not-tls", Severity: Error, Cause: "the endpoint is https:// (or a CA was given) but the server speaks plaintext",
 			Fix:      fmt.Sprintf("use http://%s, or enable TLS on etcd (--cert-file, --key-file, https:// in --listen-client-urls): %s", p.u.Host, p.in.setFlag("endpoints", "http://"+p.u.Host)),
 			Evidence: []string{err.Error()}}
+	case errors.As(err, &brk):
+		return p.serverChainFinding(brk, info)
 	case errors.As(err, &unknown):
 		return p.untrustedServer(info, unknown)
 	case errors.As(err, &hostname):
@@ -247,11 +253,43 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 		Fix: "compare the server's TLS settings (etcd --cert-file, --trusted-ca-file, --cipher-suites, --tls-min-version) with this client's", Evidence: []string{err.Error()}}
 }
 
-func (p *prober) untrustedServer(info *TLSInfo, err x509.UnknownAuthorityError) Finding {
-	var bundle []string
-	for _, c := range p.st.caCerts {
-		bundle = append(bundle, c.Subject.String())
+// serverChainFinding names the broken link of the chain the server sent,
+// checked against the CA bundle in use.
+func (p *prober) serverChainFinding(brk *pki.Break, info *TLSInfo) Finding {
+	evidence := []string{"server certificate: " + info.ServerSubject + ", issuer " + info.ServerIssuer, "CA bundle: " + list(bundleNames(p.st))}
+	switch brk.Kind {
+	case pki.KindUnknownIssuer, pki.KindUntrustedRoot:
+		return Finding{ID: "server-ca-untrusted", Severity: Error, Cause: brk.Cause,
+			Fix:      brk.Fix + "; or use the CA that signed the member's certificate (its --trusted-ca-file, or the ca.crt beside its server.crt): " + p.in.setFlag("cacert", "ca.crt"),
+			Evidence: append(evidence, "crypto/x509: "+brk.Err.Error())}
+	case pki.KindMissingIntermediate:
+		names := make([]string, len(brk.Missing))
+		for i, m := range brk.Missing {
+			names[i] = pki.Name(m.Cert)
+		}
+		return Finding{ID: "chain-incomplete", Severity: Error,
+			Cause:    fmt.Sprintf("the server sends its certificate without the intermediate CA %s (known from %s), so nothing links it to %s", strings.Join(names, " and "), brk.Cert.Where(), p.in.bundleName()),
+			Fix:      "on the member, append the intermediate to its --cert-file, leaf first (cat server.crt intermediate.crt > server-chain.crt; --cert-file server-chain.crt; etcd re-reads it on each handshake); or add the intermediate to this CA bundle",
+			Evidence: append(evidence, "crypto/x509: "+brk.Err.Error())}
+	case pki.KindLeafUsage:
+		return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server certificate " + info.ServerSubject + " lacks the serverAuth extended key usage, so clients refuse it",
+			Fix: "reissue it with serverAuth and clientAuth (etcd-certwiz server NAME --hosts …)", Evidence: evidence}
 	}
+	f := chainFinding(p.in, brk, "")
+	f.Evidence = append(evidence, f.Evidence...)
+	return f
+}
+
+func bundleNames(st *localState) []string {
+	var names []string
+	for _, c := range st.caCerts {
+		names = append(names, c.Subject.String())
+	}
+	return names
+}
+
+func (p *prober) untrustedServer(info *TLSInfo, err x509.UnknownAuthorityError) Finding {
+	bundle := bundleNames(p.st)
 	inUse := "the CA bundle in use"
 	if len(bundle) == 0 {
 		inUse = "the system's CA store (no --cacert given)"
@@ -277,28 +315,88 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 		f := clientExpired(p.in, leaf, "")
 		f.Evidence = append(f.Evidence, "server alert: "+alert)
 		return f
-	case alert == "unknown certificate authority" && leaf != nil:
-		return Finding{ID: "client-ca-untrusted", Severity: Error,
-			Cause:    fmt.Sprintf("the client certificate was issued by %q, a CA the server does not trust for clients (its --trusted-ca-file)", leaf.Issuer.String()),
-			Fix:      "use a client certificate issued by the server's client CA (etcd-certwiz client USER --ca-dir DIR), or add your CA to the server's --trusted-ca-file bundle",
-			Evidence: []string{"server alert: " + alert, "client certificate issuer: " + leaf.Issuer.String(), accepts}}
-	case (alert == "bad certificate" || alert == "unsupported certificate") && leaf != nil:
-		f := Finding{}
+	case (alert == "bad certificate" || alert == "unsupported certificate" || alert == "unknown certificate authority") && leaf != nil:
+		var f Finding
 		if !hasClientAuth(leaf) {
 			f = noClientAuth(p.in, leaf, "")
-		} else if len(info.AcceptableClientCAs) > 0 && !containsName(info.AcceptableClientCAs, leaf.Issuer.String()) {
-			f = Finding{ID: "client-ca-untrusted", Severity: Error,
-				Cause: fmt.Sprintf("the client certificate was issued by %q, a CA the server does not trust for clients", leaf.Issuer.String()),
-				Fix:   "use a client certificate issued by the server's client CA (etcd-certwiz client USER --ca-dir DIR)"}
 		} else {
-			f = Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server rejected the client certificate (" + alert + ")",
-				Fix: "inspect it with etcd-certwiz inspect client.crt and compare with the server's --trusted-ca-file"}
+			f = p.clientChainFinding(alert, info)
 		}
 		f.Evidence = append(f.Evidence, "server alert: "+alert, accepts)
 		return f
 	}
 	return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server ended the TLS handshake with the alert \"" + alert + "\"",
 		Fix: "compare the server's TLS settings (--cipher-suites, --tls-min-version, --trusted-ca-file) with this client's", Evidence: []string{"server alert: " + alert}}
+}
+
+// clientChainFinding explains why the server refused our client
+// certificate: its chain, built against the CAs the server says it accepts
+// (by name in its certificate request) whose certificates are known here
+// (the CA bundle, the server's chain, the client file), keys compared; when
+// none is known, by names alone.
+func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
+	leaf := pki.Located{Cert: p.st.clientCert, Source: p.in.certFile()}
+	var known []pki.Located
+	known = append(known, p.st.bundle...)
+	known = append(known, pki.Locate(p.serverChain, "the server's chain")...)
+	known = append(known, p.st.clientChain...)
+	var roots, elsewhere []pki.Located
+	for _, k := range known {
+		if len(info.AcceptableClientCAs) == 0 && p.isBundle(k) || containsName(info.AcceptableClientCAs, k.Cert.Subject.String()) {
+			roots = append(roots, k)
+		} else {
+			elsewhere = append(elsewhere, k)
+		}
+	}
+	trusted := "the CAs the server accepts for clients (" + list(info.AcceptableClientCAs) + ")"
+	if len(roots) > 0 {
+		_, brk := pki.Verify(pki.ChainInput{Leaf: leaf, Presented: p.st.clientChain, Roots: roots, Elsewhere: elsewhere,
+			Role: pki.RoleClient, Now: p.in.Now, LeafFile: p.in.certFile(), RootsName: trusted})
+		switch {
+		case brk == nil:
+			return Finding{ID: "tls-handshake-failed", Severity: Error,
+				Cause: fmt.Sprintf("the server refused the client certificate (%s) although it chains, here, to a CA of the name it accepts: its copy of that CA differs (another key), is expired by its clock, or it checks something else (a CRL)", alert),
+				Fix:   "compare the member's --trusted-ca-file with " + p.in.bundleName() + " (etcd-certwiz inspect FILE shows each key id) and check the member's clock and --client-crl-file"}
+		case brk.Kind == pki.KindMissingIntermediate:
+			f := chainFinding(p.in, brk, "")
+			f.Cause = fmt.Sprintf("the client certificate file (%s) lacks the intermediate CA %s, and the server trusts only %s: nothing links the certificate to a CA it accepts",
+				p.in.certFile(), pki.Name(brk.Cert.Cert), list(info.AcceptableClientCAs))
+			f.Fix = brk.Fix + "; then " + p.in.setFlag("cert", "chain.crt") + " --key " + pick(p.in.Sources.Key != "" && p.in.Sources.Key != "keyring", p.in.Sources.Key, "client.key")
+			return f
+		case brk.Kind == pki.KindUnknownIssuer || brk.Kind == pki.KindUntrustedRoot:
+			top := brk.Cert.Cert.Issuer.String()
+			return Finding{ID: "client-ca-untrusted", Severity: Error,
+				Cause: fmt.Sprintf("the client certificate %s chains up to %q, which is not among the CAs the server accepts for clients (%s)", pki.Name(p.st.clientCert), top, list(info.AcceptableClientCAs)),
+				Fix: fmt.Sprintf("use a client certificate issued by one of those CAs (etcd-certwiz client USER --ca-dir DIR), or add %q to the member's --trusted-ca-file (etcd reads it only at start: restart it); if %q is an intermediate, append it to %s",
+					top, top, p.in.certFile()),
+				Evidence: []string{"crypto/x509: " + brk.Err.Error()}}
+		}
+		return chainFinding(p.in, brk, "")
+	}
+	// No certificate of an accepted CA is known here: compare names.
+	names := []string{p.st.clientCert.Issuer.String()}
+	for _, c := range p.st.clientChain {
+		names = append(names, c.Cert.Issuer.String())
+	}
+	for _, n := range names {
+		if containsName(info.AcceptableClientCAs, n) {
+			return Finding{ID: "client-ca-untrusted", Severity: Error,
+				Cause: fmt.Sprintf("the server refused the client certificate (%s) although its chain names %q, a CA the server accepts: that CA was probably regenerated under the same name, with another key", alert, n),
+				Fix:   "give this run the member's --trusted-ca-file (" + p.in.setFlag("cacert", "ca.crt") + ") so the keys can be compared, or reissue the client certificate from the member's CA (etcd-certwiz client USER --ca-dir DIR)"}
+		}
+	}
+	return Finding{ID: "client-ca-untrusted", Severity: Error,
+		Cause: fmt.Sprintf("the client certificate was issued by %q, a CA the server does not trust for clients (its --trusted-ca-file)", p.st.clientCert.Issuer.String()),
+		Fix:   "use a client certificate issued by the server's client CA (etcd-certwiz client USER --ca-dir DIR), or add your CA to the server's --trusted-ca-file bundle; if your certificate comes from an intermediate, append it to " + p.in.certFile()}
+}
+
+func (p *prober) isBundle(l pki.Located) bool {
+	for _, b := range p.st.bundle {
+		if b.Cert.Equal(l.Cert) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsName(names []string, name string) bool {
@@ -311,7 +409,7 @@ func containsName(names []string, name string) bool {
 }
 
 func hasClientAuth(c *x509.Certificate) bool {
-	return conn.HasEKU(c, x509.ExtKeyUsageClientAuth)
+	return pki.HasEKU(c, x509.ExtKeyUsageClientAuth)
 }
 
 func firstOr(items []string, def string) string {

@@ -63,18 +63,25 @@ func Diagnose(ctx context.Context, in Input) *Report {
 }
 
 // dedupe drops a per-endpoint finding that repeats a local one (the same
-// client certificate problem seen again by each server).
+// client certificate problem seen again by each server); a local warning
+// that a server confirms as an error becomes an error.
 func dedupe(r *Report) {
-	local := map[string]bool{}
-	for _, f := range r.Findings {
+	local := map[string]int{}
+	for i, f := range r.Findings {
 		if f.Endpoint == "" {
-			local[f.ID] = true
+			local[f.ID] = i
+		}
+	}
+	for _, f := range r.Findings {
+		if i, ok := local[f.ID]; ok && f.Endpoint != "" && f.Severity == Error && r.Findings[i].Severity != Error {
+			r.Findings[i].Severity = Error
+			r.Findings[i].Evidence = append(r.Findings[i].Evidence, "confirmed by "+f.Endpoint+": "+f.Cause)
 		}
 	}
 	out := r.Findings[:0]
 	seen := map[string]bool{}
 	for _, f := range r.Findings {
-		if f.Endpoint != "" && local[f.ID] {
+		if _, ok := local[f.ID]; ok && f.Endpoint != "" {
 			continue
 		}
 		key := f.ID + "\x00" + f.Endpoint + "\x00" + f.Cause

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // TLSInfo is what the handshake showed about the server.
@@ -48,6 +50,17 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 		ServerName:         p.serverName(),
 		NextProtos:         []string{"h2"},
 		MinVersion:         tls.VersionTLS12,
+		// Kept before any verdict: TLS 1.2 servers reject a client
+		// certificate inside the handshake, and its chain is still wanted.
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			p.serverChain = nil
+			for _, der := range raw {
+				if c, err := x509.ParseCertificate(der); err == nil {
+					p.serverChain = append(p.serverChain, c)
+				}
+			}
+			return nil
+		},
 		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			info.ClientCertRequested = true
 			info.AcceptableClientCAs = distinguishedNames(cri.AcceptableCAs)
@@ -76,6 +89,7 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 	if err := p.verifyServer(state); err != nil {
 		return info, err
 	}
+	p.expiringSent(state.PeerCertificates)
 	return info, confirm(conn)
 }
 
@@ -126,27 +140,61 @@ func (p *prober) plainProbe(ctx context.Context, raw net.Conn) error {
 
 var errServerWantsTLS = errors.New("the server speaks TLS")
 
-// verifyServer checks the chain against the CA bundle in use (or the
-// system's) and the name dialled, as the etcd client would.
+// verifyServer checks what the server sent as the etcd client will: its
+// certificate's validity and the name dialled (in crypto/x509's order), then
+// the chain against the CA bundle in use, with the link that breaks named
+// (*pki.Break). The client certificate file's intermediates are known too,
+// to name one the server fails to send. Without a bundle, the system roots
+// decide.
 func (p *prober) verifyServer(state tls.ConnectionState) error {
 	if p.in.Settings.InsecureSkipVerify || len(state.PeerCertificates) == 0 {
 		return nil
 	}
-	opts := x509.VerifyOptions{
-		Roots:         p.roots,
-		Intermediates: x509.NewCertPool(),
-		DNSName:       p.serverName(),
-		CurrentTime:   p.in.Now,
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	leaf := state.PeerCertificates[0]
+	if err := pki.CheckValidity(leaf, p.in.Now); err != nil {
+		return x509.CertificateInvalidError{Cert: leaf, Reason: x509.Expired, Detail: err.Error()}
 	}
-	if opts.DNSName == "" {
-		opts.DNSName = p.host
+	name := p.serverName()
+	if name == "" {
+		name = p.host
 	}
-	for _, c := range state.PeerCertificates[1:] {
-		opts.Intermediates.AddCert(c)
+	if err := leaf.VerifyHostname(name); err != nil {
+		return err
 	}
-	_, err := state.PeerCertificates[0].Verify(opts)
-	return err
+	if p.roots == nil {
+		opts := x509.VerifyOptions{Intermediates: x509.NewCertPool(), CurrentTime: p.in.Now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		for _, c := range state.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		_, err := leaf.Verify(opts)
+		return err
+	}
+	sent := pki.Locate(state.PeerCertificates, "the server's chain")
+	in := pki.ChainInput{Leaf: pki.Located{Cert: leaf, Source: "the server's certificate"}, Presented: sent[1:], Roots: p.st.bundle,
+		Elsewhere: p.st.clientChain, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Now: p.in.Now,
+		LeafFile: "the member's --cert-file", RootsName: p.in.bundleName()}
+	if _, brk := pki.Verify(in); brk != nil {
+		return brk
+	}
+	return nil
+}
+
+// expiringSent warns about the server's certificate, or an intermediate it
+// sends, in the last third of its lifetime and within the warning window.
+func (p *prober) expiringSent(chain []*x509.Certificate) {
+	for i, c := range chain {
+		if !pki.Expiring(c, p.in.Warn, p.in.Now) || (i > 0 && pki.SelfSigned(c)) {
+			continue
+		}
+		what := "the server certificate " + pki.Name(c)
+		if i > 0 {
+			what = "the intermediate CA " + pki.Name(c) + " the server sends"
+		}
+		p.fail(Finding{ID: "server-cert-expiring", Severity: Warning,
+			Cause:    fmt.Sprintf("%s expires in %s, within the last third of its lifetime", what, pki.Left(c.NotAfter.Sub(p.in.Now))),
+			Fix:      "renew it on the member (etcd-certwiz renew server.crt keeps its key and SANs); etcd re-reads its certificate files on each handshake, no restart needed",
+			Evidence: []string{"valid " + c.NotBefore.UTC().Format(time.RFC3339) + " to " + c.NotAfter.UTC().Format(time.RFC3339)}})
+	}
 }
 
 func (p *prober) serverName() string {

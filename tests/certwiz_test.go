@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -102,12 +102,12 @@ func pkiShape(t *testing.T, dir string) string {
 		line := rel + " " + fi.Mode().Perm().String()
 		if strings.HasSuffix(p, ".crt") {
 			data, _ := os.ReadFile(p)
-			certs, err := conn.ParseCerts(data)
+			certs, err := pki.ParseCerts(data)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := certs[0]
-			line += fmt.Sprintf(" %s issuer=%s %v %v %v %v ca=%v", c.Subject, c.Issuer, c.DNSNames, c.IPAddresses, certwiz.ExtKeyUsageNames(c), certwiz.KeyUsageNames(c.KeyUsage), c.IsCA)
+			line += fmt.Sprintf(" %s issuer=%s %v %v %v %v ca=%v", c.Subject, c.Issuer, c.DNSNames, c.IPAddresses, pki.ExtKeyUsageNames(c), pki.KeyUsageNames(c.KeyUsage), c.IsCA)
 		}
 		lines = append(lines, line)
 		return nil
@@ -145,7 +145,7 @@ func TestCertwizJWT(t *testing.T) {
 	}
 
 	keyPEM := mustRead(t, filepath.Join(keyDir, certwiz.JWTKeyFile))
-	key, err := conn.ParseKey(keyPEM)
+	key, err := pki.ParseKey(keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/diag"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -55,11 +55,11 @@ func expectFinding(t *testing.T, r *diag.Report, code int, id, fixText string) d
 // caOf loads the harness CA to issue broken certificates from it.
 func caOf(t *testing.T, c *harness.Cluster) *certwiz.Issued {
 	t.Helper()
-	certs, err := conn.ParseCerts(mustRead(t, c.PKI.CA))
+	certs, err := pki.ParseCerts(mustRead(t, c.PKI.CA))
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := conn.ParseKey(mustRead(t, c.PKI.CAKey))
+	key, err := pki.ParseKey(mustRead(t, c.PKI.CAKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func issueFiles(t *testing.T, ca *certwiz.Issued, req certwiz.Request) (string, 
 func rotateServerCert(t *testing.T, c *harness.Cluster, req certwiz.Request) {
 	t.Helper()
 	ca := caOf(t, c)
-	key, err := conn.ParseKey(mustRead(t, c.PKI.Members[0].ServerKey))
+	key, err := pki.ParseKey(mustRead(t, c.PKI.Members[0].ServerKey))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,6 +84,7 @@ func scriptParams(dir string) testscript.Params {
 			"port":        cmdPort,
 			"etcd-token":  cmdEtcdToken,
 			"status":      cmdStatus,
+			"cfssl-tools": cmdCFSSLTools,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -31,7 +31,7 @@ func NewApp() *cli.App {
 	app.Commands = []*cli.Command{
 		initCommand(), caCommand(), serverCommand(), peerCommand(), clientCommand(),
 		inspectCommand(), checkCommand(), renewCommand(),
-		jwtKeysCommand(), jwtTokenCommand(), userCommand(),
+		jwtKeysCommand(), jwtTokenCommand(), userCommand(), rbacCommand(),
 		completionCommand(), completeCommand(),
 	}
 	return app

@@ -15,10 +15,10 @@ import (
 func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
-		Usage:     "check every certificate in a PKI tree: chain, role fitness, key match, expiry (exit 1 on any problem)",
+		Usage:     "check every certificate of every file in a PKI tree (certwiz, cfssl, kubeadm or openssl layout): chain, role fitness, key match, expiry (exit 1 on any problem)",
 		ArgsUsage: "[DIR]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window (30d, 720h)"},
+			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window and within the last third of their lifetime (30d, 720h)"},
 			clix.OutputFlag("text", "json"),
 		},
 		Action: checkAction,
@@ -41,14 +41,15 @@ func checkAction(c *cli.Context) error {
 	if dir == "" {
 		dir = certwiz.DefaultOut
 	}
-	results, err := certwiz.CheckTree(dir, warn, time.Now())
+	check, err := certwiz.CheckTree(dir, warn, time.Now())
 	if err != nil {
 		return explain(err)
 	}
+	results := check.Results
 	if format == "json" {
 		err = clix.WriteJSON(c.App.Writer, results)
 	} else {
-		err = printChecks(c, results)
+		err = printChecks(c, check)
 	}
 	if err != nil {
 		return err
@@ -60,21 +61,22 @@ func checkAction(c *cli.Context) error {
 				bad++
 			}
 		}
-		return clix.Fail("renew with 'etcd-certwiz renew FILE…'; unfit ones need reissuing with the right role", "%d of %d certificates need attention", bad, len(results))
+		return clix.Fail("renew expiring ones with 'etcd-certwiz renew FILE…'; unfit ones need reissuing (each problem says with what); drop expired CAs from bundles that hold a valid one", "%d of %d certificates need attention", bad, len(results))
 	}
 	return nil
 }
 
-func printChecks(c *cli.Context, results []certwiz.CheckResult) error {
+func printChecks(c *cli.Context, check *certwiz.TreeCheck) error {
+	results := check.Results
 	p := clix.Painter{On: clix.Color(c.App.Writer)}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FILE\tROLE\tSUBJECT\tEXPIRES\tDAYS\tSTATUS\tPROBLEMS")
+	fmt.Fprintln(tw, "FILE\tROLE\tSUBJECT\tEXPIRES\tDAYS\tSTATUS\tKEY\tPROBLEMS")
 	for _, r := range results {
 		status := string(r.Status)
 		switch r.Status {
 		case certwiz.StatusOK:
 			status = p.Green(status)
-		case certwiz.StatusExpiring:
+		case certwiz.StatusExpiring, certwiz.StatusWarning:
 			status = p.Yellow(status)
 		default:
 			status = p.Red(status)
@@ -83,7 +85,17 @@ func printChecks(c *cli.Context, results []certwiz.CheckResult) error {
 		if !r.NotAfter.IsZero() {
 			expires = r.NotAfter.UTC().Format("2006-01-02")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.Path, r.Role, r.Subject, expires, r.DaysLeft, status, strings.Join(r.Problems, "; "))
+		key := r.Key
+		if key == "" {
+			key = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Name(), r.Role, r.Subject, expires, r.DaysLeft, status, key, strings.Join(r.Problems, "; "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range check.Skipped {
+		fmt.Fprintf(c.App.Writer, "skipped %s: %s\n", s.Path, s.What)
+	}
+	return nil
 }

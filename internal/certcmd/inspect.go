@@ -1,8 +1,10 @@
 package certcmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -13,17 +15,17 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "show subject, SANs, usages, key type, validity and the etcd roles a certificate is fit for",
+		Usage:     "show every certificate of a file or a server's chain: subject, SANs, usages, key, validity, how it links, and the etcd roles it is fit for (a CA: what it can sign)",
 		ArgsUsage: "FILE|https://HOST:PORT...",
 		Flags: []cli.Flag{
 			clix.OutputFlag("text", "json"),
-			&cli.StringFlag{Name: "key", Usage: "key file to check against the certificate (default: FILE with .key beside it, if present)", TakesFile: true},
+			&cli.StringFlag{Name: "key", Usage: "key file to check against the certificate (default: the key beside it by the certwiz, cfssl, kubeadm or openssl naming — NAME.key, NAME-key.pem — if present)", TakesFile: true},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "connect timeout for https:// targets"},
 		},
 		Action: inspectAction,
@@ -38,6 +40,9 @@ func inspectAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.IsSet("key") && c.NArg() > 1 {
+		return clix.Usage("inspect one certificate file with --key, or several without it", "--key goes with a single FILE")
+	}
 	var reports []certwiz.Report
 	for _, target := range c.Args().Slice() {
 		rs, err := inspectTarget(c, target)
@@ -47,18 +52,27 @@ func inspectAction(c *cli.Context) error {
 		reports = append(reports, rs...)
 	}
 	if format == "json" {
-		return clix.WriteJSON(c.App.Writer, reports)
-	}
-	p := clix.Painter{On: clix.Color(c.App.Writer)}
-	for i, r := range reports {
-		if i > 0 {
-			fmt.Fprintln(c.App.Writer)
+		err = clix.WriteJSON(c.App.Writer, reports)
+	} else {
+		p := clix.Painter{On: clix.Color(c.App.Writer)}
+		for i, r := range reports {
+			if i > 0 {
+				fmt.Fprintln(c.App.Writer)
+			}
+			printReport(c.App.Writer, p, r)
 		}
-		printReport(c.App.Writer, p, r)
+	}
+	if err != nil {
+		return err
 	}
 	for _, r := range reports {
 		if r.KeyMatch != nil && !*r.KeyMatch {
 			return clix.Fail("the key belongs to another certificate; renew with --rotate-key or find the right key", "%s does not match %s", r.KeyFile, r.Source)
+		}
+	}
+	for _, r := range reports {
+		if r.Unusable() {
+			return clix.Fail("etcd cannot use this certificate: reissue it (see the problems above)", "%s: certificate %d (%s): %s", r.Source, r.Index, r.Subject, strings.Join(r.Problems, "; "))
 		}
 	}
 	return nil
@@ -71,36 +85,36 @@ func inspectTarget(c *cli.Context, target string) ([]certwiz.Report, error) {
 		if err != nil {
 			return nil, clix.Fail("check the address and that it serves TLS (etcd's client port is usually 2379)", "%s: %v", target, err)
 		}
-		var out []certwiz.Report
-		for i, cert := range chain {
-			out = append(out, certwiz.Inspect(fmt.Sprintf("%s (chain %d)", target, i), cert, now))
-		}
-		return out, nil
+		return certwiz.InspectChain(target, chain, now), nil
 	}
-	it, err := certwiz.LoadPair(target, false)
+	data, err := os.ReadFile(target)
 	if err != nil {
 		return nil, explain(err)
 	}
-	r := certwiz.Inspect(target, it.Cert, now)
-	keyFile := c.String("key")
-	if keyFile == "" {
-		if k := certwiz.KeyPath(target); k != target && fileExists(k) {
-			keyFile = k
-		}
+	reports, err := certwiz.InspectPEM(target, data, now)
+	if err != nil {
+		return nil, clix.Fail("inspect a certificate file (a key is checked against its certificate with --key)", "%v", err)
 	}
-	if keyFile != "" {
-		data, err := os.ReadFile(keyFile)
-		if err != nil {
-			return nil, explain(err)
-		}
-		key, err := conn.ParseKey(data)
-		if err != nil {
-			return nil, clix.Fail("--key must be an unencrypted PEM private key", "%s: %v", keyFile, err)
-		}
-		match := conn.KeyMatches(it.Cert, key)
-		r.KeyFile, r.KeyMatch = keyFile, &match
+	first := pki.ParseFile(data).Certs
+	if len(first) == 0 || reports[0].Unusable() && reports[0].KeyType == "unsupported" {
+		return reports, nil
 	}
-	return []certwiz.Report{r}, nil
+	keyFile, _, err := pki.FindKey(target, first[0], c.String("key"))
+	var none *pki.NoKeyError
+	switch {
+	case errors.As(err, &none):
+	case errors.Is(err, pki.ErrKeyMismatch):
+		match := false
+		reports[0].KeyFile, reports[0].KeyMatch = keyFile, &match
+	case err != nil && errors.Is(err, fs.ErrNotExist):
+		return nil, explain(err)
+	case err != nil:
+		return nil, clix.Fail("--key must be an unencrypted PEM private key Go can use", "%v", err)
+	default:
+		match := true
+		reports[0].KeyFile, reports[0].KeyMatch = keyFile, &match
+	}
+	return reports, nil
 }
 
 // remoteAddr recognises https://HOST:PORT targets.
@@ -117,16 +131,28 @@ func remoteAddr(target string) (string, bool) {
 
 func printReport(w io.Writer, p clix.Painter, r certwiz.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\n", p.Bold(r.Source))
+	fmt.Fprintf(tw, "%s\n", p.Bold(r.Title()))
 	row := func(k, v string) { fmt.Fprintf(tw, "  %s:\t%s\n", k, v) }
 	row("subject", r.Subject)
 	row("issuer", r.Issuer+map[bool]string{true: " (self-signed)", false: ""}[r.SelfSigned])
-	row("serial", r.Serial)
+	if r.IssuedBy != "" && !r.SelfSigned {
+		row("issued by", r.IssuedBy)
+	}
+	if r.Serial != "" {
+		row("serial", r.Serial)
+	}
 	key := r.KeyType
 	if r.KeyMatch != nil {
 		key += map[bool]string{true: ", " + r.KeyFile + " matches", false: ", " + p.Red(r.KeyFile+" DOES NOT MATCH")}[*r.KeyMatch]
 	}
 	row("key", key)
+	if r.KeyID != "" {
+		ids := r.KeyID
+		if r.AuthorityKeyID != "" {
+			ids += " (signed by key " + r.AuthorityKeyID + ")"
+		}
+		row("key id", ids)
+	}
 	var sans []string
 	for _, d := range r.DNS {
 		sans = append(sans, "DNS:"+d)
@@ -134,20 +160,30 @@ func printReport(w io.Writer, p clix.Painter, r certwiz.Report) {
 	for _, ip := range r.IPs {
 		sans = append(sans, "IP:"+ip)
 	}
-	row("SANs", orNone(sans))
+	if !r.IsCA || len(sans) > 0 {
+		row("SANs", orNone(sans))
+	}
 	row("key usage", orNone(r.Usages))
 	row("ext key usage", orNone(r.ExtUsages))
 	validity := r.Validity
-	if r.DaysLeft < 0 {
-		validity = p.Red(validity)
+	if r.DaysLeft < 0 || r.Validity == "" {
+		validity = p.Red(orNone([]string{validity}))
 	}
 	row("validity", validity)
-	for _, f := range r.Roles {
-		verdict := p.Green("fit")
-		if !f.OK {
-			verdict = p.Yellow("unfit: " + strings.Join(f.Reasons, "; "))
+	for _, pr := range r.Problems {
+		row("problem", p.Red(pr))
+	}
+	verdict := func(f pki.Fit) string {
+		if f.OK {
+			return p.Green("fit")
 		}
-		row("as "+string(f.Role), verdict)
+		return p.Yellow("unfit: " + strings.Join(f.Reasons, "; "))
+	}
+	for _, f := range r.Roles {
+		row("as "+string(f.Role), verdict(f))
+	}
+	for _, f := range r.Signs {
+		row("signs "+string(f.Role)+" certs", verdict(f))
 	}
 	tw.Flush()
 }
@@ -157,9 +193,4 @@ func orNone(s []string) string {
 		return "(none)"
 	}
 	return strings.Join(s, ", ")
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

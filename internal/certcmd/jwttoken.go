@@ -11,7 +11,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func jwtTokenCommand() *cli.Command {
@@ -49,7 +49,7 @@ func jwtTokenAction(c *cli.Context) error {
 	if err != nil {
 		return clix.Wrap(err, "create the key pair with 'etcd-certwiz jwt-keys', or pass --key FILE")
 	}
-	key, err := conn.ParseKey(data)
+	key, err := pki.ParseKey(data)
 	if err != nil {
 		return clix.Fail("--key must be the private key from jwt-keys (etcd's priv-key)", "%s: %v", keyFile, err)
 	}

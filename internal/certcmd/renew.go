@@ -19,7 +19,8 @@ func renewCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "add-san", Usage: "add hosts (IPs or DNS names), comma-separated or repeated"},
 			&cli.BoolFlag{Name: "rotate-key", Usage: "generate a new key of the same type (the old key file is replaced)"},
 			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the old certificate's lifetime)"},
-			&cli.StringFlag{Name: "ca-dir", Usage: "directory holding the issuing CA (default: search the certificate's directory and its parents)", TakesFile: true},
+			&cli.StringFlag{Name: "ca-dir", Usage: "directory holding the issuing CA and its key (default: search the certificate's directory and its parents)", TakesFile: true},
+			&cli.StringFlag{Name: "key", Usage: "the certificate's key (default: beside it by the certwiz, cfssl, kubeadm or openssl naming: NAME.key, NAME-key.pem)", TakesFile: true},
 		},
 		Action: renewAction,
 	}
@@ -31,7 +32,10 @@ func renewAction(c *cli.Context) error {
 	}
 	opts := certwiz.RenewOptions{
 		AddSANs: c.StringSlice("add-san"), RotateKey: c.Bool("rotate-key"),
-		Days: c.Int("days"), CADir: c.String("ca-dir"), Now: time.Now(),
+		Days: c.Int("days"), CADir: c.String("ca-dir"), KeyPath: c.String("key"), Now: time.Now(),
+	}
+	if opts.KeyPath != "" && c.NArg() > 1 {
+		return clix.Usage("renew one certificate with --key, or several without it", "--key goes with a single FILE")
 	}
 	// Everything is reissued before anything is written: a bad SAN or a
 	// missing CA leaves every file as it was.

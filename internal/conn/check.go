@@ -2,69 +2,79 @@ package conn
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"slices"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
-// HasEKU reports whether cert may be used for usage. A certificate without
-// any extended key usage is valid for all of them, as in crypto/x509.
-func HasEKU(cert *x509.Certificate, usage x509.ExtKeyUsage) bool {
-	if len(cert.ExtKeyUsage) == 0 && len(cert.UnknownExtKeyUsage) == 0 {
-		return true
-	}
-	return slices.Contains(cert.ExtKeyUsage, usage) || slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageAny)
-}
-
-// ValidityError describes a certificate used outside its validity window.
-type ValidityError struct {
-	NotBefore, NotAfter, Now time.Time
-}
-
-func (e *ValidityError) Error() string {
-	if e.Now.Before(e.NotBefore) {
-		return fmt.Sprintf("not valid before %s (local clock is %s)", e.NotBefore.UTC().Format(time.RFC3339), e.Now.UTC().Format(time.RFC3339))
-	}
-	return fmt.Sprintf("expired on %s (local clock is %s)", e.NotAfter.UTC().Format(time.RFC3339), e.Now.UTC().Format(time.RFC3339))
-}
-
-// CheckValidity returns a *ValidityError when now is outside the certificate's window.
-func CheckValidity(cert *x509.Certificate, now time.Time) error {
-	if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
-		return &ValidityError{NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, Now: now}
-	}
-	return nil
-}
-
-// CheckClientPair validates a client certificate and key the way etcd will
-// judge them: they parse, match, the key is unencrypted, the certificate
-// allows clientAuth and is currently valid.
+// CheckClientPair validates a client certificate file and key the way etcd
+// will judge them: they parse (keys Go cannot use are named), match, the key
+// is unencrypted, the certificate allows clientAuth, is currently valid and
+// properly signed, and the chain the file carries (etcd's client sends the
+// file whole: leaf, then intermediates) breaks nowhere whatever CA the
+// server trusts: no CA in it restricts clientAuth, is expired, cannot sign,
+// or is exceeded in path length.
 func CheckClientPair(certPEM, keyPEM []byte, now time.Time) (*x509.Certificate, error) {
 	pair, err := KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, err
 	}
 	leaf := pair.Leaf
-	if !HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+	if !pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
 		return nil, &InputError{Input: "client certificate", Err: fmt.Errorf("%q lacks the clientAuth extended key usage; etcd rejects it", leaf.Subject.CommonName)}
 	}
-	if err := CheckValidity(leaf, now); err != nil {
+	if err := pki.CheckValidity(leaf, now); err != nil {
 		return nil, &InputError{Input: "client certificate", Err: err}
+	}
+	for _, p := range pki.KeyProblems(leaf) {
+		if p.Severity == pki.SevError {
+			return nil, &InputError{Input: "client certificate", Err: errors.New(p.Msg)}
+		}
+	}
+	if brk := PresentedChainBreak(certPEM, "the client certificate file", pki.RoleClient, now); brk != nil {
+		return nil, &InputError{Input: "client certificate", Err: brk}
 	}
 	return leaf, nil
 }
 
+// PresentedChainBreak judges the chain a certificate file carries on its
+// own: when the file holds intermediates after its leaf, the path from the
+// leaf up to the last of them must allow the role's usages and be valid,
+// whatever the peer trusts. It returns only breaks that hold for any trust
+// bundle (a restricted, expired or unable CA, a weak signature, a pathlen
+// exceeded); a file holding one certificate, or certificates that do not
+// link, give nil.
+func PresentedChainBreak(certPEM []byte, source string, role pki.Role, now time.Time) *pki.Break {
+	certs, err := pki.ParseCerts(certPEM)
+	if err != nil || len(certs) < 2 {
+		return nil
+	}
+	located := pki.Locate(certs, source)
+	in := pki.ChainInput{Leaf: located[0], Presented: located[1 : len(located)-1], Roots: located[len(located)-1:],
+		Role: role, Now: now, LeafFile: source, RootsName: source}
+	_, brk := pki.Verify(in)
+	if brk == nil {
+		return nil
+	}
+	switch brk.Kind {
+	case pki.KindEKURestricted, pki.KindCAExpired, pki.KindNotCA, pki.KindNoCertSign, pki.KindPathLength, pki.KindWeakSignature, pki.KindUnsupportedKey:
+		return brk
+	}
+	return nil
+}
+
 // CheckCA validates a CA bundle: it parses and holds at least one currently
-// valid CA certificate.
+// valid certificate. A bundle that also holds stale CAs passes (Go skips
+// them); pki.JudgeBundle's warnings name them.
 func CheckCA(caPEM []byte, now time.Time) ([]*x509.Certificate, error) {
-	certs, err := ParseCerts(caPEM)
+	certs, err := pki.ParseCerts(caPEM)
 	if err != nil {
 		return nil, &InputError{Input: "CA bundle", Err: err}
 	}
-	for _, c := range certs {
-		if CheckValidity(c, now) == nil {
-			return certs, nil
-		}
+	if err := pki.JudgeBundle(certs, now).Err(now); err != nil {
+		return nil, &InputError{Input: "CA bundle", Err: err}
 	}
-	return nil, &InputError{Input: "CA bundle", Err: CheckValidity(certs[0], now)}
+	return certs, nil
 }

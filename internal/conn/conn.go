@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // DefaultDialTimeout matches etcdctl's default.
@@ -71,7 +73,7 @@ func (s Settings) TLSConfig() (*tls.Config, error) {
 
 // CertPool parses a CA bundle into a pool.
 func CertPool(caPEM []byte) (*x509.CertPool, error) {
-	certs, err := ParseCerts(caPEM)
+	certs, err := pki.ParseCerts(caPEM)
 	if err != nil {
 		return nil, &InputError{Input: "CA bundle", Err: err}
 	}
@@ -90,16 +92,16 @@ func KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
 	case len(keyPEM) == 0:
 		return tls.Certificate{}, &InputError{Input: "client key", Err: errors.New("missing: a client certificate was given without its key")}
 	}
-	certs, err := ParseCerts(certPEM)
+	certs, err := pki.ParseCerts(certPEM)
 	if err != nil {
 		return tls.Certificate{}, &InputError{Input: "client certificate", Err: err}
 	}
-	key, err := ParseKey(keyPEM)
+	key, err := pki.ParseKey(keyPEM)
 	if err != nil {
 		return tls.Certificate{}, &InputError{Input: "client key", Err: err}
 	}
-	if !KeyMatches(certs[0], key) {
-		return tls.Certificate{}, &InputError{Input: "client key", Err: ErrKeyMismatch}
+	if !pki.KeyMatches(certs[0], key) {
+		return tls.Certificate{}, &InputError{Input: "client key", Err: pki.ErrKeyMismatch}
 	}
 	pair := tls.Certificate{PrivateKey: key, Leaf: certs[0]}
 	for _, c := range certs {

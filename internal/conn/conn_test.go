@@ -10,6 +10,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func testPKI(t *testing.T) (ca, client, server, other *certwiz.Issued) {
@@ -117,11 +118,11 @@ func TestCheckClientPair(t *testing.T) {
 		t.Fatalf("server pair with clientAuth refused: %v", err)
 	}
 	_, err := conn.CheckClientPair(client.CertPEM, client.KeyPEM, time.Now().AddDate(2, 0, 0))
-	var ve *conn.ValidityError
+	var ve *pki.ValidityError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired cert: got %v", err)
 	}
-	if conn.HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
+	if pki.HasEKU(&x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, x509.ExtKeyUsageClientAuth) {
 		t.Fatal("serverAuth-only cert reported as fit for clientAuth")
 	}
 }
@@ -135,8 +136,61 @@ func TestKeyType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := conn.KeyType(k.Public()); got != string(kt) {
-			t.Fatalf("conn.KeyType = %s, want %s", got, kt)
+		if got := pki.KeyType(k.Public()); got != string(kt) {
+			t.Fatalf("pki.KeyType = %s, want %s", got, kt)
 		}
+	}
+}
+
+// TestCheckClientPairChainFile: the chain a client certificate file carries
+// is judged whatever the server trusts: an intermediate with an expired
+// validity is refused by name; the same file with a valid one passes; a
+// root appended whose pathlen the intermediate exceeds is refused too.
+func TestCheckClientPairChainFile(t *testing.T) {
+	ca, _, _, _ := testPKI(t)
+	now := time.Now()
+	for _, tc := range []struct {
+		notBefore time.Time
+		days      int
+		want      string
+	}{{now.AddDate(0, 0, -10), 1, `intermediate CA "CN=int" (the client certificate file, certificate 2) is expired on`}, {now.Add(-time.Minute), 30, ""}} {
+		key, err := certwiz.GenerateKey(certwiz.ECDSAP256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inter, err := certwiz.Issue(certwiz.Request{Role: certwiz.RoleCA, CommonName: "int", NotBefore: tc.notBefore, Days: tc.days}, key, ca.Cert, ca.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "alice", NotBefore: tc.notBefore}, certwiz.ECDSAP256, inter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// (certwiz's CA has pathlen:0, so the root stays out of the file: it
+		// would break the chain there.)
+		file := append(append([]byte{}, leaf.CertPEM...), inter.CertPEM...)
+		_, err = conn.CheckClientPair(file, leaf.KeyPEM, now)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("valid chain file refused: %v", err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("expired intermediate: %v, want %q", err, tc.want)
+		}
+	}
+	key, _ := certwiz.GenerateKey(certwiz.ECDSAP256)
+	inter, err := certwiz.Issue(certwiz.Request{Role: certwiz.RoleCA, CommonName: "int"}, key, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "alice"}, certwiz.ECDSAP256, inter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := append(append(append([]byte{}, leaf.CertPEM...), inter.CertPEM...), ca.CertPEM...)
+	if _, err := conn.CheckClientPair(file, leaf.KeyPEM, now); err == nil || !strings.Contains(err.Error(), "(pathlen:0), but the chain has 1") {
+		t.Errorf("pathlen exceeded: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // fuzzPKI is real material to seed the PEM fuzzers with, made once per
@@ -30,6 +31,9 @@ type fuzzPKI struct {
 	ca, expired, server *certwiz.Issued
 	clients             []*certwiz.Issued
 	legacyKeys          [][]byte
+	// A three-level chain: an intermediate under ca, a client under it,
+	// and a CA that expired, for bundles.
+	intermediate, chained, staleCA *certwiz.Issued
 }
 
 var (
@@ -54,6 +58,17 @@ func seedPKI(tb testing.TB) fuzzPKI {
 		}
 		p.server = must(certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleServer, CommonName: "etcd-0", DNS: []string{"localhost"}}, certwiz.ECDSAP256, p.ca))
 		p.expired = must(certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "old", Days: 1, NotBefore: time.Now().AddDate(0, 0, -10)}, certwiz.ECDSAP256, p.ca))
+		if k, kerr := certwiz.GenerateKey(certwiz.ECDSAP256); kerr == nil {
+			p.intermediate = must(certwiz.Issue(certwiz.Request{Role: certwiz.RoleCA, CommonName: "fuzz intermediate"}, k, p.ca.Cert, p.ca.Key))
+		} else {
+			err = kerr
+		}
+		if p.intermediate != nil {
+			p.chained = must(certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "carol"}, certwiz.ECDSAP256, p.intermediate))
+		}
+		if k, kerr := certwiz.GenerateKey(certwiz.ECDSAP256); kerr == nil {
+			p.staleCA = must(certwiz.Issue(certwiz.Request{Role: certwiz.RoleCA, CommonName: "stale CA", Days: 1, NotBefore: time.Now().AddDate(0, 0, -10)}, k, nil, nil))
+		}
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -123,11 +138,17 @@ func inputError(t *testing.T, err error, inputs ...string) *conn.InputError {
 	return ie
 }
 
-// FuzzParseCerts: a CA bundle or certificate chain parses into at least one
-// certificate or fails with a message; the certificates are exactly the
-// bundle's CERTIFICATE blocks, in order; CheckCA and CertPool agree with it
-// and name the "CA bundle" input. der=true feeds data as one block's DER, so
-// that the fuzzer reaches the x509 parser instead of base64 errors.
+// FuzzParseCerts: a CA bundle or certificate chain, one certificate or many,
+// parses into at least one certificate or fails with a message; the
+// certificates are exactly the bundle's CERTIFICATE blocks, in order, and
+// pki.ParseFile records the same ones (and every other block) without
+// failing; CheckCA and CertPool agree with it and name the "CA bundle"
+// input, CheckCA refusing a parsed bundle only when none of its
+// certificates is valid; the chain the file carries (leaf, intermediates,
+// last one as anchor) verifies in pki exactly when crypto/x509 says so, and
+// a refusal names a certificate of the file and says why. der=true feeds
+// data as one block's DER, so that the fuzzer reaches the x509 parser
+// instead of base64 errors.
 func FuzzParseCerts(f *testing.F) {
 	p := seedPKI(f)
 	f.Add(p.ca.CertPEM, false)
@@ -140,12 +161,17 @@ func FuzzParseCerts(f *testing.F) {
 	f.Add([]byte(" \n\t"), false)
 	f.Add(p.expired.Cert.Raw, true)
 	f.Add(p.clients[3].Cert.Raw, true)
+	f.Add(bytes.Join([][]byte{p.chained.CertPEM, p.intermediate.CertPEM, p.ca.CertPEM}, nil), false)
+	f.Add(bytes.Join([][]byte{p.chained.CertPEM, p.ca.CertPEM}, nil), false)
+	f.Add(bytes.Join([][]byte{p.ca.CertPEM, p.staleCA.CertPEM}, nil), false)
+	f.Add(bytes.Join([][]byte{p.staleCA.CertPEM, p.expired.CertPEM}, nil), false)
+	f.Add(bytes.Join([][]byte{p.chained.CertPEM, p.chained.KeyPEM, []byte("garbage\n"), p.intermediate.CertPEM, []byte("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n")}, nil), false)
 	now := time.Now()
 	f.Fuzz(func(t *testing.T, data []byte, der bool) {
 		if der {
 			data = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: data})
 		}
-		certs, err := conn.ParseCerts(data)
+		certs, err := pki.ParseCerts(data)
 		if (err == nil) == (len(certs) == 0) {
 			t.Fatalf("ParseCerts gave %d certificates and error %v", len(certs), err)
 		}
@@ -172,11 +198,25 @@ func FuzzParseCerts(f *testing.F) {
 			t.Fatal("empty error")
 		}
 
+		file := pki.ParseFile(data)
+		if len(file.Certs)+len(file.BadCerts()) != file.Count(pki.HoldsCertificate) {
+			t.Fatalf("ParseFile: %d certificates and %d bad ones of %d certificate blocks", len(file.Certs), len(file.BadCerts()), file.Count(pki.HoldsCertificate))
+		}
+		if err == nil && !slices.EqualFunc(file.Certs, certs, func(a, b *x509.Certificate) bool { return a.Equal(b) }) {
+			t.Fatal("ParseFile and ParseCerts disagree on the certificates")
+		}
+
 		cas, caErr := conn.CheckCA(data, now)
 		if caErr != nil {
 			inputError(t, caErr, "CA bundle")
+			if err == nil && len(pki.JudgeBundle(certs, now).Valid) > 0 {
+				t.Fatalf("CheckCA refused a bundle holding a valid certificate: %v", caErr)
+			}
 		} else if err != nil || len(cas) != len(certs) {
 			t.Fatalf("CheckCA accepted what ParseCerts refused (%v)", err)
+		}
+		if err == nil {
+			checkFileChain(t, certs, now)
 		}
 		pool, poolErr := conn.CertPool(data)
 		if (poolErr == nil) != (err == nil) || (poolErr == nil && pool == nil) {
@@ -186,6 +226,49 @@ func FuzzParseCerts(f *testing.F) {
 			inputError(t, poolErr, "CA bundle")
 		}
 	})
+}
+
+// checkFileChain: the chain a file carries verifies in pki exactly when
+// crypto/x509 verifies it, and a refusal names a certificate of the file.
+func checkFileChain(t *testing.T, certs []*x509.Certificate, now time.Time) {
+	t.Helper()
+	located := pki.Locate(certs, "fuzz.crt")
+	last := len(located) - 1
+	in := pki.ChainInput{Leaf: located[0], Presented: located[1:max(last, 1)], Roots: located[last:], Role: pki.RoleClient, Now: now}
+	if last == 0 {
+		in.Presented = nil
+	}
+	path, brk := pki.Verify(in)
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(certs[last])
+	for _, c := range in.Presented {
+		inter.AddCert(c.Cert)
+	}
+	_, xerr := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if (brk == nil) != (xerr == nil) {
+		t.Fatalf("pki.Verify (%v) disagrees with crypto/x509 (%v)", brk, xerr)
+	}
+	if brk == nil {
+		if len(path) == 0 || !path[0].Cert.Equal(certs[0]) {
+			t.Fatal("a verified chain does not start at the leaf")
+		}
+		return
+	}
+	if brk.Cause == "" || brk.Fix == "" || brk.Kind == "" || brk.Cert.Cert == nil {
+		t.Fatalf("a break without kind, certificate, cause or fix: %+v", brk)
+	}
+	if !slices.ContainsFunc(certs, brk.Cert.Cert.Equal) {
+		t.Fatalf("the break names a certificate not in the file: %s", brk.Cert.Cert.Subject)
+	}
+	_ = conn.PresentedChainBreak(pemOf(certs), "fuzz.crt", pki.RoleClient, now)
+}
+
+func pemOf(certs []*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
 }
 
 var keyBlockTypes = []string{"", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "CERTIFICATE"}
@@ -216,8 +299,8 @@ func FuzzParseKey(f *testing.F) {
 		if kind := keyBlockTypes[int(typ)%len(keyBlockTypes)]; kind != "" {
 			data = pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: data})
 		}
-		key, err := conn.ParseKey(data)
-		if firstKeyEncrypted(data) && !errors.Is(err, conn.ErrEncryptedKey) {
+		key, err := pki.ParseKey(data)
+		if firstKeyEncrypted(data) && !errors.Is(err, pki.ErrEncryptedKey) {
 			t.Fatalf("an encrypted key gave %v, want ErrEncryptedKey", err)
 		}
 		if err != nil {
@@ -235,7 +318,7 @@ func FuzzParseKey(f *testing.F) {
 		if key == nil || key.Public() == nil {
 			t.Fatal("ParseKey returned neither a key nor an error")
 		}
-		if conn.KeyType(key.Public()) == "" {
+		if pki.KeyType(key.Public()) == "" {
 			t.Fatal("KeyType names no type")
 		}
 		checkSigns(t, key)
@@ -243,7 +326,7 @@ func FuzzParseKey(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a parsed key does not marshal: %v", err)
 		}
-		again, err := conn.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		again, err := pki.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 		if err != nil {
 			t.Fatalf("PKCS#8 form of a parsed key does not parse: %v", err)
 		}
@@ -295,7 +378,7 @@ func checkSigns(t *testing.T, key crypto.Signer) {
 		t.Fatalf("ParseKey accepted a %T key", pub)
 	}
 	if !ok {
-		t.Fatalf("ParseKey accepted a %s key that cannot sign: %v", conn.KeyType(key.Public()), err)
+		t.Fatalf("ParseKey accepted a %s key that cannot sign: %v", pki.KeyType(key.Public()), err)
 	}
 }
 
@@ -341,7 +424,7 @@ func FuzzKeyPair(f *testing.F) {
 			t.Fatal("pair's leaf is not its first certificate")
 		}
 		signer, ok := pair.PrivateKey.(crypto.Signer)
-		if !ok || !conn.KeyMatches(pair.Leaf, signer) {
+		if !ok || !pki.KeyMatches(pair.Leaf, signer) {
 			t.Fatal("KeyPair joined a key that does not match the certificate")
 		}
 		if prepErr != nil || prep.TLS == nil || len(prep.TLS.Certificates) != 1 {
@@ -357,7 +440,7 @@ func FuzzKeyPair(f *testing.F) {
 		if leaf == nil || !bytes.Equal(leaf.Raw, pair.Leaf.Raw) {
 			t.Fatal("CheckClientPair returned another certificate")
 		}
-		if !conn.HasEKU(leaf, x509.ExtKeyUsageClientAuth) || conn.CheckValidity(leaf, now) != nil {
+		if !pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) || pki.CheckValidity(leaf, now) != nil {
 			t.Fatal("CheckClientPair accepted a certificate without clientAuth or outside its validity")
 		}
 	})

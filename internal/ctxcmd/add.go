@@ -2,6 +2,7 @@ package ctxcmd
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -53,5 +54,8 @@ func save(c *cli.Context, spec contexts.Spec, opts contexts.SaveOptions, verb st
 		msg += " and switched to it"
 	}
 	fmt.Fprintln(c.App.ErrWriter, msg+".")
+	for _, w := range contexts.Advise(spec, time.Now()) {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, w)
+	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // explain turns domain errors into one line plus a hint that says what to do.
@@ -22,6 +23,8 @@ func explain(err error) error {
 		noCmd   *contexts.NotFoundCmdError
 		token   *contexts.TokenUnsupportedError
 		badName *contexts.NameError
+		// before input: an unusable key is not a wrong flag
+		unsupported *pki.UnsupportedKeyError
 	)
 	switch {
 	case errors.As(err, &clixErr):
@@ -40,6 +43,8 @@ func explain(err error) error {
 			return clix.Wrap(err, "fix the file (nothing was changed) or point --config / "+contexts.EnvConfig+" elsewhere")
 		}
 		return clix.Wrap(err, "check the file's permissions, or point --config / "+contexts.EnvConfig+" elsewhere")
+	case errors.As(err, &unsupported):
+		return clix.Wrap(err, "Go, and so etcd and etcdctl, cannot use this key: issue a new key and certificate (etcd-certwiz client NAME --key-type ecdsa-p256, or openssl with -pkeyopt ec_paramgen_curve:P-256)")
 	case errors.As(err, &input):
 		return clix.Wrap(err, inputHint(input.Input))
 	case errors.As(err, &noCmd):

@@ -12,7 +12,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func showCommand() *cli.Command {
@@ -49,6 +49,9 @@ type certInfo struct {
 	NotAfter time.Time `json:"notAfter" yaml:"not-after"`
 	DaysLeft int       `json:"daysLeft" yaml:"days-left"`
 	Source   string    `json:"source" yaml:"source"`
+	// More are the certificates after the first in the file: the other CAs
+	// of a bundle, the intermediates of a client certificate chain.
+	More []certInfo `json:"more,omitempty" yaml:"more,omitempty"`
 }
 
 func showAction(c *cli.Context) error {
@@ -98,8 +101,8 @@ func describe(spec contexts.Spec, current bool) shown {
 	s.Cert = certOf(spec.Cert)
 	if len(spec.Key.PEM) > 0 {
 		s.Key = "(set) " + source(spec.Key)
-		if k, err := conn.ParseKey(spec.Key.PEM); err == nil {
-			s.Key = conn.KeyType(k.Public()) + " " + source(spec.Key)
+		if k, err := pki.ParseKey(spec.Key.PEM); err == nil {
+			s.Key = pki.KeyType(k.Public()) + " " + source(spec.Key)
 		}
 	}
 	if spec.Password != "" {
@@ -122,13 +125,19 @@ func certOf(m contexts.Material) *certInfo {
 	if len(m.PEM) == 0 {
 		return nil
 	}
-	certs, err := conn.ParseCerts(m.PEM)
+	certs, err := pki.ParseCerts(m.PEM)
 	if err != nil {
 		return &certInfo{Subject: "unreadable: " + err.Error(), Source: source(m)}
 	}
-	c := certs[0]
-	return &certInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), SANs: sans(c), NotAfter: c.NotAfter.UTC(),
-		DaysLeft: int(time.Until(c.NotAfter).Hours() / 24), Source: source(m)}
+	info := func(c *x509.Certificate) certInfo {
+		return certInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), SANs: sans(c), NotAfter: c.NotAfter.UTC(),
+			DaysLeft: int(time.Until(c.NotAfter).Hours() / 24), Source: source(m)}
+	}
+	first := info(certs[0])
+	for _, c := range certs[1:] {
+		first.More = append(first.More, info(c))
+	}
+	return &first
 }
 
 func sans(c *x509.Certificate) []string {
@@ -165,6 +174,9 @@ func printShown(w io.Writer, s shown) {
 		}
 		if !ci.info.NotAfter.IsZero() {
 			row("  expires", fmt.Sprintf("%s (%d days left)", ci.info.NotAfter.Format(time.DateOnly), ci.info.DaysLeft))
+		}
+		for _, m := range ci.info.More {
+			row("  and", fmt.Sprintf("%s, expires %s (%d days left)", m.Subject, m.NotAfter.Format(time.DateOnly), m.DaysLeft))
 		}
 	}
 	row("client key", s.Key)

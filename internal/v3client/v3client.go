@@ -27,3 +27,12 @@ func Config(s conn.Settings) (clientv3.Config, error) {
 		Logger:      zap.NewNop(),
 	}, nil
 }
+
+// New connects a client.
+func New(s conn.Settings) (*clientv3.Client, error) {
+	cfg, err := Config(s)
+	if err != nil {
+		return nil, err
+	}
+	return clientv3.New(cfg)
+}

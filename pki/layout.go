@@ -1,0 +1,157 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The layouts operators really have, and how they name files:
+//
+//	certwiz   ca.crt|key  peer-ca.crt|key  <member>/server.crt|key  <member>/peer.crt|key  clients/<name>.crt|key
+//	cfssl     NAME.pem + NAME-key.pem, with NAME.csr and NAME-csr.json beside them (cfssljson -bare NAME)
+//	kubeadm   /etc/kubernetes/pki/etcd/{ca,server,peer,healthcheck-client}.crt|key, ../apiserver-etcd-client.crt|key
+//	openssl   NAME.crt + NAME.key, often NAME-chain.crt (leaf then intermediates) beside them
+//	certbot   cert.pem, chain.pem, fullchain.pem + privkey.pem
+
+// CertExts are the file extensions that may hold PEM certificates.
+var CertExts = []string{".crt", ".pem", ".cer", ".cert"}
+
+// IsCertPath reports whether path has a certificate file extension.
+func IsCertPath(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, e := range CertExts {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
+
+// stem is a file's base name without extension.
+func stem(path string) string {
+	base := filepath.Base(path)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+// IsKeyPath reports whether the name says private key: NAME.key,
+// NAME-key.pem (cfssl), privkey.pem (certbot).
+func IsKeyPath(path string) bool {
+	s, ext := strings.ToLower(stem(path)), strings.ToLower(filepath.Ext(path))
+	return ext == ".key" || (ext == ".pem" && (strings.HasSuffix(s, "-key") || strings.HasSuffix(s, "_key") || s == "privkey" || s == "key"))
+}
+
+// chainSuffixes mark a file that holds a leaf and its intermediates.
+var chainSuffixes = []string{"-fullchain", "_fullchain", ".fullchain", "-chain", "_chain", ".chain", "-bundle", "_bundle", "-cert", "_cert", ".cert"}
+
+// KeyCandidates are the key files that go with a certificate file by the
+// conventions above, most likely first: NAME.key, NAME-key.pem; the same
+// without a -chain/-cert suffix; privkey.pem beside certbot's files.
+func KeyCandidates(certPath string) []string {
+	dir, s := filepath.Dir(certPath), stem(certPath)
+	names := []string{s}
+	lower := strings.ToLower(s)
+	for _, suf := range chainSuffixes {
+		if strings.HasSuffix(lower, suf) && len(s) > len(suf) {
+			names = append(names, s[:len(s)-len(suf)])
+			break
+		}
+	}
+	var out []string
+	for _, n := range names {
+		out = append(out, filepath.Join(dir, n+".key"), filepath.Join(dir, n+"-key.pem"))
+	}
+	if lower == "cert" || lower == "fullchain" {
+		out = append(out, filepath.Join(dir, "privkey.pem"))
+	}
+	return out
+}
+
+// NoKeyError says no key file was found beside a certificate.
+type NoKeyError struct {
+	Cert  string
+	Tried []string
+}
+
+func (e *NoKeyError) Error() string {
+	tried := make([]string, len(e.Tried))
+	for i, t := range e.Tried {
+		tried[i] = filepath.Base(t)
+	}
+	return fmt.Sprintf("no key file for %s (looked for %s)", e.Cert, strings.Join(tried, ", "))
+}
+
+// Hint says how to go on.
+func (e *NoKeyError) Hint() string { return "give the key file with --key" }
+
+// FindKey finds and parses the private key of cert (read from certPath): the
+// explicit file when given, else the first of KeyCandidates that exists and
+// matches. A candidate that exists but belongs to another certificate is
+// passed over; if none matches, the error says which ones did not.
+func FindKey(certPath string, cert *x509.Certificate, explicit string) (string, crypto.Signer, error) {
+	candidates := KeyCandidates(certPath)
+	if explicit != "" {
+		candidates = []string{explicit}
+	}
+	var mismatched []string
+	for _, p := range candidates {
+		data, err := os.ReadFile(p)
+		if errors.Is(err, os.ErrNotExist) && explicit == "" {
+			continue
+		}
+		if err != nil {
+			return p, nil, err
+		}
+		key, err := ParseKey(data)
+		if err != nil {
+			return p, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if KeyMatches(cert, key) {
+			return p, key, nil
+		}
+		mismatched = append(mismatched, p)
+	}
+	if len(mismatched) > 0 {
+		return mismatched[0], nil, fmt.Errorf("%s: %w %s", strings.Join(mismatched, ", "), ErrKeyMismatch, certPath)
+	}
+	return "", nil, &NoKeyError{Cert: certPath, Tried: candidates}
+}
+
+// RoleFromPath infers a certificate's role from its path in the layouts
+// above; ok is false when the path says nothing (then judge it by Guess).
+// A name with "ca" as a word is a CA (ca.crt, peer-ca.crt, etcd-ca.pem);
+// then the clients/ directory or "client" means client, "peer" or "member"
+// peer, "server" server (kubeadm's healthcheck-client and
+// apiserver-etcd-client are clients).
+func RoleFromPath(path string) (Role, bool) {
+	if filepath.Base(filepath.Dir(path)) == "clients" {
+		return RoleClient, true
+	}
+	words := strings.FieldsFunc(strings.ToLower(stem(path)), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+	has := func(ws ...string) bool {
+		for _, w := range words {
+			w = strings.TrimRight(w, "0123456789") // member1, server-2
+			for _, x := range ws {
+				if w == x {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	switch {
+	case has("ca", "cacert", "cacerts"):
+		return RoleCA, true
+	case has("client"):
+		return RoleClient, true
+	case has("peer", "member"):
+		return RolePeer, true
+	case has("server"):
+		return RoleServer, true
+	}
+	return "", false
+}
