@@ -134,8 +134,8 @@ func TestDiagCluster(t *testing.T) {
 	c.Stop(others[0])
 	r, code, _ = diagReport(t, u, "", append([]string{"--endpoints", c.Endpoints[leader]}, creds...)...)
 	f := expectFinding(t, r, code, "member-unreachable", "etcdctl member remove")
-	if f.Endpoint != c.Endpoints[others[0]] {
-		t.Errorf("member-unreachable names %q, want %s", f.Endpoint, c.Endpoints[others[0]])
+	if f.Endpoint != c.Endpoints[others[0]] || !strings.Contains(f.Cause, "nothing listens on "+strings.TrimPrefix(c.Endpoints[others[0]], "https://")) {
+		t.Errorf("member-unreachable names %q (%s), want %s and the reason", f.Endpoint, f.Cause, c.Endpoints[others[0]])
 	}
 
 	c.Stop(others[1])
