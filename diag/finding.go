@@ -1,7 +1,6 @@
 package diag
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -199,12 +198,4 @@ func list(items []string) string {
 		return "(none)"
 	}
 	return strings.Join(items, ", ")
-}
-
-func quoteAll(items []string) []string {
-	out := make([]string, len(items))
-	for i, s := range items {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
 }
