@@ -50,7 +50,7 @@ func NewApp() *cli.App {
 		return nil
 	}
 	app.Action = diagnoseAction
-	app.Commands = []*cli.Command{certsCommand(), explainCommand(), completionCommand(), completeCommand()}
+	app.Commands = []*cli.Command{certsCommand(), serveCommand(), explainCommand(), completionCommand(), completeCommand()}
 	return app
 }
 
