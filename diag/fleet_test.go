@@ -89,17 +89,24 @@ func TestInventoryInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer silent.Close()
-	var conns []net.Conn
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
 	go func() {
 		for {
 			cn, err := silent.Accept()
 			if err != nil {
 				return
 			}
+			mu.Lock()
 			conns = append(conns, cn)
+			mu.Unlock()
 		}
 	}()
 	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, cn := range conns {
 			cn.Close()
 		}

@@ -21,9 +21,7 @@ var (
 		"1 when the last diagnosis of the context found no error and no warning (etcd-diag's exit status 0), else 0.", []string{"context"}, nil)
 	descFindings = prometheus.NewDesc("etcd_diag_findings",
 		"Findings of the last diagnosis by id (etcd-diag explain's and the README's ids) and severity (error, warning, info).", []string{"context", "id", "severity"}, nil)
-	descCertNotAfter = prometheus.NewDesc("etcd_diag_cert_not_after_seconds",
-		"Expiry (Unix time) of each certificate of the context's inventory, as etcd-diag certs lists it: role server (served on a member's client URL, port client), "+
-			"peer (on its peer URL, port peer), client (the context's client certificate) or ca (its CA bundle, or an intermediate a member sends).",
+	descCertNotAfter = prometheus.NewDesc("etcd_diag_cert_not_after_seconds", certHelp,
 		[]string{"context", "member", "port", "role", "subject", "issuer", "serial"}, nil)
 	descMembers = prometheus.NewDesc("etcd_diag_members",
 		"Members of the context's cluster: listed in the member list, and reachable with the context's settings.", []string{"context", "state"}, nil)
@@ -34,6 +32,9 @@ var (
 	descRuns = prometheus.NewDesc("etcd_diag_runs_total",
 		"Runs over every context completed since the exporter started.", nil, nil)
 )
+
+const certHelp = "Expiry (Unix time) of each certificate of the context's inventory, as etcd-diag certs lists it: role server (served on a member's client URL, port client), " +
+	"peer (on its peer URL, port peer), client (the context's client certificate) or ca (its CA bundle, or an intermediate a member sends)."
 
 // snapshot is what the last run found; scrapes read it and never diagnose.
 type snapshot struct {
@@ -56,24 +57,28 @@ type contextState struct {
 func newSnapshot(reports []*diag.Report, ended time.Time, runs int) *snapshot {
 	s := &snapshot{ended: ended, runs: runs}
 	for _, r := range reports {
-		st := contextState{name: r.Context, healthy: r.Error == "" && r.Healthy, duration: float64(r.Elapsed) / 1000,
-			findings: map[[2]string]int{}}
-		st.up = r.Error == "" && slices.ContainsFunc(r.Endpoints, func(ep *diag.Endpoint) bool { return ep.Reachable })
-		for _, f := range r.Findings {
-			st.findings[[2]string{f.ID, string(f.Severity)}]++
-		}
-		if r.Cluster != nil {
-			st.hasMemberList, st.listed = true, len(r.Cluster.Members)
-			for _, m := range r.Cluster.Members {
-				if m.Reachable {
-					st.reachable++
-				}
-			}
-		}
-		st.certs = r.Certificates()
-		s.contexts = append(s.contexts, st)
+		s.contexts = append(s.contexts, stateOf(r, r.Certificates()))
 	}
 	return s
+}
+
+// stateOf is what one report says for the metrics.
+func stateOf(r *diag.Report, certs []diag.Certificate) contextState {
+	st := contextState{name: r.Context, healthy: r.Error == "" && r.Healthy, duration: float64(r.Elapsed) / 1000,
+		findings: map[[2]string]int{}, certs: certs}
+	st.up = r.Error == "" && slices.ContainsFunc(r.Endpoints, func(ep *diag.Endpoint) bool { return ep.Reachable })
+	for _, f := range r.Findings {
+		st.findings[[2]string{f.ID, string(f.Severity)}]++
+	}
+	if r.Cluster != nil {
+		st.hasMemberList, st.listed = true, len(r.Cluster.Members)
+		for _, m := range r.Cluster.Members {
+			if m.Reachable {
+				st.reachable++
+			}
+		}
+	}
+	return st
 }
 
 // collector exposes the latest snapshot.

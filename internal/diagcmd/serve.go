@@ -29,10 +29,10 @@ func serveCommand() *cli.Command {
 		Name:  "serve",
 		Usage: "export the diagnosis of every context (or --contexts, --context) as Prometheus metrics, run on an interval",
 		Description: "Diagnoses the selected contexts (default: every context of the etcd-ctx config, read afresh\n" +
-			"each run) every --interval, one run at a time, and serves the last run's results on /metrics:\n" +
-			"etcd_diag_up, etcd_diag_healthy, etcd_diag_findings{id,severity}, etcd_diag_members,\n" +
-			"etcd_diag_cert_not_after_seconds{member,port,role,subject,issuer,serial},\n" +
-			"etcd_diag_run_duration_seconds, per context. A scrape never starts a diagnosis. /healthz answers\n" +
+			"each run) every --interval, one run at a time, and serves the last run's results on /metrics,\n" +
+			"per context: etcd_diag_up, etcd_diag_healthy, etcd_diag_findings (by id and severity),\n" +
+			"etcd_diag_members, etcd_diag_cert_not_after_seconds (by member, port, role, subject, issuer and\n" +
+			"serial), etcd_diag_run_duration_seconds. A scrape never starts a diagnosis. /healthz answers\n" +
 			"200 while runs complete. Contexts with keyring secrets need the user's session (a systemd user unit).\n" +
 			"Stops cleanly on SIGTERM or SIGINT.",
 		Flags: slices.Concat([]cli.Flag{
