@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
@@ -271,9 +274,10 @@ func (p *prometheus) alerts(t *testing.T) []alert {
 	return r.Data.Alerts
 }
 
-// TestExporterPrometheus: etcd-diag serve watches three real clusters (an
-// mTLS member, a member whose openssl-made server certificate expires in 5
-// days, a 3-member mTLS cluster) and a real Prometheus scrapes it every
+// TestExporterPrometheus: three real clusters (an mTLS member, a member
+// whose openssl-made server certificate expires in 5 days, a 3-member mTLS
+// cluster) are first inventoried by etcd-diag certs (checkCerts); then
+// etcd-diag serve watches them and a real Prometheus scrapes it every
 // second with the rule file the README shows (packaging/prometheus). The
 // series are in Prometheus with the values the clusters warrant, the
 // 14-day expiry alert fires for exactly the short-lived certificate (by
@@ -299,6 +303,8 @@ func TestExporterPrometheus(t *testing.T) {
 	if len(serial)%2 == 1 {
 		serial = "0" + serial
 	}
+
+	t.Run("certs", func(t *testing.T) { checkCerts(t, u, a, b, c, short, serial) })
 
 	const interval = 2 * time.Second
 	e := startExporter(t, u, "--interval", interval.String(), "--timeout", "5s")
@@ -391,5 +397,64 @@ func TestExporterPrometheus(t *testing.T) {
 	e.done <- nil // for the cleanup
 	if strings.Count(e.log.String(), "etcd-diag: run ") < 2 || !strings.Contains(e.log.String(), "3 context(s)") {
 		t.Errorf("log:\n%s", e.log.String())
+	}
+}
+
+// checkCerts: etcd-diag certs over the three clusters: the short-lived
+// server certificate first, expiring, and exit 1; every member's server and
+// peer certificate, each context's client certificate and CA, in text and
+// CSV; with a 3-day window that certificate is fine (exit 0). A context
+// that never answers is named on stderr, exit 1.
+func checkCerts(t *testing.T, u *user, a, b, c *harness.Cluster, short *harness.PKI, serial string) {
+	out, errs, code := u.run("", "etcd-diag", "certs", "--all-contexts")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	first := regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\dZ +[45] +expiring +b +server m0 +CN=m0 +CN=openssl-fleet-ca +` + serial + ` +127\.0\.0\.1$`)
+	if code != 1 || errs != "" || len(lines) != 17 || !strings.HasPrefix(lines[0], "NOT AFTER ") || !first.MatchString(lines[1]) {
+		t.Fatalf("certs --all-contexts: exit %d, %d lines, want 1 and a header with 16 certificates, b's server certificate first\n%s%s", code, len(lines), out, errs)
+	}
+	if n := strings.Count(out, " ok "); n != 15 {
+		t.Errorf("%d certificates ok, want 15:\n%s", n, out)
+	}
+
+	out, _, code = u.run("", "etcd-diag", "certs", "--all-contexts", "-o", "csv")
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || code != 1 || len(rows) != 17 || strings.Join(rows[0], ",") != "context,role,port,member,url,source,subject,issuer,sans,serial,not_before,not_after,days_left,state" {
+		t.Fatalf("-o csv: exit %d %v\n%s", code, err, out)
+	}
+	count := map[string]int{}
+	for _, r := range rows[1:] {
+		count[r[0]+" "+r[1]]++
+		switch {
+		case r[0] == "c" && r[1] == "peer" && (r[2] != "peer" || !slices.Contains(c.PeerURLs, r[4])):
+			t.Errorf("c's peer certificate placed at %v", r)
+		case r[0] == "c" && r[1] == "server" && (r[2] != "client" || !slices.Contains(c.Endpoints, r[4])):
+			t.Errorf("c's server certificate placed at %v", r)
+		case r[0] == "b" && r[1] == "server" && (r[9] != serial || r[13] != "expiring" || r[8] != "127.0.0.1"):
+			t.Errorf("b's server certificate: %v", r)
+		case r[1] == "client" && r[5] == "":
+			t.Errorf("client certificate without its source: %v", r)
+		}
+	}
+	for k, n := range map[string]int{"a server": 1, "a peer": 1, "a client": 1, "a ca": 1, "b server": 1, "b ca": 1, "c server": 3, "c peer": 3, "c ca": 1} {
+		if count[k] != n {
+			t.Errorf("%d × %s, want %d (%v)", count[k], k, n, count)
+		}
+	}
+
+	out, errs, code = u.run("", "etcd-diag", "certs", "--context", "b", "--warn", "3d", "-o", "json")
+	var certs []diag.Certificate
+	if err := json.Unmarshal([]byte(out), &certs); err != nil || code != 0 || len(certs) != 4 || certs[0].Serial != serial || certs[0].State != diag.CertOK {
+		t.Errorf("certs --context b --warn 3d: exit %d %v\n%s%s", code, err, out, errs)
+	}
+
+	hung := "https://" + silentListener(t)
+	other := filepath.Join(u.dir, "other.yaml")
+	writeFleetConfig(t, other, []fleetContext{
+		{name: "a", endpoint: a.Endpoints[0], ca: a.PKI.CA, cert: a.PKI.RootCert, key: a.PKI.RootKey},
+		{name: "hung", endpoint: hung, ca: short.CA, cert: short.RootCert, key: short.RootKey},
+	})
+	out, errs, code = u.run("", "etcd-diag", "certs", "--config", other, "--all-contexts", "--timeout", "1s")
+	if code != 1 || errs != `etcd-diag: warning: context "hung": no certificate read from `+hung+": timeout\n" || strings.Count(out, "\n") != 7 {
+		t.Errorf("certs with a context that never answers: exit %d\n%s%s", code, out, errs)
 	}
 }
