@@ -458,3 +458,15 @@ func checkCerts(t *testing.T, u *user, a, b, c *harness.Cluster, short *harness.
 		t.Errorf("certs with a context that never answers: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestREADMEShowsExporterFiles: the systemd unit, scrape job and alert
+// rules the README shows are the files in packaging/prometheus, the rules
+// being what TestExporterPrometheus loads into Prometheus.
+func TestREADMEShowsExporterFiles(t *testing.T) {
+	readme := string(mustRead(t, filepath.Join("..", "README.md")))
+	for _, f := range []string{"etcd-diag.service", "prometheus.yml", "etcd-diag.rules.yml"} {
+		if data := mustRead(t, filepath.Join("..", "packaging", "prometheus", f)); !strings.Contains(readme, "\n"+string(data)+"```\n") {
+			t.Errorf("README.md does not show packaging/prometheus/%s as it is", f)
+		}
+	}
+}
