@@ -45,6 +45,9 @@ var oneFlags = []string{"context", "endpoints", "cacert", "cert", "key", "user",
 // diagnosis the other flags describe (input).
 func targets(c *cli.Context) ([]diag.Target, error) {
 	if !isFleet(c) {
+		if c.IsSet("parallel") {
+			return nil, clix.Usage("e.g. --all-contexts --parallel 16", "--parallel applies to --all-contexts or --contexts")
+		}
 		in, err := input(c)
 		if err != nil {
 			return nil, err

@@ -197,11 +197,17 @@ func (e *exporter) publish(reports []*diag.Report, took time.Duration) {
 	e.metrics.last.Store(newSnapshot(reports, time.Now(), runs))
 	line := fmt.Sprintf("run %d: %d context(s) in %.2f s: %d healthy, %d with problems, %d could not be diagnosed",
 		runs, len(reports), took.Seconds(), len(healthy), len(problems), failed)
+	if n := len(problems); n > maxLogged {
+		problems = append(problems[:maxLogged], fmt.Sprintf("%d more", n-maxLogged))
+	}
 	if len(problems) > 0 {
 		line += " (" + strings.Join(problems, "; ") + ")"
 	}
 	e.logf("%s", line)
 }
+
+// maxLogged is how many contexts with problems a run's log line names.
+const maxLogged = 10
 
 // healthz answers 200 while runs complete on time, 503 once none has for
 // three intervals plus ten timeouts (a wedged process).
