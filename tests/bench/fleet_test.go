@@ -8,9 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -152,13 +154,44 @@ func fleetConfig(names, endpoints []string, p *harness.PKI) []byte {
 // BenchmarkFleet: `etcd-diag --all-contexts` over FleetSize healthy
 // single-member mTLS clusters against `etcd-diag --context fleet-00`, one of
 // them, taking turns. Metrics: fleet-ns/op, one-ns/op; target fleet ≤ 3×
-// one.
+// one. On loopback the fleet run is CPU-bound, and the servers share the
+// machine's CPUs with etcd-diag: after the timed rounds, cpuRounds more of
+// each measure the CPU time etcd-diag used (its rusage) and the servers
+// used (this process's, which embeds them): fleet-client-cpu-ns,
+// fleet-server-cpu-ns, one-client-cpu-ns, one-server-cpu-ns, per run.
 func BenchmarkFleet(b *testing.B) {
 	f := fleetSetup(b)
-	rotate(b,
-		proc{label: "fleet", env: f.env, argv: []string{f.etcdDiag, "--config", f.config, "--all-contexts"}},
-		proc{label: "one", env: f.env, argv: []string{f.etcdDiag, "--config", f.config, "--context", "fleet-00"}},
-	)
+	fleet := proc{label: "fleet", env: f.env, argv: []string{f.etcdDiag, "--config", f.config, "--all-contexts"}}
+	one := proc{label: "one", env: f.env, argv: []string{f.etcdDiag, "--config", f.config, "--context", "fleet-00"}}
+	rotate(b, fleet, one)
+	for _, p := range []proc{fleet, one} {
+		var client, server time.Duration
+		for range cpuRounds {
+			before := selfCPU(b)
+			cmd := exec.Command(p.argv[0], p.argv[1:]...)
+			cmd.Env = p.env
+			if err := exited(cmd.Run(), cmd, 0); err != nil {
+				b.Fatalf("%s: %v", strings.Join(p.argv, " "), err)
+			}
+			server += selfCPU(b) - before
+			client += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
+		b.ReportMetric(float64(client.Nanoseconds())/cpuRounds, p.label+"-client-cpu-ns")
+		b.ReportMetric(float64(server.Nanoseconds())/cpuRounds, p.label+"-server-cpu-ns")
+	}
+	b.ReportMetric(float64(runtime.NumCPU()), "cpus")
+}
+
+// cpuRounds is how many runs of each command measure its CPU time.
+const cpuRounds = 10
+
+// selfCPU is the CPU time this process (and its embedded etcd servers) used.
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkFleetHung: --all-contexts over the FleetSize clusters plus two

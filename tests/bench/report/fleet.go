@@ -72,6 +72,15 @@ func Fleet(r Results, t Times) string {
 		notes = append(notes, "n/a: BenchmarkExporter: "+r.missing("BenchmarkExporter"))
 	}
 	b.WriteString(grid(row{"figure", "measured", "baseline (same run)", "ratio / overhead", "target", "met"}.cells(), rowCells(rows)))
+	if m := r.Bench["BenchmarkFleet"].Metrics; m["cpus"] > 0 && okO {
+		fc, fs := m["fleet-client-cpu-ns"]/1e6, m["fleet-server-cpu-ns"]/1e6
+		oc, osv := m["one-client-cpu-ns"]/1e6, m["one-server-cpu-ns"]/1e6
+		floor := (fc + fs) / m["cpus"]
+		fmt.Fprintf(&b, "\nOn loopback the fleet run is CPU-bound, and the servers run on the same CPUs. CPU time per run (rusage):\n"+
+			"--all-contexts %s in etcd-diag + %s in the 20 servers; --context %s + %s. On %.0f CPUs the fleet run cannot take\n"+
+			"less than %s (%.2f× one's wall time), whatever etcd-diag's parallelism.\n",
+			fmtMS(fc), fmtMS(fs), fmtMS(oc), fmtMS(osv), m["cpus"], fmtMS(floor), floor/one)
+	}
 	if len(notes) > 0 {
 		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
 	}
