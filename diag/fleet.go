@@ -36,9 +36,10 @@ func DefaultParallel() int { return PerCPU * runtime.GOMAXPROCS(0) }
 
 // DiagnoseAll diagnoses every target, at most opts.Parallel at once, each
 // with its own Input.Timeout (the same deadline rule as Diagnose), and
-// returns their reports in the targets' order. A target whose Load fails
-// gets a report with Error set and Healthy false. When the targets fit in
-// one wave, the whole run takes about one timeout however many clusters
+// returns their reports in the targets' order. Each target's deadline
+// counts from the moment its turn came (before Load). A target whose Load
+// fails gets a report with Error set and Healthy false. When the targets
+// fit in one wave, the whole run takes one timeout however many clusters
 // hang; with more, each wave can.
 func DiagnoseAll(ctx context.Context, targets []Target, opts FleetOptions) []*Report {
 	parallel := opts.Parallel
@@ -71,6 +72,9 @@ func DiagnoseAll(ctx context.Context, targets []Target, opts FleetOptions) []*Re
 	return reports
 }
 
+// diagnoseTarget loads and diagnoses one target. Its deadline counts from
+// its turn, not from the end of its loading and local checks: on a starved
+// CPU, a wave of diagnoses still ends one timeout after it started.
 func diagnoseTarget(ctx context.Context, t Target) *Report {
 	start := time.Now()
 	in, err := t.Load()
@@ -81,5 +85,12 @@ func diagnoseTarget(ctx context.Context, t Target) *Report {
 	if in.Context == "" {
 		in.Context = t.Name
 	}
-	return Diagnose(ctx, in)
+	if in.Timeout <= 0 {
+		in.Timeout = DefaultTimeout
+	}
+	dctx, cancel := context.WithDeadline(ctx, start.Add(in.Timeout))
+	defer cancel()
+	r := Diagnose(dctx, in)
+	r.Elapsed = ms(time.Since(start)) // loading included
+	return r
 }
