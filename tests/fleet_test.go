@@ -232,7 +232,8 @@ func TestFleetSelection(t *testing.T) {
 	}
 	out, errs, code = u.run("", "etcd-diag", "--all-contexts")
 	if code != 2 || !strings.Contains(out, "stage    -        -       -        ✗ could not run (see below)") ||
-		!strings.Contains(errs, `etcd-diag: error: context "stage": CA of context "stage": open `+missing+": no such file or directory") ||
+		errs != `etcd-diag: error: context "stage": CA of context "stage": open `+missing+": no such file or directory\n"+
+			"hint: the context references "+missing+" (--store path): restore the file, or re-create the context with etcd-ctx add NAME --force …\n" ||
 		strings.Count(out, "✓ healthy") != 2 {
 		t.Errorf("a context that cannot be loaded: exit %d\n%s%s", code, out, errs)
 	}

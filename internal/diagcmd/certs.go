@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -41,7 +42,8 @@ func certsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := targets(c)
+	var hints sync.Map
+	ts, err := targets(c, &hints)
 	if err != nil {
 		return err
 	}
@@ -68,7 +70,7 @@ func certsAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	loadErrors(c, reports)
+	loadErrors(c, reports, &hints)
 	missing := unread(c, reports)
 	code := clix.ExitOK
 	if missing || slices.ContainsFunc(all, diag.Certificate.Due) {

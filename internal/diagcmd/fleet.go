@@ -43,7 +43,7 @@ var oneFlags = []string{"context", "endpoints", "cacert", "cert", "key", "user",
 // targets is what a command diagnoses: the contexts --all-contexts or
 // --contexts select, each read when its turn comes (loadContext), or the one
 // diagnosis the other flags describe (input).
-func targets(c *cli.Context) ([]diag.Target, error) {
+func targets(c *cli.Context, hints *sync.Map) ([]diag.Target, error) {
 	if !isFleet(c) {
 		if c.IsSet("parallel") {
 			return nil, clix.Usage("e.g. --all-contexts --parallel 16", "--parallel applies to --all-contexts or --contexts")
@@ -75,7 +75,7 @@ func targets(c *cli.Context) ([]diag.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return contextTargets(store, cfg, names, base), nil
+	return contextTargets(store, cfg, names, base, hints), nil
 }
 
 // selectContexts returns the config's contexts that the globs match
@@ -123,18 +123,35 @@ func selectContexts(cfg *contexts.Config, all bool, globs []string) ([]string, e
 // starts. Keyring reads go one at a time (the Secret Service serves one
 // client at a time anyway, and a locked collection prompts once); once the
 // keyring failed as a whole, the other contexts that need it fail with the
-// same error at once instead of each waiting for the keyring's timeout.
-func contextTargets(store *contexts.Store, cfg *contexts.Config, names []string, base diag.Input) []diag.Target {
+// same error at once instead of each waiting for the keyring's timeout. The
+// hint of each failure is kept in hints for the message.
+func contextTargets(store *contexts.Store, cfg *contexts.Config, names []string, base diag.Input, hints *sync.Map) []diag.Target {
 	gate := &keyringGate{}
 	out := make([]diag.Target, len(names))
 	for i, name := range names {
 		out[i] = diag.Target{Name: name, Load: func() (diag.Input, error) {
 			in := base
 			err := gate.do(usesKeyring(cfg, name), func() error { return loadContext(store, cfg, name, &in) })
+			if h := hintOf(err); h != "" && hints != nil {
+				hints.Store(name, h)
+			}
 			return in, err
 		}}
 	}
 	return out
+}
+
+// hintOf is the way out an error suggests, as clix.Report would print it.
+func hintOf(err error) string {
+	var e *clix.Error
+	if errors.As(err, &e) && e.Hint != "" {
+		return e.Hint
+	}
+	var h interface{ Hint() string }
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }
 
 // keyringGate serialises keyring reads and remembers a keyring that failed.
@@ -194,12 +211,21 @@ func fleetExit(reports []*diag.Report) error {
 	return &clix.ExitError{Code: code}
 }
 
-// loadErrors prints why contexts could not be diagnosed, as errors.
-func loadErrors(c *cli.Context, reports []*diag.Report) {
+// loadErrors prints why contexts could not be diagnosed, as errors, then
+// each distinct hint once.
+func loadErrors(c *cli.Context, reports []*diag.Report, hints *sync.Map) {
+	var said []string
 	for _, r := range reports {
-		if r.Error != "" {
-			fmt.Fprintf(c.App.ErrWriter, "%s: error: context %q: %s\n", Name, r.Context, oneLine(r.Error))
+		if r.Error == "" {
+			continue
 		}
+		fmt.Fprintf(c.App.ErrWriter, "%s: error: context %q: %s\n", Name, r.Context, oneLine(r.Error))
+		if h, ok := hints.Load(r.Context); ok && !slices.Contains(said, h.(string)) {
+			said = append(said, h.(string))
+		}
+	}
+	for _, h := range said {
+		fmt.Fprintf(c.App.ErrWriter, "hint: %s\n", oneLine(h))
 	}
 }
 
@@ -246,7 +272,8 @@ func runFleet(c *cli.Context, ts []diag.Target) ([]*diag.Report, error) {
 // fleetAction is etcd-diag --all-contexts / --contexts: the summary table
 // (each context's checklist first with -v), or one JSON report per context.
 func fleetAction(c *cli.Context, format string) error {
-	ts, err := targets(c)
+	var hints sync.Map
+	ts, err := targets(c, &hints)
 	if err != nil {
 		return err
 	}
@@ -272,6 +299,6 @@ func fleetAction(c *cli.Context, format string) error {
 		}
 		renderSummary(c.App.Writer, reports, p)
 	}
-	loadErrors(c, reports)
+	loadErrors(c, reports, &hints)
 	return fleetExit(reports)
 }

@@ -122,7 +122,7 @@ func serveTargets(c *cli.Context, base diag.Input) ([]diag.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return contextTargets(store, cfg, names, base), nil
+	return contextTargets(store, cfg, names, base, nil), nil
 }
 
 // exporter runs the diagnoses and holds what /metrics and /healthz show.
