@@ -62,7 +62,8 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	load := func() ([]diag.Target, error) { return serveTargets(c, base) }
+	e := &exporter{log: c.App.ErrWriter, interval: interval, timeout: base.Timeout, started: time.Now(), errs: map[string]string{}}
+	load := func() ([]diag.Target, error) { return serveTargets(c, base, &e.hints) }
 	if _, err := load(); err != nil {
 		return err // a bad selection or config stops the start, not a later run
 	}
@@ -70,7 +71,6 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return cannotRun(err, "give --listen a free host:port (e.g. 127.0.0.1:9479)")
 	}
-	e := &exporter{log: c.App.ErrWriter, interval: interval, timeout: base.Timeout, started: time.Now(), errs: map[string]string{}}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(&e.metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
@@ -102,7 +102,7 @@ func serveAction(c *cli.Context) error {
 
 // serveTargets reads the config and the selection afresh: --context NAME,
 // --contexts GLOBS, else every context.
-func serveTargets(c *cli.Context, base diag.Input) ([]diag.Target, error) {
+func serveTargets(c *cli.Context, base diag.Input, hints *sync.Map) ([]diag.Target, error) {
 	store, cfg, err := openConfig(c)
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func serveTargets(c *cli.Context, base diag.Input) ([]diag.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return contextTargets(store, cfg, names, base, nil), nil
+	return contextTargets(store, cfg, names, base, hints), nil
 }
 
 // exporter runs the diagnoses and holds what /metrics and /healthz show.
@@ -131,6 +131,8 @@ type exporter struct {
 	log               io.Writer
 	interval, timeout time.Duration
 	started           time.Time
+
+	hints sync.Map // context → the hint of its load error
 
 	mu      sync.Mutex
 	lastEnd time.Time
@@ -176,6 +178,9 @@ func (e *exporter) publish(reports []*diag.Report, took time.Duration) {
 			if e.errs[r.Context] != r.Error {
 				e.errs[r.Context] = r.Error
 				e.logf("error: context %q: %s", r.Context, oneLine(r.Error))
+				if h, ok := e.hints.Load(r.Context); ok {
+					fmt.Fprintf(e.log, "hint: %s\n", oneLine(h.(string)))
+				}
 			}
 		case r.Healthy:
 			healthy = append(healthy, r.Context)
