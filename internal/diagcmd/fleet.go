@@ -132,8 +132,12 @@ func contextTargets(store *contexts.Store, cfg *contexts.Config, names []string,
 		out[i] = diag.Target{Name: name, Load: func() (diag.Input, error) {
 			in := base
 			err := gate.do(usesKeyring(cfg, name), func() error { return loadContext(store, cfg, name, &in) })
-			if h := hintOf(err); h != "" && hints != nil {
-				hints.Store(name, h)
+			if hints != nil {
+				if h := hintOf(err); h != "" {
+					hints.Store(name, h)
+				} else {
+					hints.Delete(name)
+				}
 			}
 			return in, err
 		}}
