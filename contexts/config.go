@@ -353,21 +353,22 @@ func nameOf(entry *yaml.Node) string {
 	return ""
 }
 
-// Marshal encodes the config as YAML, the CA, client certificate and key
-// references that hold only a path in kubeconfig's shorthand.
+// Marshal encodes the config as YAML: every string reads back as it was
+// (see faithfulNode), and the CA, client certificate and key references
+// that hold only a path are in kubeconfig's shorthand.
 func (c *Config) Marshal() ([]byte, error) {
-	var root yaml.Node
-	if err := root.Encode(c); err != nil {
+	root, err := faithfulNode(c)
+	if err != nil {
 		return nil, err
 	}
 	for _, list := range []string{"clusters", "users"} {
-		if seq := mapValue(&root, list); seq != nil {
+		if seq := mapValue(root, list); seq != nil {
 			for _, entry := range seq.Content {
 				shortenRefs(entry)
 			}
 		}
 	}
-	return encodeNode(&root)
+	return encodeNode(root)
 }
 
 // shortRefs are the references written as a bare path, by entry kind.

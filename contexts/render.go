@@ -141,8 +141,8 @@ func mergeList(root *yaml.Node, key string, before, after []string, same func(i,
 			content[j] = items[i]
 			continue
 		}
-		n := &yaml.Node{}
-		if n.Encode(fresh(j)) != nil {
+		n, err := faithfulNode(fresh(j))
+		if err != nil {
 			return false
 		}
 		shortenRefs(n)
