@@ -46,7 +46,7 @@ race:
 # run). A crasher is saved under the package's testdata/fuzz/FuzzX/, fails the
 # run, and from then on is replayed by every go test as a regression case.
 FUZZTIME ?= 15s
-FUZZ_TARGETS := ./contexts:FuzzParseConfig ./internal/conn:FuzzParseCerts ./internal/conn:FuzzParseKey \
+FUZZ_TARGETS := ./contexts:FuzzParseConfig ./contexts:FuzzStateFile ./internal/conn:FuzzParseCerts ./internal/conn:FuzzParseKey \
 	./internal/conn:FuzzKeyPair ./internal/conn:FuzzNormalizeEndpoint ./certwiz:FuzzParsePlan ./certwiz:FuzzCheckTree ./diag:FuzzExplain
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -9,7 +9,7 @@ import (
 )
 
 // Contexts completes etcd-ctx context names. It runs on every <TAB>, so it
-// reads the config file only (--config as typed, else $ETCD_CTX_CONFIG, else
+// reads the names from the config's index (the config itself after it changed) (--config as typed, else $ETCD_CTX_CONFIG, else
 // the XDG default): never the keyring, never the network.
 var Contexts = Source{Words: contextNames}
 
@@ -21,11 +21,11 @@ func contextNames(st State) []string {
 			return nil
 		}
 	}
-	cfg, err := contexts.File{Path: path}.Load()
+	names, err := contexts.File{Path: path}.Names()
 	if err != nil {
 		return nil // a broken config is reported by real commands, not by <TAB>
 	}
-	return cfg.Names()
+	return names
 }
 
 // expandHome expands a leading ~/ : the shell hands over words as typed.

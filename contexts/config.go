@@ -66,10 +66,75 @@ type Context struct {
 }
 
 // Ref points at material: an item in the OS keyring (service "etcd-ctx") or a
-// file the user keeps themselves.
+// file the user keeps themselves. In the file it is a mapping, {keyring: ITEM}
+// or {path: FILE}, or, for the CA, client certificate and client key,
+// kubeconfig's shorthand: the path alone ("certificate-authority:
+// /etc/etcd/ca.crt"). A relative path is relative to the config file's
+// directory, as in a kubeconfig.
 type Ref struct {
 	Keyring string `yaml:"keyring,omitempty"`
 	Path    string `yaml:"path,omitempty"`
+
+	// plainLine is the line of a reference written as a plain string, kept
+	// only while Parse checks that no password or token was written that
+	// way; Parse clears it.
+	plainLine int
+}
+
+// UnmarshalYAML reads either form of a reference. The mapping's keys are
+// checked here (a custom unmarshaler does not inherit the decoder's
+// KnownFields), with yaml.v3's own wording.
+func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*r = Ref{Path: n.Value, plainLine: n.Line}
+		return nil
+	case yaml.MappingNode:
+	default:
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into contexts.Ref (want a path, {keyring: ITEM} or {path: FILE})", n.Line, kindName(n))}}
+	}
+	*r = Ref{}
+	var errs []string
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		var dst *string
+		switch k.Value {
+		case "keyring":
+			dst = &r.Keyring
+		case "path":
+			dst = &r.Path
+		default:
+			errs = append(errs, fmt.Sprintf("line %d: field %s not found in type contexts.Ref", k.Line, k.Value))
+			continue
+		}
+		switch {
+		case seen[k.Value]:
+			errs = append(errs, fmt.Sprintf("line %d: mapping key %q already defined", k.Line, k.Value))
+		case v.Kind != yaml.ScalarNode:
+			errs = append(errs, fmt.Sprintf("line %d: cannot unmarshal %s into a %s (want a string)", v.Line, kindName(v), k.Value))
+		case v.ShortTag() != "!!null":
+			*dst = v.Value
+		}
+		seen[k.Value] = true
+	}
+	if len(errs) > 0 {
+		return &yaml.TypeError{Errors: errs}
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "!!seq"
+	case yaml.MappingNode:
+		return "!!map"
+	}
+	return n.ShortTag()
 }
 
 func (r *Ref) String() string {
@@ -115,7 +180,8 @@ func ValidName(name string) error {
 }
 
 // Parse decodes a config file. Unknown fields are errors (a typo would
-// otherwise silently drop a setting), reported with their line.
+// otherwise silently drop a setting), reported with their line; a file with
+// many problems is reported by its first few and a count of the rest.
 func Parse(data []byte) (*Config, error) {
 	cfg := &Config{}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -124,12 +190,82 @@ func Parse(data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: only comments
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return nil, problems(te.Errors)
+		}
 		return nil, errors.New(dropQuotedValues(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.checkPlainRefs(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(data); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// MaxProblems is how many problems of a broken file an error spells out;
+// the rest are counted, so a file with thousands of mistakes gives a short
+// message rather than one line per mistake.
+const MaxProblems = 3
+
+// problems joins the first MaxProblems messages (values dropped, each cut to
+// a readable length) and counts the rest.
+func problems(msgs []string) error {
+	shown := make([]string, 0, MaxProblems+1)
+	for _, m := range msgs[:min(len(msgs), MaxProblems)] {
+		m = dropQuotedValues(m)
+		if len(m) > 200 {
+			m = m[:200] + "…"
+		}
+		shown = append(shown, m)
+	}
+	if rest := len(msgs) - len(shown); rest > 0 {
+		shown = append(shown, fmt.Sprintf("and %d more problem%s", rest, map[bool]string{true: "s"}[rest > 1]))
+	}
+	return errors.New(strings.Join(shown, "; "))
+}
+
+// checkPlainRefs rejects a password or token written as a plain string:
+// kubeconfig's "password:" holds the password itself, which etcd-ctx never
+// keeps in the file (and must not mistake for a path and print back). The
+// value is not repeated. It then forgets where plain strings were.
+func (c *Config) checkPlainRefs() error {
+	var msgs []string
+	for i := range c.Users {
+		u := &c.Users[i].User
+		for _, f := range []struct {
+			what, how string
+			ref       *Ref
+		}{{"password", "--user USER --password-stdin", u.Password}, {"token", "--token-stdin", u.Token}} {
+			if f.ref != nil && f.ref.plainLine > 0 {
+				msgs = append(msgs, fmt.Sprintf("line %d: a %s is never written in the file: store it in the keyring (etcd-ctx set CONTEXT %s) or reference a file ({path: FILE})",
+					f.ref.plainLine, f.what, f.how))
+			}
+		}
+	}
+	c.forgetPlainLines()
+	if len(msgs) > 0 {
+		return problems(msgs)
+	}
+	return nil
+}
+
+func (c *Config) forgetPlainLines() {
+	for i := range c.Clusters {
+		if r := c.Clusters[i].Cluster.CA; r != nil {
+			r.plainLine = 0
+		}
+	}
+	for i := range c.Users {
+		u := &c.Users[i].User
+		for _, r := range []*Ref{u.Cert, u.Key, u.Password, u.Token} {
+			if r != nil {
+				r.plainLine = 0
+			}
+		}
+	}
 }
 
 // dropQuotedValues removes the values yaml.v3 quotes in type errors
@@ -149,31 +285,124 @@ func dropQuotedValues(msg string) string {
 	}
 }
 
-func (c *Config) validate() error {
+// validate checks what the types cannot: every context is named once. data
+// is the file, read again only to name the lines of an error.
+func (c *Config) validate(data []byte) error {
 	seen := map[string]bool{}
 	for _, ctx := range c.Contexts {
 		if ctx.Name == "" {
-			return errors.New("a context has no name")
+			return errors.New(linesPrefix(entryLines(data, "contexts", func(n *yaml.Node) bool { return nameOf(n) == "" })) + "a context has no name")
 		}
 		if seen[ctx.Name] {
-			return fmt.Errorf("context %q is defined twice", ctx.Name)
+			return fmt.Errorf("%scontext %q is defined twice", linesPrefix(entryLines(data, "contexts", func(n *yaml.Node) bool { return nameOf(n) == ctx.Name })), ctx.Name)
 		}
 		seen[ctx.Name] = true
 	}
 	return nil
 }
 
-// Marshal encodes the config as YAML; every string reads back as it was
-// (see faithfulNode).
+// entryLines returns the lines of the entries of a top-level list (clusters,
+// users or contexts) that match.
+func entryLines(data []byte, list string, match func(*yaml.Node) bool) []int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	var lines []int
+	if seq := mapValue(doc.Content[0], list); seq != nil && seq.Kind == yaml.SequenceNode {
+		for _, item := range seq.Content {
+			if match(item) {
+				lines = append(lines, item.Line)
+			}
+		}
+	}
+	return lines
+}
+
+func linesPrefix(lines []int) string {
+	switch len(lines) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("line %d: ", lines[0])
+	}
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = fmt.Sprint(l)
+	}
+	return "lines " + strings.Join(s, ", ") + ": "
+}
+
+// mapValue returns the value of key in a mapping node, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func nameOf(entry *yaml.Node) string {
+	if v := mapValue(entry, "name"); v != nil {
+		return v.Value
+	}
+	return ""
+}
+
+// Marshal encodes the config as YAML: every string reads back as it was
+// (see faithfulNode), and the CA, client certificate and key references
+// that hold only a path are in kubeconfig's shorthand.
 func (c *Config) Marshal() ([]byte, error) {
-	doc, err := faithfulNode(c)
+	root, err := faithfulNode(c)
 	if err != nil {
 		return nil, err
 	}
+	for _, list := range []string{"clusters", "users"} {
+		if seq := mapValue(root, list); seq != nil {
+			for _, entry := range seq.Content {
+				shortenRefs(entry)
+			}
+		}
+	}
+	return encodeNode(root)
+}
+
+// shortRefs are the references written as a bare path, by entry kind.
+// Passwords and tokens keep the mapping: a plain string there is rejected.
+var shortRefs = map[string][]string{
+	"cluster": {"certificate-authority"},
+	"user":    {"client-certificate", "client-key"},
+}
+
+// shortenRefs rewrites {path: P} as P in a cluster or user entry node.
+func shortenRefs(entry *yaml.Node) {
+	for kind, keys := range shortRefs {
+		body := mapValue(entry, kind)
+		if body == nil || body.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(body.Content); i += 2 {
+			v := body.Content[i+1]
+			if slices.Contains(keys, body.Content[i].Value) && v.Kind == yaml.MappingNode &&
+				len(v.Content) == 2 && v.Content[0].Value == "path" && v.Content[1].Kind == yaml.ScalarNode {
+				body.Content[i+1] = v.Content[1]
+			}
+		}
+	}
+}
+
+func encodeNode(n *yaml.Node) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(n); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

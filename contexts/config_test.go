@@ -2,6 +2,7 @@ package contexts
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -49,8 +50,8 @@ func TestParseRejectsBadContextLists(t *testing.T) {
 	cases := []struct {
 		name, in, want string
 	}{
-		{"duplicate", "contexts:\n- name: prod\n  context: {cluster: a}\n- name: dev\n  context: {cluster: b}\n- name: prod\n  context: {cluster: c}\n", `context "prod" is defined twice`},
-		{"nameless", "contexts:\n- context: {cluster: a}\n", "a context has no name"},
+		{"duplicate", "contexts:\n- name: prod\n  context: {cluster: a}\n- name: dev\n  context: {cluster: b}\n- name: prod\n  context: {cluster: c}\n", `lines 2, 6: context "prod" is defined twice`},
+		{"nameless", "contexts:\n- name: a\n  context: {cluster: a}\n- context: {cluster: a}\n", "line 4: a context has no name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,7 +130,7 @@ func TestMarshalParseRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed the config:\n got %+v\nwant %+v\nyaml:\n%s", got, want, data)
 	}
 	// The written form is the documented one: durations as text, kebab-case keys.
-	for _, s := range []string{"current-context: prod", "previous-context: dev", "dial-timeout: 1.5s", "certificate-authority:", "keyring: cluster/prod", "path: /etc/etcd/ca.crt", "tls-server-name: etcd.internal", "insecure-skip-tls-verify: true", "client-certificate:", "client-key:"} {
+	for _, s := range []string{"current-context: prod", "previous-context: dev", "dial-timeout: 1.5s", "certificate-authority:", "keyring: cluster/prod", "certificate-authority: /etc/etcd/ca.crt", "client-key: /etc/etcd/client.key", "tls-server-name: etcd.internal", "insecure-skip-tls-verify: true", "client-certificate:", "client-key:"} {
 		if !strings.Contains(string(data), s) {
 			t.Errorf("marshalled config lacks %q:\n%s", s, data)
 		}
@@ -282,16 +283,151 @@ func TestConfigLookupsAndEdits(t *testing.T) {
 
 // TestParseErrorsNeverQuoteValues: a secret typed into the file where a
 // reference belongs is not repeated by the error (yaml.v3 quotes values of
-// up to 10 characters whole).
+// up to 10 characters whole). A password or token written as a plain string
+// is kubeconfig's literal secret: rejected with its line, never taken for a
+// path (which an error would print).
 func TestParseErrorsNeverQuoteValues(t *testing.T) {
-	for _, in := range []string{
-		"users:\n- name: a\n  user:\n    password: hunter2\n",
-		"users:\n- name: a\n  user:\n    token: hunter2\n    client-key: hunter2\n",
-		"clusters:\n- name: a\n  cluster:\n    certificate-authority: hunter2\n",
+	for _, tc := range []struct{ in, want string }{
+		{"users:\n- name: a\n  user:\n    password: hunter2\n", "line 4: a password is never written in the file"},
+		{"users:\n- name: a\n  user:\n    token: hunter2\n    client-key: /k\n", "line 4: a token is never written in the file"},
+		{"users:\n- name: a\n  user:\n    password: [hunter2]\n", "line 4: cannot unmarshal !!seq into contexts.Ref"},
+		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: {path: [hunter2]}\n", "line 4: cannot unmarshal !!seq into a path"},
+		{"clusters:\n- name: a\n  cluster:\n    dial-timeout: [hunter2]\n", "line 4"},
+		{"contexts:\n- name: a\n  context: {cluster: [hunter2]}\n", "line 3: cannot unmarshal !!seq into string"},
 	} {
-		_, err := Parse([]byte(in))
-		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "line ") || !strings.Contains(err.Error(), "cannot unmarshal !!str into contexts.Ref") {
-			t.Errorf("Parse(%q) = %v, want the line and the type, not the value", in, err)
+		_, err := Parse([]byte(tc.in))
+		if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want %q and not the value", tc.in, err, tc.want)
 		}
+	}
+}
+
+// handWritten is a config as a person writes it after kubeconfig: paths
+// alone, comments, flow style, a relative path, an anchor.
+const handWritten = `# etcd clusters of the platform team
+clusters:
+- name: prod # three members
+  cluster:
+    endpoints: [https://10.0.0.1:2379, https://10.0.0.2:2379, https://10.0.0.3:2379]
+    certificate-authority: /etc/etcd/ca.crt
+- name: lab
+  cluster:
+    endpoints: [https://127.0.0.1:2379]
+    certificate-authority: pki/ca.crt   # beside this file
+users:
+- name: admin
+  user: &admin
+    client-certificate: /etc/etcd/admin.crt
+    client-key: "/etc/etcd/admin.key"
+- name: lab-admin
+  user: *admin
+- name: ci
+  user:
+    client-certificate: {path: /etc/etcd/ci.crt}
+    client-key: {keyring: user/ci}
+    password: {keyring: user/ci}
+contexts:
+- name: prod
+  context: {cluster: prod, user: admin}
+- name: lab
+  context: {cluster: lab, user: lab-admin}
+`
+
+func TestParseShorthand(t *testing.T) {
+	cfg, err := Parse([]byte(handWritten))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := cfg.Cluster("prod")
+	if !reflect.DeepEqual(cl.CA, &Ref{Path: "/etc/etcd/ca.crt"}) {
+		t.Errorf("prod CA = %#v", cl.CA)
+	}
+	if cl, _ := cfg.Cluster("lab"); !reflect.DeepEqual(cl.CA, &Ref{Path: "pki/ca.crt"}) {
+		t.Errorf("lab CA = %#v", cl.CA)
+	}
+	for _, name := range []string{"admin", "lab-admin"} {
+		u, _ := cfg.User(name)
+		if !reflect.DeepEqual(u.Cert, &Ref{Path: "/etc/etcd/admin.crt"}) || !reflect.DeepEqual(u.Key, &Ref{Path: "/etc/etcd/admin.key"}) {
+			t.Errorf("user %s = %#v, %#v", name, u.Cert, u.Key)
+		}
+	}
+	u, _ := cfg.User("ci")
+	if !reflect.DeepEqual(*u, User{Cert: &Ref{Path: "/etc/etcd/ci.crt"}, Key: &Ref{Keyring: "user/ci"}, Password: &Ref{Keyring: "user/ci"}}) {
+		t.Errorf("user ci = %+v", u)
+	}
+	// Written back, path references take the shorthand; the others keep
+	// the mapping, and the result reads the same.
+	data, err := cfg.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"certificate-authority: /etc/etcd/ca.crt\n", "client-key: /etc/etcd/admin.key\n", "client-certificate: /etc/etcd/ci.crt\n", "client-key:\n        keyring: user/ci\n", "password:\n        keyring: user/ci\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("written config lacks %q:\n%s", want, data)
+		}
+	}
+	again, err := Parse(data)
+	if err != nil || !reflect.DeepEqual(again, cfg) {
+		t.Fatalf("written config reads back as %+v (%v)", again, err)
+	}
+}
+
+// TestParseShorthandTypes: the shorthand is a string; anything else says
+// what it wants, with its line.
+func TestParseShorthandTypes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: [a, b]\n", "line 4: cannot unmarshal !!seq into contexts.Ref (want a path, {keyring: ITEM} or {path: FILE})"},
+		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: {path: /a, path: /b}\n", "line 4: mapping key \"path\" already defined"},
+		{"users:\n- name: a\n  user:\n    client-key: {keyring: {a: b}}\n", "line 4: cannot unmarshal !!map into a keyring"},
+	} {
+		if _, err := Parse([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want %q", tc.in, err, tc.want)
+		}
+	}
+	// A number or a quoted string is a file name like any other.
+	cfg, err := Parse([]byte("clusters:\n- name: a\n  cluster:\n    certificate-authority: 2024\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl, _ := cfg.Cluster("a"); cl.CA.Path != "2024" {
+		t.Fatalf("CA = %#v", cl.CA)
+	}
+	data, _ := cfg.Marshal()
+	if again, err := Parse(data); err != nil || again.Clusters[0].Cluster.CA.Path != "2024" {
+		t.Fatalf("written as %s, read back as %+v (%v)", data, again, err)
+	}
+}
+
+// TestParseErrorsAreBounded: a file with thousands of mistakes is reported
+// by its first few, with their lines, and a count of the rest, not one
+// message per mistake.
+func TestParseErrorsAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("clusters:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&b, "- name: c%d\n  cluster:\n    endpoints: https://10.0.0.1:2379-is-not-a-list-%d\n", i, i)
+	}
+	_, err := Parse([]byte(b.String()))
+	if err == nil {
+		t.Fatal("Parse succeeded")
+	}
+	msg := err.Error()
+	for _, want := range []string{"line 4: cannot unmarshal !!str into []string", "line 7: ", "line 10: ", "and 1997 more problems"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	if len(msg) > 600 || strings.Contains(msg, "line 13:") || strings.Contains(msg, "\n") || strings.Contains(msg, "not-a-list") {
+		t.Errorf("error is %d bytes, or lists more than 3 problems, or spans lines, or quotes values: %s", len(msg), msg)
+	}
+	// One problem: no count.
+	_, err = Parse([]byte("contexts: 3\n"))
+	if err == nil || strings.Contains(err.Error(), "more problem") || !strings.HasPrefix(err.Error(), "line 1: ") {
+		t.Errorf("single problem reported as %v", err)
+	}
+	// Two: both, no count.
+	_, err = Parse([]byte("users:\n- name: a\n  user:\n    password: x\n    token: y\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 4: a password") || !strings.Contains(err.Error(), "line 5: a token") || strings.Contains(err.Error(), "more problem") {
+		t.Errorf("two problems reported as %v", err)
 	}
 }

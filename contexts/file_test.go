@@ -119,8 +119,8 @@ func TestUpdateCreatesPrivateFileAndDir(t *testing.T) {
 	if cfg.CurrentContext != "x" || !slices.Equal(cfg.Names(), []string{"x"}) {
 		t.Fatalf("written config reads back as %+v", cfg)
 	}
-	// Only the file and its lock: the temporary file was renamed away.
-	if got := dirEntries(t, dir); !slices.Equal(got, []string{"config.yaml", "config.yaml.lock"}) {
+	// The file, its index, lock and state: the temporary files were renamed away.
+	if got := dirEntries(t, dir); !slices.Equal(got, []string{"config.yaml", "config.yaml.index", "config.yaml.lock", "config.yaml.state"}) {
 		t.Fatalf("directory holds %v", got)
 	}
 }
@@ -261,7 +261,7 @@ func TestUpdateConcurrentSavesAllLand(t *testing.T) {
 	if sets := kr.setCalls(); len(sets) != 0 {
 		t.Fatalf("contexts without secrets touched the keyring: %v", sets)
 	}
-	if got := dirEntries(t, filepath.Dir(store.File.Path)); !slices.Equal(got, []string{"config.yaml", "config.yaml.lock"}) {
+	if got := dirEntries(t, filepath.Dir(store.File.Path)); !slices.Equal(got, []string{"config.yaml", "config.yaml.index", "config.yaml.lock", "config.yaml.state"}) {
 		t.Fatalf("directory holds %v", got)
 	}
 }

@@ -2,6 +2,7 @@ package contexts
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -65,12 +66,16 @@ contexts:
 	"current-context: \"\\u00e9\\t\\x01\"\ncontexts:\n- name: \"\\u00e9\"\n  context: {cluster: \"\", note: \"\\ufeff\"}\n",
 	"a: &a [*a]\n",
 	"current-context: a\n---\ncurrent-context: b\n",
+	handWritten,
+	"# only\n# comments\n---\n",
+	"clusters:\n- name: a\n  cluster:\n    certificate-authority: ca.crt\nusers:\n- name: a\n  user: {client-key: k.pem, client-certificate: '0x1F'}\n",
 }
 
 // FuzzParseConfig: the config loader never panics; an error comes alone and
 // reads as a plain message; a config that parses has named, unique contexts
-// that its lookups find; and it survives Marshal→Parse unchanged, so a write
-// by etcd-ctx never alters or drops what the file said.
+// that its lookups find; and it survives Marshal→Parse, and the merging
+// write (render), unchanged, so a write by etcd-ctx never alters or drops
+// what the file said.
 func FuzzParseConfig(f *testing.F) {
 	for _, s := range configSeeds {
 		f.Add([]byte(s))
@@ -108,6 +113,19 @@ func FuzzParseConfig(f *testing.F) {
 		out2, err := again.Marshal()
 		if err != nil || !bytes.Equal(out, out2) {
 			t.Fatalf("Marshal is not stable (%v):\n%s\n---\n%s", err, out, out2)
+		}
+
+		// What Update writes for it (the file's own nodes kept where
+		// nothing changed) reads back as the same config, selection aside.
+		written, err := render(data, cfg)
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		kept, err := Parse(written)
+		want := *cfg
+		want.CurrentContext, want.PreviousContext = "", ""
+		if err != nil || !sameConfig(kept, &want) {
+			t.Fatalf("render wrote a file that reads as %+v (%v), want %+v\ninput:\n%q\nwritten:\n%s", kept, err, want, data, written)
 		}
 
 		// Reading every context back (as every command does) fails cleanly
@@ -175,4 +193,56 @@ func withoutPaths(c *Config) *Config {
 		u.Cert, u.Key, u.Password, u.Token = keyringOnly(u.Cert), keyringOnly(u.Key), keyringOnly(u.Password), keyringOnly(u.Token)
 	}
 	return &n
+}
+
+// FuzzStateFile: the state file and index readers never panic on any
+// bytes (a torn write, a foreign file), and what they accept survives a
+// write and a read unchanged.
+func FuzzStateFile(f *testing.F) {
+	dir := f.TempDir()
+	cfg := &Config{CurrentContext: "a", PreviousContext: "b b"}
+	cfg.putContext("a", Context{Cluster: "c"})
+	cfg.putContext("b b", Context{Cluster: "c"})
+	cfg.putContext(`q"`, Context{Cluster: "c"})
+	seed := filepath.Join(dir, "seed.yaml")
+	s := stamp{1, 2, 3, 4, 5}
+	if err := writeState(seed, newState(cfg, s, "a", "")); err != nil {
+		f.Fatal(err)
+	}
+	if err := writeIndex(seed, cfg, s); err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range []string{statePath(seed), indexPath(seed)} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		for _, p := range []string{statePath(path), indexPath(path)} {
+			if err := os.WriteFile(p, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st := readState(path); st != nil {
+			if err := writeState(path, st); err != nil {
+				t.Fatal(err)
+			}
+			if again := readState(path); again == nil || *again != *st {
+				t.Fatalf("state %+v read back as %+v", st, again)
+			}
+		}
+		for _, s := range []stamp{{}, {1, 2, 3, 4, 5}} {
+			if idx := readIndex(path, s); idx != nil {
+				for _, name := range idx.Names() {
+					if !idx.has(name) {
+						t.Fatalf("Names() lists %q, has() denies it", name)
+					}
+					idx.entry(name)
+				}
+			}
+		}
+	})
 }

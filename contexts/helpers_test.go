@@ -14,10 +14,12 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 )
 
-// TestMain swaps go-keyring's provider for its in-memory mock, so that no
-// test of this package can ever read or write the real OS keyring.
+// TestMain swaps go-keyring's provider for its in-memory mock, and points
+// D-Bus at nothing (OSKeyring.GetMany talks to the Secret Service itself), so
+// that no test of this package can ever read or write the real OS keyring.
 func TestMain(m *testing.M) {
 	keyring.MockInit()
+	os.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/etcd-ctx-contexts-tests-use-no-bus")
 	os.Exit(m.Run())
 }
 

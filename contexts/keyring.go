@@ -106,6 +106,84 @@ func (k *OSKeyring) Get(item string) (string, error) {
 	return getChunked(k.get, item)
 }
 
+// GetMany reads several items, reassembling chunks, in as few round trips
+// as the OS keyring allows: one Secret Service session on Linux and the
+// BSDs (see keyring_dbus.go), one call per item elsewhere. An item that does
+// not exist is absent from the result, not an error.
+func (k *OSKeyring) GetMany(items ...string) (map[string]string, error) {
+	return getManyChunked(k.fetch, items)
+}
+
+// fetch reads items in one batch, then the ones the batch left out one by
+// one through go-keyring (a locked collection's unlock prompt, items kept in
+// another collection, and what is missing).
+func (k *OSKeyring) fetch(items []string) (map[string]string, error) {
+	var got map[string]string
+	if err := k.call(func() (err error) { got, err = k.getMany(items); return }); err != nil {
+		return nil, err
+	}
+	for _, item := range items {
+		if _, ok := got[item]; ok {
+			continue
+		}
+		v, err := k.get(item)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		got[item] = v
+	}
+	return got, nil
+}
+
+// getManyChunked reads items with fetch, then in a second batch the parts of
+// those stored in chunks, and reassembles them as getChunked does.
+func getManyChunked(fetch func([]string) (map[string]string, error), items []string) (map[string]string, error) {
+	got, err := fetch(items)
+	if err != nil {
+		return nil, err
+	}
+	type split struct {
+		item, sum string
+		n         int
+	}
+	var splits []split
+	var parts []string
+	for _, item := range items {
+		if n, sum, ok := parseHeader(got[item]); ok {
+			splits = append(splits, split{item, sum, n})
+			for i := 1; i <= n; i++ {
+				parts = append(parts, chunkName(item, i))
+			}
+		}
+	}
+	if len(splits) == 0 {
+		return got, nil
+	}
+	partsGot, err := fetch(parts)
+	if err != nil {
+		return nil, err
+	}
+	for _, sp := range splits {
+		var b strings.Builder
+		for i := 1; i <= sp.n; i++ {
+			part, ok := partsGot[chunkName(sp.item, i)]
+			if !ok {
+				return nil, fmt.Errorf("keyring item %s is split in %d parts and part %d is unreadable: %w", sp.item, sp.n, i, ErrNotFound)
+			}
+			b.WriteString(part)
+		}
+		sum := sha256.Sum256([]byte(b.String()))
+		if hex.EncodeToString(sum[:]) != sp.sum {
+			return nil, fmt.Errorf("keyring item %s: reassembled parts do not match their checksum (written by two processes at once?)", sp.item)
+		}
+		got[sp.item] = b.String()
+	}
+	return got, nil
+}
+
 // Set writes an item, splitting it into chunks when it is large. Chunks left
 // over from a larger earlier value are removed.
 func (k *OSKeyring) Set(item, value string) error {

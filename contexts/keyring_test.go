@@ -410,3 +410,104 @@ func TestNewOSKeyring(t *testing.T) {
 		t.Fatalf("NewOSKeyring() = %+v", k)
 	}
 }
+
+// fetchMany is a batch read over a mapStore that records its batches.
+func (s *mapStore) fetchMany(batches *[][]string) func([]string) (map[string]string, error) {
+	return func(items []string) (map[string]string, error) {
+		*batches = append(*batches, slices.Clone(items))
+		got := map[string]string{}
+		for _, item := range items {
+			if v, ok := s.m[item]; ok {
+				got[item] = v
+			}
+		}
+		return got, nil
+	}
+}
+
+// TestGetManyChunked: several items, some split in chunks, come back whole
+// in two batches (the items, then every part of those split), whatever
+// their number; missing items are absent, not errors; a missing part or a
+// checksum that does not match fails like getChunked.
+func TestGetManyChunked(t *testing.T) {
+	s := newMapStore()
+	small, big, bigger := pattern(100), pattern(2*ChunkSize+5), pattern(5*ChunkSize)
+	for item, v := range map[string]string{"cluster/a": small, "user/a": big, "user/b": bigger} {
+		if _, err := setChunked(s.set, item, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batches [][]string
+	got, err := getManyChunked(s.fetchMany(&batches), []string{"cluster/a", "user/a", "user/b", "user/gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got["cluster/a"] != small || got["user/a"] != big || got["user/b"] != bigger {
+		t.Fatalf("got %d items, wrong values or extra ones: %v", len(got), slices.Sorted(maps.Keys(got)))
+	}
+	if len(batches) != 2 || len(batches[1]) != 3+5 {
+		t.Fatalf("batches %v, want the items then the 8 parts", batches)
+	}
+
+	batches = nil
+	if _, err := getManyChunked(s.fetchMany(&batches), []string{"cluster/a"}); err != nil || len(batches) != 1 {
+		t.Fatalf("an unsplit item took %d batches (%v)", len(batches), err)
+	}
+
+	delete(s.m, chunkName("user/b", 4))
+	if _, err := getManyChunked(s.fetchMany(&batches), []string{"user/b"}); err == nil || !strings.Contains(err.Error(), "split in 5 parts and part 4 is unreadable") {
+		t.Fatalf("missing part: %v", err)
+	}
+	s.m[chunkName("user/b", 4)] = strings.Repeat("x", ChunkSize)
+	if _, err := getManyChunked(s.fetchMany(&batches), []string{"user/b"}); err == nil || !strings.Contains(err.Error(), "do not match their checksum") {
+		t.Fatalf("corrupt part: %v", err)
+	}
+	down := func([]string) (map[string]string, error) { return nil, &KeyringError{Err: errKeyringDown} }
+	if _, err := getManyChunked(down, []string{"user/a"}); !errors.Is(err, errKeyringDown) {
+		t.Fatalf("keyring down: %v", err)
+	}
+}
+
+// batchKeyring is a memKeyring that also reads in batches, as OSKeyring does.
+type batchKeyring struct {
+	*memKeyring
+	batches [][]string
+}
+
+func (k *batchKeyring) GetMany(items ...string) (map[string]string, error) {
+	k.batches = append(k.batches, slices.Clone(items))
+	got := map[string]string{}
+	for _, item := range items {
+		if v, err := k.Get(item); err == nil {
+			got[item] = v
+		}
+	}
+	return got, nil
+}
+
+// TestSpecReadsTheContextsItemsInOneBatch: Spec asks a batch-reading keyring
+// for the cluster's and the user's items at once, and gives the same spec as
+// item by item.
+func TestSpecReadsTheContextsItemsInOneBatch(t *testing.T) {
+	store, kr := newStore(t)
+	spec := fullSpec(t, "a")
+	if err := store.Save(spec, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadCfg(t, store)
+	want, err := store.Spec(cfg, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk := &batchKeyring{memKeyring: kr}
+	got, err := (&Store{File: store.File, Keyring: bk}).Spec(cfg, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("batched spec %+v, item by item %+v", got, want)
+	}
+	if len(bk.batches) != 1 || !slices.Equal(slices.Sorted(slices.Values(bk.batches[0])), []string{"cluster/a", "user/a"}) {
+		t.Fatalf("batches %v, want one with cluster/a and user/a", bk.batches)
+	}
+}

@@ -265,8 +265,15 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	}
 	spec.Endpoints, spec.ServerName = cl.Endpoints, cl.ServerName
 	spec.DialTimeout, spec.InsecureSkipVerify = time.Duration(cl.DialTimeout), cl.InsecureSkipVerify
-	cache := map[string]secrets{}
-	var err error
+	var u *User
+	hasUser := false
+	if ctx.User != "" {
+		u, hasUser = cfg.User(ctx.User)
+	}
+	cache, err := s.prefetch(cl, u)
+	if err != nil {
+		return Spec{}, fmt.Errorf("secrets of context %q: %w", name, err)
+	}
 	if spec.CA, err = s.material(cache, cl.CA, func(s secrets) string { return s.CA }); err != nil {
 		return Spec{}, fmt.Errorf("CA of context %q: %w", name, err)
 	}
@@ -274,8 +281,7 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	if ctx.User == "" {
 		return spec, nil
 	}
-	u, ok := cfg.User(ctx.User)
-	if !ok {
+	if !hasUser {
 		return Spec{}, fmt.Errorf("context %q refers to user %q, which is not in the config", name, ctx.User)
 	}
 	spec.Username = u.Username
@@ -298,16 +304,51 @@ func (s *Store) Spec(cfg *Config, name string) (Spec, error) {
 	return spec, nil
 }
 
+// manyGetter is a Keyring that reads several items at once (OSKeyring).
+type manyGetter interface {
+	GetMany(items ...string) (map[string]string, error)
+}
+
+// prefetch reads the keyring items of a context's cluster and user (u may
+// be nil) together when the keyring can; material reads the rest one by one.
+func (s *Store) prefetch(cl *Cluster, u *User) (map[string]secrets, error) {
+	cache := map[string]secrets{}
+	mg, ok := s.Keyring.(manyGetter)
+	if !ok {
+		return cache, nil
+	}
+	refs := []*Ref{cl.CA}
+	if u != nil {
+		refs = append(refs, u.Cert, u.Key, u.Password, u.Token)
+	}
+	items := keyringItems(refs...)
+	if len(items) == 0 {
+		return cache, nil
+	}
+	got, err := mg.GetMany(items...)
+	if err != nil {
+		return nil, err
+	}
+	for item, raw := range got {
+		var sec secrets
+		if json.Unmarshal([]byte(raw), &sec) == nil {
+			cache[item] = sec
+		}
+	}
+	return cache, nil
+}
+
 func (s *Store) material(cache map[string]secrets, ref *Ref, field func(secrets) string) (Material, error) {
 	switch {
 	case ref == nil:
 		return Material{}, nil
 	case ref.Path != "":
-		data, err := os.ReadFile(ref.Path)
+		path := s.File.resolve(ref.Path)
+		data, err := os.ReadFile(path)
 		if err != nil {
-			return Material{}, &RefError{Path: ref.Path, Err: err}
+			return Material{}, &RefError{Path: path, Err: err}
 		}
-		return Material{PEM: data, Path: ref.Path}, nil
+		return Material{PEM: data, Path: path}, nil
 	case ref.Keyring == "":
 		return Material{}, nil
 	}
@@ -331,8 +372,12 @@ func (s *Store) material(cache map[string]secrets, ref *Ref, field func(secrets)
 	return Material{PEM: []byte(field(sec))}, nil
 }
 
-// Use makes name the current context and remembers the previous one.
+// Use makes name the current context and remembers the previous one. It
+// rewrites only the state file when it can (see File.use).
 func (s *Store) Use(name string) (string, error) {
+	if switched, done, err := s.File.use(name); done {
+		return switched, err
+	}
 	err := s.File.Update(func(cfg *Config) error {
 		if name == "-" {
 			if cfg.PreviousContext == "" {

@@ -123,11 +123,7 @@ func TestConcurrentWriters(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
-	data, err := os.ReadFile(u.configPath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := contexts.Parse(data)
+	cfg, err := contexts.File{Path: u.configPath()}.Load() // the current context is in the state file beside it
 	if err != nil {
 		t.Fatalf("config corrupted: %v", err)
 	}

@@ -71,16 +71,13 @@ func loadConfig(c *cli.Context) (*contexts.Config, error) {
 	return cfg, explain(err)
 }
 
-// selected loads the config and resolves the context a command is about.
+// selected resolves the context a command is about and loads it (only it,
+// with its cluster and user: see contexts.File.LoadSelected).
 func selected(c *cli.Context, store *contexts.Store, explicit string) (*contexts.Config, string, error) {
-	cfg, err := store.Load()
-	if err != nil {
-		return nil, "", explain(err)
-	}
 	if explicit == "" {
 		explicit = lookup(c, "context")
 	}
-	name, err := contexts.Selected(cfg, explicit)
+	cfg, name, err := store.File.LoadSelected(explicit)
 	return cfg, name, explain(err)
 }
 
@@ -105,7 +102,7 @@ func rootAction(c *cli.Context) error {
 		if clix.IsTTY(os.Stdin) && clix.IsTTY(c.App.Writer) {
 			return pick(c)
 		}
-		return listNames(c)
+		return listNames(c, false)
 	case 1:
 		return switchTo(c, c.Args().First())
 	}

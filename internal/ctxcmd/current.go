@@ -7,7 +7,8 @@ import (
 )
 
 // currentCommand prints the selected context. It runs on every shell prompt,
-// so it reads only the config file: no keyring, no network.
+// so it reads only the state file beside the config (the config itself only
+// after it changed): no keyring, no network.
 func currentCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "current",
@@ -21,9 +22,9 @@ func currentCommand() *cli.Command {
 			if err != nil {
 				return explain(err)
 			}
-			_, name, err := selected(c, store, "")
+			name, err := store.File.Selected(lookup(c, "context"))
 			if err != nil {
-				return err
+				return explain(err)
 			}
 			clix.Println(c.App.Writer, name)
 			return nil

@@ -39,8 +39,8 @@ func listAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == "text" {
-		return listNames(c)
+	if format == "text" || format == "name" {
+		return listNames(c, format == "name")
 	}
 	cfg, err := loadConfig(c)
 	if err != nil {
@@ -58,13 +58,7 @@ func listAction(c *cli.Context) error {
 		}
 		entries = append(entries, e)
 	}
-	switch format {
-	case "name":
-		for _, e := range entries {
-			clix.Println(c.App.Writer, e.Name)
-		}
-		return nil
-	case "json":
+	if format == "json" {
 		return clix.WriteJSON(c.App.Writer, entries)
 	}
 	out, err := yaml.Marshal(entries)
@@ -90,16 +84,27 @@ func authKind(u *contexts.User) string {
 	return "none"
 }
 
-// listNames prints the names, the current one marked with "*" (and coloured
-// on a terminal), like kubectx.
-func listNames(c *cli.Context) error {
-	cfg, err := loadConfig(c)
+// listNames prints the names, bare (-o name) or with the current one marked
+// with "*" (and coloured on a terminal), like kubectx. It reads the names
+// from the index beside the config when it is up to date.
+func listNames(c *cli.Context, bare bool) error {
+	store, err := openStore(c)
 	if err != nil {
-		return err
+		return explain(err)
 	}
-	current, _ := contexts.Selected(cfg, lookup(c, "context"))
+	names, err := store.File.Names()
+	if err != nil {
+		return explain(err)
+	}
+	if bare {
+		for _, name := range names {
+			clix.Println(c.App.Writer, name)
+		}
+		return nil
+	}
+	current, _ := store.File.Selected(lookup(c, "context"))
 	paint := clix.Painter{On: clix.Color(c.App.Writer)}
-	for _, name := range cfg.Names() {
+	for _, name := range names {
 		if name == current {
 			fmt.Fprintln(c.App.Writer, paint.Green(paint.Bold("* "+name)))
 		} else {

@@ -9,22 +9,24 @@ import (
 	"github.com/manifoldco/promptui"
 	"github.com/urfave/cli/v2"
 
-	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
 // pick shows an interactive, searchable list of contexts and switches to the
 // chosen one. Only called with a terminal on stdin and stdout.
 func pick(c *cli.Context) error {
-	cfg, err := loadConfig(c)
+	store, err := openStore(c)
 	if err != nil {
-		return err
+		return explain(err)
 	}
-	names := cfg.Names()
+	names, err := store.File.Names()
+	if err != nil {
+		return explain(err)
+	}
 	if len(names) == 0 {
 		return clix.Fail("add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'", "no contexts yet")
 	}
-	current, _ := contexts.Selected(cfg, "")
+	current, _ := store.File.Selected("")
 	sel := promptui.Select{
 		Label:             "etcd context (type to search)",
 		Items:             names,

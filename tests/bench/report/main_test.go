@@ -118,3 +118,51 @@ func TestResources(t *testing.T) {
 		t.Errorf("sizes without a bin directory:\n%s", out)
 	}
 }
+
+// scaleSample has means (-ns/op) and medians (-p50-ns/op): the table uses
+// the medians; the means here are inflated, as by a burst of load.
+const scaleSample = `pkg: github.com/etcd-ctx/etcd-ctx/tests/bench
+BenchmarkScale-2   	     100	  90000000 ns/op	   9600000 version-ns/op	   2600000 version-p50-ns/op	   9700000 current-10-ns/op	   2700000 current-10-p50-ns/op	   9800000 current-100-ns/op	   2800000 current-100-p50-ns/op	   9200000 current-1000-ns/op	   3200000 current-1000-p50-ns/op	   4000000 use-10-p50-ns/op	   4100000 use-100-p50-ns/op	  21000000 use-1000-p50-ns/op	   3000000 list-10-p50-ns/op	   3100000 list-100-p50-ns/op	   4000000 list-1000-p50-ns/op	   3000000 complete-10-p50-ns/op	   3100000 complete-100-p50-ns/op	   4100000 complete-1000-p50-ns/op	   3500000 exec-10-p50-ns/op	   3600000 exec-100-p50-ns/op
+PASS
+`
+
+func TestScale(t *testing.T) {
+	r := Parse(scaleSample)
+	out := Scale(r, "100x")
+	flat := strings.Join(strings.Fields(out), " ") // padding aside
+	for _, want := range []string{
+		"median of 100 runs",
+		"command | 10 contexts | 100 contexts | 1,000 contexts | target | met",
+		"etcd-ctx --version (baseline) | 2.60 ms | | | – | –",
+		"etcd-ctx current (every prompt) | 2.70 ms (1.04×) | 2.80 ms (1.08×) | 3.20 ms (1.23×) | ≤ --version + 0.5 ms, every size | NO",
+		"etcd-ctx use NAME (a switch) | 4.00 ms (1.54×) | 4.10 ms (1.58×) | 21.0 ms (8.08×) | ≤ 20 ms at 1,000 | NO",
+		"etcd-ctx list -o name | 3.00 ms (1.15×) | 3.10 ms (1.19×) | 4.00 ms (1.54×) | ≤ 20 ms at 1,000 | yes",
+		"<TAB>: etcd-ctx __complete use '' | 3.00 ms (1.15×) | 3.10 ms (1.19×) | 4.10 ms (1.58×) | ≤ 20 ms at 1,000 | yes",
+		"etcd-ctx exec -- true (--store=path) | 3.50 ms (1.35×) | 3.60 ms (1.38×) | n/a | – | –",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("scale table lacks %q:\n%s", want, out)
+		}
+	}
+	notes := strings.Join(Notes(r), "\n")
+	if !strings.Contains(notes, "(medians): +0.10 ms at 10, +0.20 ms at 100, +0.60 ms at 1,000 contexts") {
+		t.Errorf("notes lack the current-over-version deltas:\n%s", notes)
+	}
+	// Means only (an older benchmark): the table says so.
+	means := Parse("BenchmarkScale-2 \t 10 \t 1 ns/op \t 2600000 version-ns/op \t 2700000 current-10-ns/op\n")
+	if out := strings.Join(strings.Fields(Scale(means, "10x")), " "); !strings.Contains(out, "mean of 10 runs") || !strings.Contains(out, "2.70 ms (1.04×) | n/a | n/a") {
+		t.Errorf("means only:\n%s", out)
+	}
+	if out := Scale(Parse("PASS\n"), "100x"); !strings.Contains(out, "n/a: BenchmarkScale: not measured") {
+		t.Errorf("without results:\n%s", out)
+	}
+}
+
+func TestExecMedianNote(t *testing.T) {
+	r := Parse("BenchmarkGet-2 \t 100 \t 1 ns/op \t 20000000 etcd-ctx-exec-ns/op \t 14000000 etcd-ctx-exec-p50-ns/op \t 11000000 etcdctl-ns/op \t 10000000 etcdctl-p50-ns/op\n" +
+		"BenchmarkExecTrue-2 \t 100 \t 1 ns/op \t 700000 true-p50-ns/op \t 2500000 version-p50-ns/op \t 3200000 path-p50-ns/op \t 6000000 keyring-p50-ns/op\n")
+	notes := strings.Join(Notes(r), "\n")
+	if want := "exec overhead from the medians (a burst of load moves a mean more): +4.00 ms (etcd-ctx exec 14.0 ms, etcdctl 10.0 ms); exec -- true: true 0.70 ms, version 2.50 ms, path 3.20 ms, keyring 6.00 ms."; !strings.Contains(notes, want) {
+		t.Errorf("notes lack %q:\n%s", want, notes)
+	}
+}

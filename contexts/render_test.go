@@ -1,0 +1,124 @@
+package contexts
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestUpdateKeepsWhatAPersonWrote: etcd-ctx's writes to a hand-written
+// config leave every entry they do not change as it was written (comments,
+// flow style, quoting, anchors, the path shorthand), re-encode only the
+// changed ones, in the shorthand, with their comments, and the file always
+// reads back as what was meant.
+func TestUpdateKeepsWhatAPersonWrote(t *testing.T) {
+	store, _ := newStore(t)
+	f := store.File
+	if err := os.WriteFile(f.Path, []byte(handWritten), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	contains := func(step string, want ...string) string {
+		t.Helper()
+		data := string(readFile(t, f.Path))
+		for _, w := range want {
+			if !strings.Contains(data, w) {
+				t.Errorf("%s: the file lacks %q:\n%s", step, w, data)
+			}
+		}
+		return data
+	}
+	kept := []string{
+		"# etcd clusters of the platform team\nclusters:\n",
+		"- name: lab\n    cluster:\n      endpoints: ['https://127.0.0.1:2379']\n      certificate-authority: pki/ca.crt # beside this file\n",
+		"user: &admin\n      client-certificate: /etc/etcd/admin.crt\n      client-key: \"/etc/etcd/admin.key\"\n",
+		"- name: lab-admin\n    user: *admin\n",
+		"client-certificate: {path: /etc/etcd/ci.crt}\n",
+		"context: {cluster: lab, user: lab-admin}\n",
+	}
+
+	// A new context is appended in the written form.
+	spec := Spec{Name: "new", Endpoints: []string{"https://n:2379"}, CA: Material{Path: "/x/ca.crt", PEM: []byte("x")}, KeepPaths: true}
+	if err := store.Save(spec, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	contains("add", append(kept, "- name: prod # three members\n", "certificate-authority: /etc/etcd/ca.crt\n",
+		"- name: new\n    cluster:\n      endpoints:\n        - https://n:2379\n      certificate-authority: /x/ca.crt\n")...)
+
+	// A changed entry is re-encoded and keeps its comments.
+	if err := store.Save(Spec{Name: "prod", Endpoints: []string{"https://p:2379"}, Note: "moved"}, SaveOptions{Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	data := contains("set", append(kept, "- name: prod # three members\n    cluster:\n      endpoints:\n        - https://p:2379\n")...)
+	if strings.Contains(data, "10.0.0.1") {
+		t.Errorf("the old endpoints are still there:\n%s", data)
+	}
+
+	// A rename keeps the entry's comments under the new name.
+	if err := store.Rename("prod", "prod-eu"); err != nil {
+		t.Fatal(err)
+	}
+	contains("rename", append(kept, "- name: prod-eu # three members\n")...)
+
+	cfg, err := f.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Names(), ","); got != "prod-eu,lab,new" {
+		t.Fatalf("contexts %s", got)
+	}
+	if ctx, _ := cfg.Context("prod-eu"); ctx.Note != "moved" || ctx.Cluster != "prod-eu" {
+		t.Fatalf("prod-eu = %+v", ctx)
+	}
+}
+
+// TestUpdateFallsBackToTheWrittenForm: when keeping the file's own nodes
+// would make a document that does not read as the new config (here: the
+// entry holding an anchor is deleted while an alias still names it), the
+// whole file is written in the written form instead.
+func TestUpdateFallsBackToTheWrittenForm(t *testing.T) {
+	store, _ := newStore(t)
+	f := store.File
+	if err := os.WriteFile(f.Path, []byte(handWritten), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Delete("prod"); err != nil { // removes user admin, which holds &admin
+		t.Fatal(err)
+	}
+	data := string(readFile(t, f.Path))
+	if strings.Contains(data, "*admin") || strings.Contains(data, "name: admin\n") {
+		t.Fatalf("the alias or the deleted user is still there:\n%s", data)
+	}
+	cfg, err := Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := cfg.User("lab-admin")
+	if !ok || u.Cert == nil || u.Cert.Path != "/etc/etcd/admin.crt" || u.Key.Path != "/etc/etcd/admin.key" {
+		t.Fatalf("lab-admin lost what the alias gave it: %+v\n%s", u, data)
+	}
+	if !strings.Contains(data, "client-certificate: /etc/etcd/admin.crt\n") {
+		t.Fatalf("not in the written form:\n%s", data)
+	}
+}
+
+// TestUpdateOfAFileWithoutLists: a hand-written file may leave lists out or
+// empty; a write adds what it needs.
+func TestUpdateOfAFileWithoutLists(t *testing.T) {
+	for _, in := range []string{"# nothing yet\n", "# nothing yet\n---\n", "---\n# nothing yet\n", "clusters:\ncontexts: []\n", "contexts: [] # none\n"} {
+		store, _ := newStore(t)
+		if err := os.WriteFile(store.File.Path, []byte(in), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Save(Spec{Name: "a", Endpoints: []string{"http://a:2379"}}, SaveOptions{Use: true}); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		data := string(readFile(t, store.File.Path))
+		cfg, err := store.File.Load()
+		if err != nil || cfg.CurrentContext != "a" || len(cfg.Contexts) != 1 || len(cfg.Clusters) != 1 {
+			t.Fatalf("%q: wrote\n%s\nread back %+v, %v", in, data, cfg, err)
+		}
+		if strings.Contains(in, "#") && !strings.Contains(data, "# nothing yet\n") && !strings.Contains(data, "# none\n") {
+			t.Errorf("%q: the comment was lost:\n%s", in, data)
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/contexts"
+)
+
+// secretCalls watches a private bus for the method calls one process makes
+// to the Secret Service (org.freedesktop.secrets), as dbus-monitor does.
+type secretCalls struct {
+	conn *dbus.Conn
+	msgs chan *dbus.Message
+}
+
+func watchSecretCalls(t *testing.T, address string) *secretCalls {
+	t.Helper()
+	conn, err := dbus.Connect(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	rules := []string{
+		"type='method_call',destination='org.freedesktop.secrets'",
+		"type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged'",
+	}
+	if err := conn.BusObject().Call("org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, rules, uint32(0)).Err; err != nil {
+		t.Fatal(err)
+	}
+	w := &secretCalls{conn: conn, msgs: make(chan *dbus.Message, 1024)}
+	conn.Eavesdrop(w.msgs)
+	return w
+}
+
+// next returns "interface.member" → count for the calls of the next client
+// that talks to the Secret Service, once that client has left the bus (the
+// bus reports its name gone only after handling all it sent).
+func (w *secretCalls) next(t *testing.T) map[string]int {
+	t.Helper()
+	calls := map[string]int{}
+	sender := ""
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-w.msgs:
+			switch m.Type {
+			case dbus.TypeMethodCall:
+				from, _ := m.Headers[dbus.FieldSender].Value().(string)
+				if sender == "" {
+					sender = from
+				}
+				if from != sender {
+					t.Fatalf("calls from two clients (%s, %s)", sender, from)
+				}
+				iface, _ := m.Headers[dbus.FieldInterface].Value().(string)
+				member, _ := m.Headers[dbus.FieldMember].Value().(string)
+				calls[iface+"."+member]++
+			case dbus.TypeSignal:
+				if len(m.Body) == 3 && sender != "" && m.Body[0] == sender && m.Body[2] == "" {
+					return calls
+				}
+			}
+		case <-timeout:
+			t.Fatalf("the client never left the bus; calls so far %v", calls)
+		}
+	}
+}
+
+// TestExecReadsTheKeyringInOneSession: against a real gnome-keyring,
+// `etcd-ctx exec` reads a context's items (the cluster's CA, the user's
+// certificate and key) in one Secret Service session: OpenSession, one
+// SearchItems per item, one GetSecrets, Close, and none of go-keyring's
+// per-item calls (Collections, Unlock, GetSecret). A key stored in chunks
+// costs one more session for its parts. What reaches the command is the
+// material that was added.
+func TestExecReadsTheKeyringInOneSession(t *testing.T) {
+	u := newUser(t, true)
+	ca, err := certwiz.NewCA("session CA", certwiz.ECDSAP256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "small"}, certwiz.ECDSAP256, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "big"}, certwiz.RSA4096, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"ca.crt": ca.CertPEM, "small.crt": small.CertPEM, "small.key": small.KeyPEM, "big.crt": big.CertPEM, "big.key": big.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"small", "big"} {
+		u.ok("", "etcd-ctx", "add", name, "--endpoints", "https://127.0.0.1:2379", "--cacert", filepath.Join(dir, "ca.crt"),
+			"--cert", filepath.Join(dir, name+".crt"), "--key", filepath.Join(dir, name+".key"))
+	}
+
+	// The RSA-4096 certificate and key exceed one item: N chunks.
+	header := u.ok("", "secret-tool", "lookup", "service", contexts.Service, "username", "user/big")
+	var parts int
+	if _, err := fmt.Sscanf(header, "etcd-ctx-chunked:v1:%d:", &parts); err != nil || parts < 2 {
+		t.Fatalf("user/big is not stored in chunks: %.40q", header)
+	}
+
+	w := watchSecretCalls(t, u.keyring.Address)
+	const (
+		service = "org.freedesktop.Secret.Service."
+		session = "org.freedesktop.Secret.Session."
+	)
+	for _, tc := range []struct {
+		name     string
+		key      []byte
+		sessions int
+		searches int
+	}{
+		{"small", small.KeyPEM, 1, 2},
+		{"big", big.KeyPEM, 2, 2 + parts},
+	} {
+		got := u.ok("", "etcd-ctx", "exec", "--context", tc.name, "--", "sh", "-c", `cat "$ETCDCTL_CACERT" "$ETCDCTL_KEY"`)
+		if got != string(ca.CertPEM)+string(tc.key) {
+			t.Fatalf("%s: the command did not get the CA and key that were added", tc.name)
+		}
+		calls := w.next(t)
+		want := map[string]int{
+			service + "OpenSession": tc.sessions,
+			service + "SearchItems": tc.searches,
+			service + "GetSecrets":  tc.sessions,
+			session + "Close":       tc.sessions,
+		}
+		if len(calls) != len(want) {
+			t.Errorf("%s: Secret Service calls %v, want only %v", tc.name, calls, want)
+		}
+		for call, n := range want {
+			if calls[call] != n {
+				t.Errorf("%s: %d × %s, want %d (all calls: %v)", tc.name, calls[call], call, n, calls)
+			}
+		}
+	}
+}
