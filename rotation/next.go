@@ -151,25 +151,23 @@ func (s *State) newCA(c *CAChange) (*certwiz.Issued, error) {
 
 // issueLeaves reissues every leaf in scope from the new CA(s).
 func (s *State) issueLeaves(now time.Time) error {
-	cas := map[*CAChange]*certwiz.Issued{}
+	cas := map[string]*certwiz.Issued{} // by the tree's CA file
 	for _, c := range s.CAs() {
 		ca, err := s.newCA(c)
 		if err != nil {
 			return err
 		}
-		cas[c] = ca
+		cas[c.File] = ca
 	}
 	caFor := func(slot Slot) *certwiz.Issued {
+		change := s.ClientCA
 		if slot == SlotPeerCert {
-			return cas[s.PeerCA]
+			change = s.PeerCA
 		}
-		if s.ClientCA == nil {
+		if change == nil {
 			return nil
 		}
-		if ca, ok := cas[s.ClientCA]; ok {
-			return ca
-		}
-		return cas[s.PeerCA]
+		return cas[change.File]
 	}
 	type job struct {
 		src, dst string

@@ -189,9 +189,10 @@ func (s *State) Actions() Plan {
 
 // ContextCommands are the etcd-ctx commands that move a context along with
 // the phase: its CA bundle when the bundle changes, its client certificate
-// (the tree's client whose certificate the context presents, matched by
-// subject) when it is reissued. name is the context, cert what it presents
-// now (nil when unknown: then one line per client).
+// when it is reissued — the tree's client (certwiz's clients/, kubeadm's
+// apiserver-etcd-client or healthcheck-client) whose certificate the
+// context presents, matched by subject. name is the context, cert what it
+// presents now (nil when unknown: then one line per certwiz client).
 func (s *State) ContextCommands(name string, cert *x509.Certificate) []string {
 	if s.ClientCA == nil {
 		return nil
@@ -199,26 +200,39 @@ func (s *State) ContextCommands(name string, cert *x509.Certificate) []string {
 	if name == "" {
 		name = "NAME"
 	}
-	bundle := s.Path(s.ClientCA.File)
 	switch s.Phase {
 	case PhaseTrustBoth, PhaseTrustNew, PhaseAbortTrustOld:
-		return []string{fmt.Sprintf("etcd-ctx set %s --cacert %s", name, shellWord(bundle))}
+		return []string{fmt.Sprintf("etcd-ctx set %s --cacert %s", name, shellWord(s.Path(s.ClientCA.File)))}
 	case PhaseServeNew, PhaseAbortServeOld:
-		var out []string
-		for _, c := range s.Clients {
-			crt := s.Path(c.Source)
-			line := fmt.Sprintf("etcd-ctx set %s --cert %s --key %s", name, shellWord(crt), shellWord(keyRel(crt)))
-			if cert != nil {
-				if old, err := LoadLeaf(crt); err == nil && old.Cert.Subject.String() == cert.Subject.String() {
-					return []string{line}
-				}
-				continue
-			}
-			out = append(out, line+"   # for contexts acting as "+c.Name)
-		}
-		return out
+	default:
+		return nil
 	}
-	return nil
+	type candidate struct{ who, crt, source string }
+	var cands []candidate
+	for _, c := range s.Clients {
+		cands = append(cands, candidate{c.Name, s.Path(c.Source), s.Path(c.Source)})
+	}
+	for _, m := range s.Members {
+		for _, slot := range []Slot{SlotAPIServerClient, SlotHealthcheckClient} {
+			if src, ok := m.Sources[slot]; ok && m.Files[slot] != "" {
+				cands = append(cands, candidate{m.Name + "'s " + string(slot), m.Files[slot], s.Path(src)})
+			}
+		}
+	}
+	var out []string
+	for _, c := range cands {
+		line := fmt.Sprintf("etcd-ctx set %s --cert %s --key %s", name, shellWord(c.crt), shellWord(keyRel(c.crt)))
+		if cert != nil {
+			if old, err := LoadCertFile(c.source); err == nil && old.Subject.String() == cert.Subject.String() {
+				return []string{line}
+			}
+			continue
+		}
+		if len(s.Clients) > 0 && c.crt == s.Path(c.source) {
+			out = append(out, line+"   # for contexts acting as "+c.who)
+		}
+	}
+	return out
 }
 
 func shellWord(s string) string {

@@ -244,6 +244,13 @@ func (o *operator) waitGate(dir string) rotationOut {
 // clients' copies (the writer reconnects when asked to restart); the
 // etcd-ctx commands.
 func (o *operator) follow(c *harness.Cluster, w *writer, out rotationOut) {
+	o.followAs(c, w, out, "")
+}
+
+// followAs is follow for a writer running on member host's node, like
+// kubeadm's kube-apiserver: it restarts after that member to read the
+// node's new ca.crt, as the member's note says.
+func (o *operator) followAs(c *harness.Cluster, w *writer, out rotationOut, host string) {
 	o.t.Helper()
 	index := func(name string) int {
 		for i := range c.Endpoints {
@@ -266,6 +273,9 @@ func (o *operator) follow(c *harness.Cluster, w *writer, out rotationOut) {
 				o.t.Fatal(err)
 			}
 			w.down(i, false)
+			if a.Member == host {
+				w.reconnect(o.t)
+			}
 		}
 	}
 	restart := false
@@ -596,4 +606,129 @@ func (w *writer) window(from, to string) latencies {
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	q := func(p float64) time.Duration { return d[int(math.Ceil(p*float64(len(d))))-1] }
 	return latencies{q(0.5), q(0.99), d[len(d)-1]}
+}
+
+// TestRotateKubeadm: the same rotation on a kubeadm PKI made with openssl
+// (one CA for clients and peers, RSA keys as kubeadm makes them): three
+// nodes, each with its own /etc/kubernetes/pki/etcd ({ca,server,peer,
+// healthcheck-client}.crt|key) and ../apiserver-etcd-client.crt|key. The
+// rotation runs on node m0's directory with the other nodes' given by
+// --member; every copy goes to the node's own files under kubeadm's names;
+// the writer is node m0's kube-apiserver (its etcd client certificate and
+// ca.crt), restarted after etcd on its node as the notes say. At the end
+// each node's tree checks clean and the old CA is refused on every port.
+func TestRotateKubeadm(t *testing.T) {
+	harness.Need(t, harness.HasCommand("openssl"), "openssl")
+	op := newOperator(t)
+	names := []string{"m0", "m1", "m2"}
+	nodes := kubeadmNodes(t, op.dir, names)
+	p := &harness.PKI{Dir: nodes[0], CA: filepath.Join(nodes[0], "ca.crt"), PeerCA: filepath.Join(nodes[0], "ca.crt"),
+		RootCert: filepath.Join(nodes[0], "..", "apiserver-etcd-client.crt"), RootKey: filepath.Join(nodes[0], "..", "apiserver-etcd-client.key")}
+	for i, n := range names {
+		p.Members = append(p.Members, harness.MemberPKI{Name: n,
+			ServerCert: filepath.Join(nodes[i], "server.crt"), ServerKey: filepath.Join(nodes[i], "server.key"),
+			PeerCert: filepath.Join(nodes[i], "peer.crt"), PeerKey: filepath.Join(nodes[i], "peer.key"),
+			TrustedCA: filepath.Join(nodes[i], "ca.crt"), PeerTrustedCA: filepath.Join(nodes[i], "ca.crt")})
+	}
+	c := op.startCluster(harness.Options{TLS: true, ClientCertAuth: true, PKI: p})
+	op.ok("etcd-ctx", "add", "k8s", "--endpoints", strings.Join(c.Endpoints, ","), "--cacert", p.CA,
+		"--cert", p.RootCert, "--key", p.RootKey, "--store", "path", "--use")
+	w := startWriter(t, c, p.CA, p.RootCert)
+	w.mark("rotation")
+
+	out := op.rotate("start", nodes[0], "--member", "m1="+nodes[1], "--member", "m2="+nodes[2])
+	if len(out.Actions) != 3 || len(out.Clients) != 0 {
+		t.Fatalf("start: %d member actions, %d client actions", len(out.Actions), len(out.Clients))
+	}
+	for i, a := range out.Actions {
+		// One CA: one bundle, at the node's own ca.crt.
+		if len(a.Copy) != 1 || a.Copy[0].To != filepath.Join(nodes[i], "ca.crt") || !a.Restart {
+			t.Errorf("start: %s: %+v", a.Member, a)
+		}
+	}
+	op.followAs(c, w, out, "m0")
+	for out.Phase != rotation.PhaseDone {
+		op.waitGate(nodes[0])
+		out = op.rotate("next", nodes[0])
+		if out.Phase == rotation.PhaseServeNew {
+			for i, a := range out.Actions {
+				var to []string
+				for _, cp := range a.Copy {
+					to = append(to, cp.To)
+				}
+				want := []string{filepath.Join(nodes[i], "server.crt"), filepath.Join(nodes[i], "peer.crt"),
+					filepath.Join(nodes[i], "healthcheck-client.crt"), filepath.Join(filepath.Dir(nodes[i]), "apiserver-etcd-client.crt")}
+				if !slices.Equal(to, want) || a.Restart {
+					t.Errorf("serve-new: %s copies to %v (restart %v), want %v", a.Member, to, a.Restart, want)
+				}
+			}
+		}
+		op.followAs(c, w, out, "m0")
+	}
+	w.mark("after")
+	w.stop()
+	w.report(t)
+	keys := w.readAll(t)
+	for _, k := range w.acked() {
+		if !keys[k] {
+			t.Errorf("acknowledged key %s is missing", k)
+		}
+	}
+	retired, _ := filepath.Glob(filepath.Join(nodes[0], "retired", "*", "ca.crt"))
+	if len(retired) != 1 {
+		t.Fatalf("retired CAs: %v", retired)
+	}
+	for i := range names {
+		for _, url := range []string{c.Endpoints[i], c.PeerURLs[i]} {
+			if p := probeWith(t, url, retired[0]); p.Accepted || !p.Refused() {
+				t.Errorf("%s accepts (or did not answer) a certificate from the retired CA: %v", url, p.Err)
+			}
+			if p := probeWith(t, url, filepath.Join(nodes[i], "ca.crt")); !p.Accepted {
+				t.Errorf("%s refuses a certificate from the new CA: %v", url, p.Err)
+			}
+		}
+		if _, errs, code := op.run("etcd-certwiz", "check", filepath.Dir(nodes[i])); code != 0 {
+			t.Errorf("check %s: exit %d\n%s\n%s", nodes[i], code, op.lastOut, errs)
+		}
+	}
+}
+
+// kubeadmNodes makes a kubeadm etcd PKI for each node with openssl, as
+// kubeadm lays it out: DIR/<node>/pki/etcd/{ca,server,peer,
+// healthcheck-client}.crt|key and DIR/<node>/pki/apiserver-etcd-client.crt|key,
+// one CA (etcd-ca) copied to every node. It returns the etcd directories.
+func kubeadmNodes(t *testing.T, dir string, names []string) []string {
+	t.Helper()
+	script := `set -e
+mkdir -p ca && cd ca
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj /CN=etcd-ca \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign 2>/dev/null
+leaf() { # dir name cn eku san
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$1/$2.key" -subj "/CN=$3" -out "$1/$2.csr" 2>/dev/null
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n' "$4" > "$1/$2.ext"
+  [ -z "$5" ] || echo "subjectAltName=$5" >> "$1/$2.ext"
+  openssl x509 -req -in "$1/$2.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 -extfile "$1/$2.ext" -out "$1/$2.crt" 2>/dev/null
+  rm "$1/$2.csr" "$1/$2.ext"
+}
+for n in $NODES; do
+  d=../$n/pki/etcd
+  mkdir -p $d
+  cp ca.crt ca.key $d/
+  leaf $d server $n serverAuth,clientAuth "DNS:$n,DNS:localhost,IP:127.0.0.1,IP:0:0:0:0:0:0:0:1"
+  leaf $d peer $n serverAuth,clientAuth "DNS:$n,DNS:localhost,IP:127.0.0.1,IP:0:0:0:0:0:0:0:1"
+  leaf $d healthcheck-client kube-etcd-healthcheck-client clientAuth ""
+  leaf $d/.. apiserver-etcd-client kube-apiserver-etcd-client clientAuth ""
+done
+`
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NODES="+strings.Join(names, " "))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl: %v\n%s", err, out)
+	}
+	var out []string
+	for _, n := range names {
+		out = append(out, filepath.Join(dir, n, "pki", "etcd"))
+	}
+	return out
 }
