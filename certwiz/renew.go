@@ -210,3 +210,26 @@ func certMode(path string) os.FileMode {
 	}
 	return CertMode
 }
+
+// Due lists the leaf certificate files of the tree at dir that check would
+// warn about for their dates — expiring (pki.Expiring: under warn and
+// under a third of their lifetime) or expired — or every leaf with all, in
+// check's order. A file is listed by its first certificate (the leaf;
+// intermediates after it are kept by Renew). CAs are never listed: renew
+// one explicitly (its key is kept), or rotate it.
+func Due(dir string, warn time.Duration, all bool, now time.Time) ([]string, *TreeCheck, error) {
+	check, err := CheckTree(dir, warn, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []string
+	for _, r := range check.Results {
+		if r.Index != 1 || r.Role == RoleCA || r.Role == "" {
+			continue
+		}
+		if all || r.Status == StatusExpiring || r.Status == StatusExpired {
+			out = append(out, filepath.Join(dir, r.Path))
+		}
+	}
+	return out, check, nil
+}

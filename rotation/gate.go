@@ -148,14 +148,14 @@ func (s *State) portNeeds(m *MemberState, pt port, e expect) []string {
 	if e.serves != "" && pv.ServedCA != e.serves {
 		issued := ""
 		if m != nil && m.Serials[pt.serveSlot] != "" {
-			issued = " (the rotation issued serial " + m.Serials[pt.serveSlot] + ")"
+			issued = "; the rotation issued serial " + m.Serials[pt.serveSlot]
 		}
 		switch {
 		case m != nil && m.Sources[pt.serveSlot] == "":
 			out = append(out, fmt.Sprintf("serves a certificate from the %s %s on its %s port (serial %s), and the PKI directory has no %s certificate of it to reissue",
 				describeCA(pv.ServedCA), pt.ca, pt.name, pv.Serial, pt.name))
 		case e.serves == "new":
-			out = append(out, fmt.Sprintf("still serves a certificate from the %s %s on its %s port (serial %s, issuer %s)%s%s",
+			out = append(out, fmt.Sprintf("still serves a certificate from the %s %s on its %s port (serial %s, issuer %s%s)%s",
 				describeCA(pv.ServedCA), pt.ca, pt.name, pv.Serial, pv.Issuer, issued, fix(pt.serveSlot, false, false)))
 		default:
 			out = append(out, fmt.Sprintf("still serves a certificate from the %s %s on its %s port (serial %s, issuer %s)%s",

@@ -309,7 +309,8 @@ func printSurvey(w io.Writer, p clix.Painter, o *rotationJSON) {
 		if !m.OK {
 			mark = p.Red("✗")
 		}
-		fmt.Fprintf(w, "%s %-10s client port: %s; peer port: %s\n", mark, m.Member, portLine(m.Client), portLine(m.Peer))
+		fmt.Fprintf(w, "%s %-8s client %s\n", mark, m.Member, portLine(m.Client))
+		fmt.Fprintf(w, "  %-8s peer   %s\n", "", portLine(m.Peer))
 		for _, n := range m.Needs {
 			fmt.Fprintf(w, "  %s %s\n", p.Red("→"), n)
 		}
@@ -333,7 +334,7 @@ func portLine(v rotation.PortView) string {
 		return "-"
 	}
 	if v.Serial == "" {
-		return "unreachable"
+		return v.URL + "  unreachable"
 	}
 	var parts []string
 	yn := func(b *bool) string {
@@ -361,7 +362,7 @@ func portLine(v rotation.PortView) string {
 			serves += " (the file has " + v.FileSerial + ")"
 		}
 	}
-	return strings.Join(append(parts, serves), ", ")
+	return v.URL + "  " + strings.Join(append(parts, serves), "; ")
 }
 
 // surveyState runs the live check of the rotation in progress and records
