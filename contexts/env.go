@@ -28,6 +28,12 @@ var flagTwins = map[string][]string{
 
 var shorthands = map[string]string{"w": "write-out", "d": "discovery-srv"}
 
+// EnvAPI is etcdctl's API version switch. It is never passed on: etcdctl
+// 3.4+ speaks v3 by default, 3.7 warns about ETCDCTL_API=3, and
+// ETCDCTL_API=2 makes etcdctl 3.4 speak v2, ignoring the v3 TLS flags and
+// so the context's CA and credentials.
+const EnvAPI = "ETCDCTL_API"
+
 // Paths are where the child finds the key material: /dev/fd/N descriptors or
 // files in a private directory, or the user's own files (--store=path).
 type Paths struct{ CA, Cert, Key string }
@@ -59,11 +65,12 @@ func EtcdctlVars(spec Spec, p Paths) map[string]string {
 	return vars
 }
 
-// ChildEnv merges vars into base: inherited connection variables are dropped,
-// and so is the ETCDCTL_ twin of every flag in args, because etcdctl refuses
-// a flag given both ways ("conflicting environment variable is shadowed").
+// ChildEnv merges vars into base: inherited connection variables and
+// ETCDCTL_API are dropped, and so is the ETCDCTL_ twin of every flag in
+// args, because etcdctl refuses a flag given both ways ("conflicting
+// environment variable is shadowed").
 func ChildEnv(base []string, vars map[string]string, args []string) []string {
-	drop := map[string]bool{}
+	drop := map[string]bool{EnvAPI: true}
 	for _, k := range etcdctlConnVars {
 		drop[k] = true
 	}

@@ -6,11 +6,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"github.com/etcd-ctx/etcd-ctx/internal/v3client"
 )
 
 // ClusterView is the cluster as the reachable endpoints describe it.
@@ -31,34 +29,79 @@ type Member struct {
 	Learner    bool     `json:"learner,omitempty"`
 	Reachable  bool     `json:"reachable"`
 	Version    string   `json:"version,omitempty"`
+	// Advertised are the ladders run on its client URLs that no endpoint
+	// dialled (as etcdctl --cluster and endpoint sync would dial them).
+	Advertised []*Endpoint `json:"advertised,omitempty"`
+	// PeerTLS is what each peer URL's handshake showed.
+	PeerTLS []PeerTLS `json:"peerTls,omitempty"`
 }
 
-// clusterView reads the member list and alarms from a reachable endpoint,
-// probes members the endpoints did not cover, and checks that everyone agrees.
-func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
-	var cli *clientv3.Client
+// clusterRun is the cluster view under way: started by the first endpoint
+// whose status arrives, it reads the member list and alarms there and runs
+// the member checks, under the ladders' own deadline.
+type clusterRun struct {
+	finished  chan struct{}
+	cli       *clientv3.Client
+	members   []*pb.Member
+	memberErr error
+	alarms    []*pb.AlarmMember
+	checks    []*memberCheck
+	own       []*prober // ladders run on members' advertised URLs
+}
+
+func (cr *clusterRun) wait() { <-cr.finished }
+
+// startClusterView waits for the first endpoint that answers status (or for
+// every ladder to end without one), then reads the member list and alarms
+// through its client and checks the members.
+func startClusterView(ctx context.Context, in *Input, st *localState, probes []*prober, ready <-chan *prober, done <-chan struct{}) *clusterRun {
+	cr := &clusterRun{finished: make(chan struct{})}
+	go func() {
+		defer close(cr.finished)
+		var first *prober
+		select {
+		case first = <-ready:
+		case <-done:
+			select {
+			case first = <-ready:
+			default:
+				return
+			}
+		}
+		cr.cli = first.client
+		resp, err := cr.cli.MemberList(ctx)
+		if err != nil {
+			cr.memberErr = err
+			return
+		}
+		cr.members = resp.Members
+		if a, err := cr.cli.AlarmList(ctx); err == nil {
+			cr.alarms = a.Alarms // needs no special right; a refusal is not worth a finding
+		}
+		cr.checks, cr.own = checkMembers(ctx, in, st, probes, cr.members, done)
+	}()
+	return cr
+}
+
+// clusterVerdicts reports what the cluster view found once every ladder
+// ended: cluster ID agreement, one leader, the members, alarms, versions.
+func clusterVerdicts(in *Input, probes []*prober, cr *clusterRun, r *Report) {
 	ids := map[string]bool{}
 	leaders := map[string]bool{}
-	versions := map[string]string{} // member id → version
-	reached := map[string]*prober{}
 	for _, p := range probes {
 		if p.ep.Status == nil {
 			continue
-		}
-		if cli == nil && p.client != nil {
-			cli = p.client
 		}
 		ids[p.ep.Status.ClusterID] = true
 		if p.ep.Status.Leader != "0" {
 			leaders[p.ep.Status.Leader] = true
 		}
-		versions[p.ep.Status.MemberID] = p.ep.Status.Version
-		reached[p.ep.Status.MemberID] = p
 	}
-	if cli == nil {
+	if cr.cli == nil {
+		dialledPeerURLs(in, probes, nil, r)
 		return
 	}
-	view := &ClusterView{ClusterIDs: sortedKeys(ids)}
+	view := &ClusterView{ClusterIDs: sortedKeys(ids), Members: []Member{}}
 	r.Cluster = view
 	if len(ids) > 1 {
 		r.add(Finding{ID: "cluster-id-mismatch", Severity: Error, Cause: "the endpoints belong to different etcd clusters",
@@ -72,53 +115,19 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
 	if len(leaders) == 1 {
 		view.Leader = sortedKeys(leaders)[0]
 	}
-	members, err := cli.MemberList(ctx)
-	if err != nil {
-		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + err.Error(), Fix: "see the member logs"})
+	if cr.memberErr != nil {
+		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + cr.memberErr.Error(), Fix: "see the member logs"})
+		dialledPeerURLs(in, probes, nil, r)
 		return
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for _, m := range members.Members {
-		mem := Member{ID: id(m.ID), Name: m.Name, ClientURLs: m.ClientURLs, PeerURLs: m.PeerURLs, Learner: m.IsLearner}
-		if p, ok := reached[mem.ID]; ok {
-			mem.Reachable, mem.Version = true, p.ep.Status.Version
-			view.Members = append(view.Members, mem)
-			continue
+	memberVerdicts(in, probes, cr.checks, view, r)
+	reportAlarms(cr.alarms, view, r)
+	versions := map[string]string{} // member id → version
+	for _, p := range append(slices.Clone(probes), cr.own...) {
+		if p.ep.Status != nil {
+			versions[p.ep.Status.MemberID] = p.ep.Status.Version
 		}
-		if covered(probes, m.ClientURLs) || len(m.ClientURLs) == 0 {
-			view.Members = append(view.Members, mem)
-			continue
-		}
-		idx := len(view.Members)
-		view.Members = append(view.Members, mem)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := memberStatus(ctx, in, m.ClientURLs)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				view.Members[idx].Reachable, view.Members[idx].Version = true, v
-				versions[mem.ID] = v
-			}
-		}()
 	}
-	wg.Wait()
-	for _, mem := range view.Members {
-		if mem.Reachable {
-			continue
-		}
-		cause := fmt.Sprintf("member %s (%s) is in the member list but cannot be reached with these settings", mem.Name, mem.ID)
-		ev := []string{"client URLs: " + list(mem.ClientURLs), "peer URLs: " + list(mem.PeerURLs)}
-		if len(mem.ClientURLs) == 0 {
-			cause = fmt.Sprintf("member %s is in the member list but has never started (no client URLs published)", mem.ID)
-		}
-		r.add(Finding{ID: "member-unreachable", Severity: Error, Endpoint: firstOr(mem.ClientURLs, ""), Cause: cause,
-			Fix:      fmt.Sprintf("start it or fix its --advertise-client-urls; if it is gone for good, remove it: etcdctl member remove %s", mem.ID),
-			Evidence: ev})
-	}
-	alarms(ctx, cli, view, r)
 	seen := map[string]bool{}
 	var detail []string
 	for mid, v := range versions {
@@ -134,12 +143,8 @@ func clusterView(ctx context.Context, in *Input, probes []*prober, r *Report) {
 	}
 }
 
-func alarms(ctx context.Context, cli *clientv3.Client, view *ClusterView, r *Report) {
-	resp, err := cli.AlarmList(ctx)
-	if err != nil {
-		return // needs no special right, but a denied or failed call is not worth a finding
-	}
-	for _, a := range resp.Alarms {
+func reportAlarms(alarms []*pb.AlarmMember, view *ClusterView, r *Report) {
+	for _, a := range alarms {
 		name := a.Alarm.String()
 		view.Alarms = append(view.Alarms, fmt.Sprintf("%s on member %s", name, id(a.MemberID)))
 		fix := "see the member log for the alarm's cause, fix it, then: etcdctl alarm disarm"
@@ -152,36 +157,6 @@ func alarms(ctx context.Context, cli *clientv3.Client, view *ClusterView, r *Rep
 		r.add(Finding{ID: "alarm-active", Severity: Error, Cause: fmt.Sprintf("the %s alarm is raised on member %s", name, id(a.MemberID)),
 			Fix: fix, Evidence: []string{fmt.Sprintf("alarm %s member %s", name, id(a.MemberID))}})
 	}
-}
-
-func covered(probes []*prober, urls []string) bool {
-	for _, p := range probes {
-		if slices.Contains(urls, p.ep.URL) {
-			return true
-		}
-	}
-	return false
-}
-
-// memberStatus asks a member the endpoints did not list for its version.
-func memberStatus(ctx context.Context, in *Input, urls []string) (string, error) {
-	s := in.Settings
-	s.Endpoints = urls[:1]
-	cfg, err := v3client.Config(s)
-	if err != nil {
-		return "", err
-	}
-	cfg.DialTimeout, cfg.Context = remaining(ctx), ctx
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		return "", err
-	}
-	defer cli.Close()
-	st, err := cli.Status(ctx, urls[0])
-	if err != nil {
-		return "", err
-	}
-	return st.Version, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

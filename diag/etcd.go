@@ -2,11 +2,8 @@ package diag
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -39,10 +36,20 @@ func (p *prober) etcdStatus(ctx context.Context) bool {
 	st, err := cli.Status(ctx, p.ep.URL)
 	if err != nil {
 		p.step("etcd", false, err.Error())
+		if _, ok := rpctypes.Error(err).(rpctypes.EtcdError); ok {
+			p.answered = true
+		}
+		if p.in.Settings.Token != "" && tokenVerdict(err) == tokenRefused {
+			p.token, p.tokenErr = tokenRefused, err // judged with every member's answer
+			return false
+		}
 		p.fail(p.rpcFinding(err, "status"))
 		return false
 	}
-	p.ep.Reachable = true
+	p.ep.Reachable, p.answered = true, true
+	if p.ready != nil {
+		p.ready <- p
+	}
 	p.ep.Status = &Status{
 		Version: st.Version, ClusterID: id(st.Header.ClusterId), MemberID: id(st.Header.MemberId),
 		Leader: id(st.Leader), IsLeader: st.Leader == st.Header.MemberId, RaftTerm: st.RaftTerm, RaftIndex: st.RaftIndex,
@@ -71,95 +78,6 @@ func noLeader(member string) Finding {
 	return Finding{ID: "no-leader", Severity: Error, Cause: "member " + member + " reports no leader: the cluster has lost quorum or this member is cut off from its peers",
 		Fix:      "check that a majority of members are up and can reach each other on the peer port (2380): etcdctl endpoint status --cluster -w table; look for 'lost leader' or peer TLS errors in the member logs",
 		Evidence: []string{"status.leader = 0"}}
-}
-
-// authenticate finds out whether auth is on and whether we are someone.
-func (p *prober) authenticate(ctx context.Context) bool {
-	as, err := p.client.AuthStatus(ctx)
-	if err != nil {
-		if status.Code(err) == codes.Unimplemented {
-			p.step("auth", true, "auth status not available (etcd < 3.5)")
-			return true
-		}
-		p.step("auth", false, err.Error())
-		p.fail(p.rpcFinding(err, "auth"))
-		return false
-	}
-	p.ep.Auth = &AuthInfo{Enabled: as.Enabled, Revision: as.AuthRevision}
-	if !as.Enabled {
-		p.step("auth", true, "disabled")
-		p.fail(Finding{ID: "auth-disabled", Severity: Info, Cause: "authentication is off: any client that reaches the port may read and write every key",
-			Fix: "enable RBAC: etcdctl user add root; etcdctl role add root; etcdctl user grant-role root root; etcdctl auth enable (or rely on --client-cert-auth with a private client CA)"})
-		return true
-	}
-	p.ep.Auth.Identity = p.identity()
-	_, err = p.client.Get(ctx, p.probeKey(), clientv3.WithCountOnly())
-	if err != nil && !errors.Is(rpctypes.Error(err), rpctypes.ErrPermissionDenied) {
-		p.step("auth", false, err.Error())
-		p.fail(p.rpcFinding(err, "auth"))
-		return false
-	}
-	p.step("auth", true, "enabled, authenticated as "+p.ep.Auth.Identity)
-	return true
-}
-
-func (p *prober) probeKey() string {
-	if p.in.KeyPath != "" {
-		return p.in.KeyPath
-	}
-	return "etcd-diag-probe"
-}
-
-// identity says who etcd takes us for: a token beats a password, which beats
-// the certificate's CN (used only under --client-cert-auth).
-func (p *prober) identity() string {
-	s := p.in.Settings
-	switch {
-	case s.Token != "":
-		if u := tokenUser(s.Token); u != "" {
-			return "user " + u + " (token)"
-		}
-		return "a token"
-	case s.Username != "":
-		return "user " + s.Username + " (password)"
-	case p.st.clientCert != nil:
-		return "user " + p.st.clientCert.Subject.CommonName + " (client certificate CN)"
-	}
-	return "nobody"
-}
-
-// userName is the etcd user behind the identity, for RBAC lookups.
-func (p *prober) userName() string {
-	s := p.in.Settings
-	switch {
-	case s.Token != "":
-		return tokenUser(s.Token)
-	case s.Username != "":
-		return s.Username
-	case p.st.clientCert != nil:
-		return p.st.clientCert.Subject.CommonName
-	}
-	return ""
-}
-
-// tokenUser reads the username claim of a JWT without verifying it (the
-// server does that); simple tokens carry no user.
-func tokenUser(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		Username string `json:"username"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	return claims.Username
 }
 
 // keyAccess checks --key-path (with --prefix) and explains a denial.
@@ -208,12 +126,12 @@ func (p *prober) rpcFinding(err error, stage string) Finding {
 		}
 		return f
 	case errors.Is(etcdErr, rpctypes.ErrUserNotFound):
-		return Finding{ID: "auth-bad-credentials", Severity: Error, Cause: fmt.Sprintf("etcd has no user %q", p.userName()),
-			Fix: "create it as root: etcdctl user add " + p.userName() + " (or use etcd-certwiz user)", Evidence: ev}
+		return p.userNotFound(p.userName(), err)
 	case errors.Is(etcdErr, rpctypes.ErrNoLeader):
 		return noLeader(p.ep.URL)
 	case errors.Is(etcdErr, rpctypes.ErrPermissionDenied):
-		return Finding{ID: "permission-denied", Severity: Error, Cause: "permission denied for " + p.identity(), Fix: "grant a role as root: etcdctl user grant-role USER ROLE", Evidence: ev}
+		return Finding{ID: "permission-denied", Severity: Error, Cause: "etcd refused the " + stage + " call to " + p.identity(),
+			Fix: "as root: etcdctl user get " + pick(p.userName() != "", p.userName(), "USER") + " shows its roles; admin calls need the root role (etcd-diag --admin tells), key reads a role covering the key (etcd-diag --key-path KEY tells)", Evidence: ev}
 	case isTimeout(err) || status.Code(err) == codes.DeadlineExceeded || status.Code(err) == codes.Unavailable:
 		f := p.timeoutFinding("TLS and HTTP/2 worked, but the etcd " + stage + " call got no answer in time")
 		f.Evidence = append(f.Evidence, err.Error())

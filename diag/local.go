@@ -18,6 +18,7 @@ type Input struct {
 	Sources  Sources
 	KeyPath  string
 	Prefix   bool
+	Admin    bool          // check that the identity may make admin calls (root role)
 	Timeout  time.Duration // per probe
 	Warn     time.Duration // "expiring soon" window
 	Quota    int64         // backend quota in bytes, for db-size-near-quota

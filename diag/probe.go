@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
@@ -45,9 +46,12 @@ type Status struct {
 
 // AuthInfo says whether auth is on and who we are.
 type AuthInfo struct {
-	Enabled  bool   `json:"enabled"`
-	Revision uint64 `json:"revision,omitempty"`
-	Identity string `json:"identity,omitempty"`
+	Enabled   bool     `json:"enabled"`
+	Revision  uint64   `json:"revision,omitempty"`  // auth revision, where AuthStatus answers
+	DecidedBy string   `json:"decidedBy,omitempty"` // which answer told whether auth is on
+	Identity  string   `json:"identity,omitempty"`
+	User      string   `json:"user,omitempty"`  // the etcd user, once UserGet found it
+	Roles     []string `json:"roles,omitempty"` // its roles
 }
 
 // prober runs the ladder for one endpoint. Rungs share one deadline: a
@@ -62,6 +66,17 @@ type prober struct {
 	port     string
 	findings []Finding
 	client   *clientv3.Client
+
+	member    bool          // probing a member's advertised URL for the cluster view (no key access)
+	learner   bool          // a learner member: it answers status, not auth or reads
+	connected bool          // the TCP connection opened
+	dialTook  time.Duration // how long TCP took to connect
+	answered  bool          // etcd answered (a status, or an etcd error): the member is up
+	token     string        // what this member made of the token: tokenAccepted, tokenStale, tokenRefused
+	tokenErr  error
+	authRev   uint64         // the member's auth revision, when AuthStatus answered
+	ready     chan<- *prober // told once etcd answered status, to start the cluster view
+	peerOf    *pb.Member     // the member whose peer URL this is, when the peer API said so
 	// serverChain is what the server sent in the TLS handshake.
 	serverChain []*x509.Certificate
 }
@@ -80,8 +95,15 @@ func (p *prober) step(name string, ok bool, detail string) {
 func (p *prober) run(ctx context.Context) {
 	start := time.Now()
 	steps := []func(context.Context) bool{p.resolve, p.connect, p.etcdStatus, p.authenticate, p.keyAccess}
+	switch {
+	case p.learner:
+		steps = steps[:3]
+	case p.member:
+		steps = steps[:4]
+	}
 	for _, s := range steps {
 		if !s(ctx) {
+			p.failed(ctx)
 			return
 		}
 	}
@@ -129,6 +151,7 @@ func (p *prober) connect(ctx context.Context) bool {
 		return false
 	}
 	defer raw.Close()
+	p.connected, p.dialTook = true, time.Since(t0)
 	p.step("TCP", true, fmt.Sprintf("connected in %s", time.Since(t0).Round(10*time.Microsecond)))
 	if p.u.Scheme == "http" {
 		return p.plain(ctx, raw)
@@ -146,6 +169,7 @@ func (p *prober) connect(ctx context.Context) bool {
 		return false
 	}
 	p.step("TLS", true, fmt.Sprintf("%s, server %s issued by %s", info.Version, info.ServerSubject, info.ServerIssuer))
+	p.findings = append(p.findings, serverCertUsage(p.ep.URL, info.leaf)...)
 	return true
 }
 

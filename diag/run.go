@@ -2,17 +2,40 @@ package diag
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
+
+// tokenAnswers collects what each member made of the token, named by member.
+func tokenAnswers(probes []*prober, view *ClusterView) []tokenAnswer {
+	var out []tokenAnswer
+	for _, p := range probes {
+		if p.token == "" {
+			continue
+		}
+		a := tokenAnswer{endpoint: p.ep.URL, where: p.ep.URL, verdict: p.token, err: p.tokenErr, authRev: p.authRev}
+		if view != nil {
+			for _, m := range view.Members {
+				if slices.Contains(m.ClientURLs, p.ep.URL) || (p.ep.Status != nil && p.ep.Status.MemberID == m.ID) {
+					a.where = fmt.Sprintf("member %s (%s)", pick(m.Name != "", m.Name, m.ID), p.ep.URL)
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
 
 // DefaultTimeout is the default per-probe budget.
 const DefaultTimeout = 2 * time.Second
 
 // Diagnose runs the local checks, then the ladder on every endpoint in
-// parallel, then the cluster view, and returns the report. Each endpoint's
-// ladder shares one deadline, so a member that never answers costs at most
-// the timeout, however many rungs it stalls.
+// parallel and, as soon as one endpoint answers, the cluster view (member
+// list, alarms, every member's advertised client URLs and peer URLs), and
+// returns the report. Everything shares one deadline, the timeout: a member
+// that never answers costs at most that, however many rungs and URLs stall.
 func Diagnose(ctx context.Context, in Input) *Report {
 	start := time.Now()
 	if in.Timeout <= 0 {
@@ -31,27 +54,32 @@ func Diagnose(ctx context.Context, in Input) *Report {
 	st := checkLocal(&in, r)
 	roots := caPool(st)
 
+	pctx, cancel := context.WithTimeout(ctx, in.Timeout)
+	defer cancel()
 	probes := make([]*prober, len(st.endpoints))
+	ready := make(chan *prober, len(st.endpoints))
 	var wg sync.WaitGroup
 	for i, ep := range st.endpoints {
-		probes[i] = &prober{in: &in, st: st, roots: roots, ep: &Endpoint{URL: ep, Steps: []Check{}}}
+		probes[i] = &prober{in: &in, st: st, roots: roots, ep: &Endpoint{URL: ep, Steps: []Check{}}, ready: ready}
 		r.Endpoints = append(r.Endpoints, probes[i].ep)
 		wg.Add(1)
 		go func(p *prober) {
 			defer wg.Done()
-			pctx, cancel := context.WithTimeout(ctx, in.Timeout)
-			defer cancel()
 			p.run(pctx)
 		}(probes[i])
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	cv := startClusterView(pctx, &in, st, probes, ready, done)
+	<-done
+	cv.wait()
 	for _, p := range probes {
 		r.Findings = append(r.Findings, p.findings...)
 	}
-	cctx, cancel := context.WithTimeout(ctx, in.Timeout)
-	clusterView(cctx, &in, probes, r)
-	cancel()
-	for _, p := range probes {
+	clusterVerdicts(&in, probes, cv, r)
+	all := append(probes, cv.own...)
+	r.Findings = append(r.Findings, judgeToken(&in, tokenAnswers(all, r.Cluster))...)
+	for _, p := range all {
 		if p.client != nil {
 			p.client.Close()
 		}

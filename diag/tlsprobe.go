@@ -29,6 +29,8 @@ type TLSInfo struct {
 	ClientCertRequested bool      `json:"clientCertRequested"`
 	AcceptableClientCAs []string  `json:"acceptableClientCAs,omitempty"`
 	ClientCertSent      bool      `json:"clientCertSent"`
+
+	leaf *x509.Certificate // the served certificate, for judgements beyond the handshake
 }
 
 // h2Preface is the HTTP/2 connection preface plus an empty SETTINGS frame:
@@ -85,6 +87,7 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 		info.ServerSubject, info.ServerIssuer = leaf.Subject.String(), leaf.Issuer.String()
 		info.SANs = certSANs(leaf)
 		info.NotAfter = leaf.NotAfter.UTC()
+		info.leaf = leaf
 	}
 	if err := p.verifyServer(state); err != nil {
 		return info, err

@@ -306,8 +306,8 @@ func TestDiagCluster(t *testing.T) {
 	c.Stop(2)
 	r, code, _ = diagReport(t, u, "", append([]string{"--endpoints", c.Endpoints[0]}, creds...)...)
 	f := expectFinding(t, r, code, "member-unreachable", "etcdctl member remove")
-	if f.Endpoint != c.Endpoints[2] {
-		t.Errorf("member-unreachable names %q, want %s", f.Endpoint, c.Endpoints[2])
+	if f.Endpoint != c.Endpoints[2] || !strings.Contains(f.Cause, "nothing listens on "+strings.TrimPrefix(c.Endpoints[2], "https://")) {
+		t.Errorf("member-unreachable names %q (%s), want %s and the reason", f.Endpoint, f.Cause, c.Endpoints[2])
 	}
 
 	c.Stop(1)

@@ -97,7 +97,7 @@ var modes = map[string]harness.Options{
 	"cluster3": harness.Cluster3,
 }
 
-// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]:
+// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:
 // start an etcd for this script and export its endpoints, peer URLs, logs,
 // PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
 // ROOT_CERT…), each name prefixed by VARPREFIX. -version runs real etcd
@@ -105,9 +105,11 @@ var modes = map[string]harness.Options{
 // with [!etcd34] skip, which skips locally without it and runs in CI); -pki
 // takes a PKI in etcd-certwiz's layout made by the script (e.g. with openssl): ca.crt (the clients' trusted CA bundle),
 // optional peer-ca.crt, m0/server.crt|key, m0/peer.crt|key…, clients/root.crt|key;
-// certificate files may hold chains. -flag adds a raw etcd flag (processes only).
+// certificate files may hold chains. -flag adds a raw etcd flag (processes only);
+// -member-flag I F adds one to member I only ({CLIENT_PORT} and {PEER_PORT} are
+// its ports).
 func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... MODE [VARPREFIX]"
+	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]"
 	if neg {
 		ts.Fatalf("%s", usage)
 	}
@@ -130,6 +132,16 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 			opts.AuthToken = args[1]
 		case "-flag":
 			opts.ExtraFlags = append(opts.ExtraFlags, args[1])
+		case "-member-flag": // -member-flag I F: a raw etcd flag for member I only
+			i, err := strconv.Atoi(args[1])
+			if err != nil || i < 0 || len(args) < 4 {
+				ts.Fatalf("-member-flag %q: %s", args[1], usage)
+			}
+			if opts.MemberFlags == nil {
+				opts.MemberFlags = map[int][]string{}
+			}
+			opts.MemberFlags[i] = append(opts.MemberFlags[i], args[2])
+			args = args[1:]
 		default:
 			ts.Fatalf("unknown option %s: %s", args[0], usage)
 		}
@@ -142,7 +154,7 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok {
 		ts.Fatalf("unknown etcd mode %q", args[0])
 	}
-	mode.Version, mode.AuthToken, mode.ExtraFlags = opts.Version, opts.AuthToken, opts.ExtraFlags
+	mode.Version, mode.AuthToken, mode.ExtraFlags, mode.MemberFlags = opts.Version, opts.AuthToken, opts.ExtraFlags, opts.MemberFlags
 	if members > 0 {
 		mode.Members = members
 	}
@@ -181,12 +193,13 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 // for etcd-member.
 var clusters sync.Map
 
-// etcd-member stop|start I [VARPREFIX]: stop member I of the script's cluster,
-// or start it again (with the certificate and CA files its flags name, read
-// afresh) and wait until it serves with a leader.
+// etcd-member stop|start|launch I [VARPREFIX]: stop member I of the script's
+// cluster, or start it again (with the certificate and CA files its flags
+// name, read afresh) and wait until it serves with a leader; launch starts
+// it without waiting (a member that cannot join).
 func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 || len(args) > 3 || (args[0] != "stop" && args[0] != "start") {
-		ts.Fatalf("usage: etcd-member stop|start I [VARPREFIX]")
+	if neg || len(args) < 2 || len(args) > 3 || (args[0] != "stop" && args[0] != "start" && args[0] != "launch") {
+		ts.Fatalf("usage: etcd-member stop|start|launch I [VARPREFIX]")
 	}
 	prefix := ""
 	if len(args) == 3 {
@@ -201,11 +214,14 @@ func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil || i < 0 || i >= len(c.Endpoints) {
 		ts.Fatalf("member %q: the cluster has members 0..%d", args[1], len(c.Endpoints)-1)
 	}
-	if args[0] == "stop" {
+	switch args[0] {
+	case "stop":
 		c.Stop(i)
-		return
+	case "launch":
+		ts.Check(c.Launch(i))
+	default:
+		ts.Check(c.Start(i))
 	}
-	ts.Check(c.Start(i))
 }
 
 // keyring: start a private Secret Service and point the script at it.

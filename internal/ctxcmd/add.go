@@ -2,12 +2,16 @@ package ctxcmd
 
 import (
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 )
 
 func addCommand() *cli.Command {
@@ -49,6 +53,10 @@ func save(c *cli.Context, spec contexts.Spec, opts contexts.SaveOptions, verb st
 	if err := store.Save(spec, opts); err != nil {
 		return explain(err)
 	}
+	if c.IsSet("server-name") && spec.ServerName != "" {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: etcdctl has no server-name flag: 'etcd-ctx exec' refuses this context (etcd-diag and etcd-ctx ping honour the name); %s\n",
+			c.App.Name, strings.Replace(serverNameFix, "HOST", strings.Join(endpointHosts(spec.Endpoints), " --add-san "), 1))
+	}
 	msg := fmt.Sprintf("%s context %q", verb, spec.Name)
 	if opts.Use {
 		msg += " and switched to it"
@@ -58,4 +66,23 @@ func save(c *cli.Context, spec contexts.Spec, opts contexts.SaveOptions, verb st
 		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", c.App.Name, w)
 	}
 	return nil
+}
+
+// endpointHosts are the distinct hosts of the endpoints, as dialled.
+func endpointHosts(endpoints []string) []string {
+	var hosts []string
+	for _, ep := range endpoints {
+		if n, err := conn.NormalizeEndpoint(ep, true); err == nil {
+			ep = n
+		}
+		u, err := url.Parse(ep)
+		if err != nil || u.Hostname() == "" || slices.Contains(hosts, u.Hostname()) {
+			continue
+		}
+		hosts = append(hosts, u.Hostname())
+	}
+	if len(hosts) == 0 {
+		return []string{"HOST"}
+	}
+	return hosts
 }

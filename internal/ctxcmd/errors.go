@@ -23,6 +23,7 @@ func explain(err error) error {
 		noCmd   *contexts.NotFoundCmdError
 		token   *contexts.TokenUnsupportedError
 		badName *contexts.NameError
+		sn      *contexts.ServerNameUnsupportedError
 		// before input: an unusable key is not a wrong flag
 		unsupported *pki.UnsupportedKeyError
 	)
@@ -55,9 +56,14 @@ func explain(err error) error {
 		return clix.Wrap(err, hint)
 	case errors.As(err, &token):
 		return clix.Wrap(err, "use etcdctl 3.7 or newer, or give the context a client certificate or a password")
+	case errors.As(err, &sn):
+		return clix.Wrap(err, serverNameFix+", then drop the name: etcd-ctx set NAME --server-name ''")
 	}
 	return clix.Wrap(err, "")
 }
+
+// serverNameFix is the lasting fix for a context that needs --server-name.
+const serverNameFix = "the lasting fix is to reissue the server certificate with the host you dial as a SAN (etcd-certwiz renew server.crt --add-san HOST)"
 
 func inputHint(input string) string {
 	switch {

@@ -1,6 +1,9 @@
 package ctxcmd
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
@@ -40,6 +43,9 @@ func run(c *cli.Context, argv []string) error {
 	spec, err := loadSpec(c, "")
 	if err != nil {
 		return err
+	}
+	if v, ok := os.LookupEnv(contexts.EnvAPI); ok && v != "3" {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s=%s dropped: etcdctl 3.4+ speaks the v3 API by default, and under ETCDCTL_API=2 etcdctl 3.4 ignores the context's CA and credentials\n", c.App.Name, contexts.EnvAPI, v)
 	}
 	code, err := contexts.Exec(spec, argv)
 	if err != nil {

@@ -28,7 +28,8 @@ func NewApp() *cli.App {
 	app.Description = "Diagnoses an etcd-ctx context (--context, default the current one) or explicit etcdctl-style flags.\n" +
 		"Local checks first (files, keys, usages, validity), then per endpoint in parallel: DNS, TCP, TLS\n" +
 		"(handshake done by etcd-diag itself), gRPC, etcd status, authentication and optional key access,\n" +
-		"then the cluster view (members, leader, alarms, versions).\n\n" +
+		"then the cluster view: the member list checked (each advertised client URL dialled, each peer\n" +
+		"certificate read by a handshake), leader, alarms, versions.\n\n" +
 		"Exit status: 0 healthy, 1 problems found, 2 usage error or could not run."
 	app.Flags = []cli.Flag{
 		&cli.StringFlag{Name: "context", Usage: "etcd-ctx context to diagnose (default $" + contexts.EnvContext + ", else the current context)"},
@@ -44,6 +45,7 @@ func NewApp() *cli.App {
 		&cli.BoolFlag{Name: "insecure-skip-tls-verify", Usage: "do not verify the server certificate"},
 		&cli.StringFlag{Name: "key-path", Usage: "check read access to this key"},
 		&cli.BoolFlag{Name: "prefix", Usage: "with --key-path: check the whole prefix"},
+		&cli.BoolFlag{Name: "admin", Usage: "check that the identity may make admin calls (defrag, snapshot, member operations: the root role)"},
 		&cli.DurationFlag{Name: "timeout", Value: diag.DefaultTimeout, Usage: "time allowed per endpoint probe"},
 		&cli.DurationFlag{Name: "warn", Value: 30 * 24 * time.Hour, Usage: "warn about certificates expiring within this window"},
 		clix.OutputFlag("text", "json"),

@@ -50,7 +50,7 @@ func cannotRun(err error, hint string) error {
 // input builds the diagnosis input from a context, explicit flags, or a
 // context with some parts overridden by flags.
 func input(c *cli.Context) (diag.Input, error) {
-	in := diag.Input{Timeout: c.Duration("timeout"), Warn: c.Duration("warn"), KeyPath: c.String("key-path"), Prefix: c.Bool("prefix")}
+	in := diag.Input{Timeout: c.Duration("timeout"), Warn: c.Duration("warn"), KeyPath: c.String("key-path"), Prefix: c.Bool("prefix"), Admin: c.Bool("admin")}
 	if in.Prefix && in.KeyPath == "" {
 		return in, clix.Usage("e.g. --key-path /app/ --prefix", "--prefix needs --key-path")
 	}

@@ -3,6 +3,7 @@ package diagcmd
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/diag"
@@ -40,6 +41,9 @@ func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) 
 		}
 		fmt.Fprintf(w, "  %s %d member(s), %d reachable; leader %s; version %s; alarms: %s\n",
 			mark(reachable == len(c.Members) && len(c.Alarms) == 0, ok, bad), len(c.Members), reachable, orNone(c.Leader), join(c.Versions), join(c.Alarms))
+		for _, m := range c.Members {
+			renderMember(w, m, ok, bad)
+		}
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(w, p.Bold("Findings"))
@@ -67,6 +71,34 @@ func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) 
 		verdict = p.Red("problems found")
 	}
 	fmt.Fprintf(w, "%s: %d error(s), %d warning(s) in %.0f ms\n", verdict, errs, warns, float64(r.Elapsed))
+}
+
+// renderMember prints a member's URLs as checked: the advertised client URLs
+// no endpoint dialled, and what each peer URL's handshake showed.
+func renderMember(w io.Writer, m diag.Member, ok, bad string) {
+	name := m.Name
+	if name == "" {
+		name = m.ID
+	}
+	fmt.Fprintf(w, "  %s member %s (%s): client %s; peer %s\n", mark(m.Reachable, ok, bad), name, m.ID, join(m.ClientURLs), join(m.PeerURLs))
+	for _, ep := range m.Advertised {
+		if n := len(ep.Steps); n > 0 {
+			last := ep.Steps[n-1]
+			fmt.Fprintf(w, "      %s %s: %s %s\n", mark(last.OK, ok, bad), ep.URL, last.Name, last.Detail)
+		}
+	}
+	for _, pt := range m.PeerTLS {
+		switch {
+		case !pt.Reachable:
+			fmt.Fprintf(w, "      - peer %s not reachable from here: %s\n", pt.URL, pt.Error)
+		case !pt.TLS:
+			fmt.Fprintf(w, "      - peer %s: plaintext\n", pt.URL)
+		case pt.NotAfter != nil:
+			fmt.Fprintf(w, "      - peer %s: %s issued by %s, SANs %s, %s, until %s\n", pt.URL, pt.Subject, pt.Issuer, join(pt.SANs), strings.Join(pt.ExtKeyUsages, "+"), pt.NotAfter.Format(time.DateOnly))
+		default:
+			fmt.Fprintf(w, "      - peer %s: %s\n", pt.URL, pt.Error)
+		}
+	}
 }
 
 func mark(cond bool, ok, bad string) string {

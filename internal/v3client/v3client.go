@@ -6,6 +6,7 @@ package v3client
 import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 )
@@ -17,7 +18,7 @@ func Config(s conn.Settings) (clientv3.Config, error) {
 	if err != nil {
 		return clientv3.Config{}, err
 	}
-	return clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   p.Endpoints,
 		TLS:         p.TLS,
 		Username:    s.Username,
@@ -25,7 +26,15 @@ func Config(s conn.Settings) (clientv3.Config, error) {
 		Token:       s.Token,
 		DialTimeout: p.Timeout,
 		Logger:      zap.NewNop(),
-	}, nil
+	}
+	if s.ServerName != "" && p.TLS != nil {
+		// gRPC's TLS credentials set tls.Config.ServerName from the
+		// connection's authority, overwriting ours: the name to verify must
+		// be the authority itself, or it is silently ignored (and the run
+		// ends in a handshake retried until the deadline).
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithAuthority(s.ServerName))
+	}
+	return cfg, nil
 }
 
 // New connects a client.

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"net/url"
+	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
@@ -40,6 +41,6 @@ func (c *Cluster) startEmbedded(m *member) (runner, error) {
 	return &embedded{e: e}, nil
 }
 
-func (r *embedded) stop() { r.e.Close() }
+func (r *embedded) stop(time.Duration) { r.e.Close() }
 
 func (r *embedded) failed() <-chan error { return r.e.Err() }

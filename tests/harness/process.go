@@ -149,7 +149,8 @@ func (c *Cluster) args(m *member) []string {
 		a = append(a, "--peer-cert-file", m.peerCert, "--peer-key-file", m.peerKey,
 			"--peer-trusted-ca-file", m.peerCA, "--peer-client-cert-auth")
 	}
-	return append(a, c.Opts.ExtraFlags...)
+	a = append(a, c.Opts.ExtraFlags...)
+	return append(a, m.flags...)
 }
 
 func (c *Cluster) startProcess(m *member) (runner, error) {
@@ -182,12 +183,12 @@ func (c *Cluster) startProcess(m *member) (runner, error) {
 	return p, nil
 }
 
-// stop ends the process as systemd would: SIGTERM, then SIGKILL after 10 s.
-func (p *process) stop() {
+// stop ends the process as systemd would: SIGTERM, then SIGKILL after grace.
+func (p *process) stop(grace time.Duration) {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(grace):
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}

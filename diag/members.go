@@ -1,0 +1,418 @@
+package diag
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+)
+
+// memberCheck is one member of the member list and what its URLs answered.
+type memberCheck struct {
+	m      *pb.Member
+	view   *Member
+	probes []*prober // ladders on its client URLs: dialled endpoints, then our own
+	own    []*prober // ladders run here on URLs nobody dialled
+	peers  []*peerCheck
+	faults []Finding // what its peer certificates showed
+}
+
+func (mc *memberCheck) label() string {
+	if mc.m.Name == "" {
+		return id(mc.m.ID)
+	}
+	return fmt.Sprintf("%s (%s)", mc.m.Name, id(mc.m.ID))
+}
+
+// checkMembers checks what the member list promises, as every client that
+// uses it (etcdctl --cluster, the Go client's endpoint sync) relies on: each
+// member's advertised client URLs that no endpoint dialled get the endpoint
+// ladder (TLS, etcd, auth) with the same settings, and each peer URL a
+// handshake whose certificate is judged. Everything runs in parallel under
+// ctx (the one --timeout), beside the dialled endpoints' own ladders.
+//
+// Peer ports are often firewalled from clients, which is normal: once every
+// client URL has answered, the peer handshakes get peerGrace more (scaled
+// to the slowest TCP connect seen), not the whole timeout, and those still
+// pending are reported unreachable (information).
+func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*prober, members []*pb.Member, dialledDone <-chan struct{}) ([]*memberCheck, []*prober) {
+	isDialled := map[string]bool{}
+	for _, p := range dialled {
+		isDialled[normURL(p.ep.URL)] = true
+	}
+	peerCtx, stopPeers := context.WithCancel(ctx)
+	defer stopPeers()
+	var (
+		wg, peersWG sync.WaitGroup
+		checks      []*memberCheck
+		own         []*prober
+	)
+	for _, m := range members {
+		mc := &memberCheck{m: m, view: &Member{ID: id(m.ID), Name: m.Name, ClientURLs: m.ClientURLs, PeerURLs: m.PeerURLs, Learner: m.IsLearner}}
+		checks = append(checks, mc)
+		for _, cu := range m.ClientURLs {
+			if isDialled[normURL(cu)] || (!strings.HasPrefix(cu, "http://") && !strings.HasPrefix(cu, "https://")) {
+				continue // dialled already, or a unix socket: not reachable from here
+			}
+			if unspecifiedHost(cu) {
+				continue // judged as it stands (memberVerdict): dialling it reaches this host
+			}
+			p := &prober{in: in, st: st, roots: caPool(st), ep: &Endpoint{URL: cu, Steps: []Check{}}, member: true, learner: m.IsLearner}
+			mc.own = append(mc.own, p)
+			own = append(own, p)
+			wg.Add(1)
+			go func() { defer wg.Done(); p.run(ctx) }()
+		}
+		if len(m.ClientURLs) == 0 {
+			continue // never started: its peer port is not listening either
+		}
+		for _, pu := range m.PeerURLs {
+			pc := &peerCheck{}
+			mc.peers = append(mc.peers, pc)
+			peersWG.Add(1)
+			go func() { defer peersWG.Done(); *pc = *probePeer(peerCtx, mc.label(), pu) }()
+		}
+	}
+	wg.Wait()
+	<-dialledDone
+	grace := peerGrace
+	for _, p := range append(slices.Clone(dialled), own...) {
+		grace = max(grace, 5*p.dialTook)
+	}
+	peersDone := make(chan struct{})
+	go func() { peersWG.Wait(); close(peersDone) }()
+	select {
+	case <-peersDone:
+	case <-time.After(grace):
+		stopPeers()
+		<-peersDone
+	}
+	return checks, own
+}
+
+// peerGrace is how long peer handshakes may run on once the client side is
+// done (at least; five times the slowest client TCP connect if longer).
+const peerGrace = 300 * time.Millisecond
+
+// memberVerdicts judges every member once all ladders ended: which dialled
+// endpoints reached it (by URL or member ID), its advertised URLs, its peer
+// certificates, and dialled endpoints that are its peer URLs.
+func memberVerdicts(in *Input, dialled []*prober, checks []*memberCheck, view *ClusterView, r *Report) {
+	byURL := map[string]*prober{}
+	byID := map[string]*prober{}
+	for _, p := range dialled {
+		byURL[normURL(p.ep.URL)] = p
+		if p.ep.Status != nil {
+			byID[p.ep.Status.MemberID] = p
+		}
+	}
+	for _, mc := range checks {
+		var probes []*prober
+		if p, ok := byID[mc.view.ID]; ok {
+			probes = append(probes, p)
+		}
+		for _, cu := range mc.m.ClientURLs {
+			if p, ok := byURL[normURL(cu)]; ok && !slices.Contains(probes, p) {
+				probes = append(probes, p)
+			}
+		}
+		mc.probes = append(probes, mc.own...)
+	}
+	peerVerdicts(in, checks, r)
+	for _, mc := range checks {
+		memberVerdict(in, mc, r)
+		view.Members = append(view.Members, *mc.view)
+	}
+	dialledPeerURLs(in, dialled, checks, r)
+}
+
+// memberVerdict decides whether a member is reachable (any of its URLs got
+// an answer from etcd) and reports its URLs that fail.
+func memberVerdict(in *Input, mc *memberCheck, r *Report) {
+	var reached *prober
+	for _, p := range mc.probes {
+		if p.answered {
+			reached = p
+			break
+		}
+	}
+	if reached != nil {
+		mc.view.Reachable = true
+		if reached.ep.Status != nil {
+			mc.view.Version = reached.ep.Status.Version
+		}
+	}
+	for _, p := range mc.own {
+		mc.view.Advertised = append(mc.view.Advertised, p.ep)
+	}
+	for _, cu := range mc.m.ClientURLs {
+		if unspecifiedHost(cu) {
+			r.add(Finding{ID: "endpoint-invalid", Severity: Error, Endpoint: cu,
+				Cause: fmt.Sprintf("member %s advertises the client URL %s: an unspecified address means every interface to a listener, but to a client it means itself, so etcdctl --cluster and clients that sync endpoints dial their own host", mc.label(), cu),
+				Fix:   fmt.Sprintf("keep it in --listen-client-urls, and give --advertise-client-urls an address clients reach (the member's IP or DNS name) on member %s, then restart it", mc.label())})
+		}
+	}
+	switch {
+	case len(mc.m.ClientURLs) == 0:
+		r.add(Finding{ID: "member-unreachable", Severity: Error, Cause: fmt.Sprintf("member %s is in the member list but has never started (no client URLs published)", id(mc.m.ID)),
+			Fix:      fmt.Sprintf("start it with the --initial-cluster it was added with, or, if it will not join, remove it as root: etcdctl member remove %s", id(mc.m.ID)),
+			Evidence: []string{"peer URLs: " + list(mc.m.PeerURLs)}})
+		return
+	case reached == nil:
+		r.add(unreachable(in, mc))
+		return
+	}
+	// Reachable: each advertised URL that fails is a trap for clients that
+	// use the member list.
+	for _, p := range mc.own {
+		if p.answered {
+			mc.keepAuthFindings(p, r)
+			continue
+		}
+		for _, f := range p.findings {
+			if f.Severity == Info {
+				continue
+			}
+			f.Cause = fmt.Sprintf("member %s advertises the client URL %s, which etcdctl --cluster and clients that sync endpoints from the member list dial, and there %s", mc.label(), p.ep.URL, f.Cause)
+			f.Fix = advertisedFix(mc, p, f)
+			r.add(f)
+		}
+	}
+}
+
+// keepAuthFindings keeps what an advertised URL's ladder found beyond what
+// the dialled endpoints already reported (the same credentials give the same
+// auth answer everywhere; a member-specific one is news).
+func (mc *memberCheck) keepAuthFindings(p *prober, r *Report) {
+	for _, f := range p.findings {
+		if f.Severity == Info || slices.ContainsFunc(r.Findings, func(g Finding) bool { return g.ID == f.ID }) {
+			continue
+		}
+		f.Cause = "on member " + mc.label() + ": " + f.Cause
+		r.add(f)
+	}
+}
+
+// unreachable is member-unreachable with the reason its URLs gave.
+func unreachable(in *Input, mc *memberCheck) Finding {
+	f := Finding{ID: "member-unreachable", Severity: Error, Endpoint: firstOr(mc.m.ClientURLs, ""),
+		Cause: fmt.Sprintf("member %s is in the member list but cannot be reached with these settings", mc.label()),
+		Fix:   fmt.Sprintf("start it or fix its --advertise-client-urls; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))}
+	for _, p := range mc.probes {
+		reason := firstProblem(p)
+		if reason == nil {
+			continue
+		}
+		f.Endpoint = p.ep.URL
+		f.Cause = fmt.Sprintf("member %s is in the member list but cannot be reached at %s: %s", mc.label(), p.ep.URL, reason.Cause)
+		f.Evidence = append(f.Evidence, "reason: "+reason.ID)
+		f.Evidence = append(f.Evidence, reason.Evidence...)
+		switch reason.ID {
+		case "connection-refused", "connection-failed":
+			f.Fix = fmt.Sprintf("start it (systemctl status etcd; journalctl -u etcd on its host), or fix its --advertise-client-urls if it listens elsewhere; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+		case "timeout":
+			f.Fix = fmt.Sprintf("a member that has not joined the cluster accepts connections without answering: read its log (journalctl -u etcd) for peer TLS or quorum errors; a hung one needs a restart; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+		default:
+			f.Fix = advertisedFix(mc, p, *reason)
+		}
+		break
+	}
+	for _, pf := range mc.faults {
+		if pf.Severity == Error {
+			f.Cause += fmt.Sprintf("; its peer certificate is at fault too (%s), so the other members refuse it", pf.ID)
+			f.Fix = "first fix its peer certificate (" + pf.ID + "), then restart it; " + f.Fix
+			break
+		}
+	}
+	f.Evidence = append(f.Evidence, "client URLs: "+list(mc.m.ClientURLs), "peer URLs: "+list(mc.m.PeerURLs))
+	return f
+}
+
+// advertisedFix is a failing advertised URL's fix: the rung's own, or the
+// member's flag, whichever is wrong.
+func advertisedFix(mc *memberCheck, p *prober, f Finding) string {
+	flag := fmt.Sprintf("or advertise a URL that works from clients: --advertise-client-urls on member %s (then restart it)", mc.label())
+	switch f.ID {
+	case "server-san-mismatch":
+		host := p.host
+		if p.u == nil {
+			if u, err := url.Parse(p.ep.URL); err == nil {
+				host = u.Hostname()
+			}
+		}
+		return fmt.Sprintf("either reissue member %s's server certificate with that host and restart it: etcd-certwiz renew server.crt --add-san %s (openssl: add it to subjectAltName); %s", mc.label(), host, flag)
+	case "dns-unresolvable":
+		return fmt.Sprintf("make the name resolve for clients (DNS or /etc/hosts), %s", flag)
+	}
+	return f.Fix + "; " + flag
+}
+
+// firstProblem is the first error or warning a ladder found.
+func firstProblem(p *prober) *Finding {
+	for i := range p.findings {
+		if p.findings[i].Severity != Info {
+			return &p.findings[i]
+		}
+	}
+	return nil
+}
+
+// peerVerdicts records each member's peer certificates and judges them;
+// peer ports that cannot be reached from here are said once, as
+// information (a firewall between clients and the peer network is normal).
+func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
+	var unreached []string
+	for _, mc := range checks {
+		for _, pc := range mc.peers {
+			mc.view.PeerTLS = append(mc.view.PeerTLS, pc.info)
+			if !pc.info.Reachable || (pc.info.TLS && pc.leaf == nil) {
+				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
+				continue
+			}
+			for _, f := range peerFindings(in, pc, len(checks) == 1) {
+				r.add(f)
+				mc.faults = append(mc.faults, f)
+			}
+		}
+	}
+	if len(unreached) > 0 {
+		r.add(Finding{ID: "peer-port-unreachable", Severity: Info,
+			Cause:    "the peer port of some members cannot be reached from here, so their peer certificates were not checked",
+			Fix:      "nothing to do if a firewall keeps clients off the peer network (port 2380); to check them, run etcd-diag from a host that reaches it",
+			Evidence: unreached})
+	}
+}
+
+// dialledPeerURLs names a dialled endpoint that is a member's peer URL:
+// etcd 3.4 and 3.5 also answer clients there over plaintext, 3.6 and later
+// do not, and neither does any version over TLS. With no member list (the
+// only endpoint given is a peer URL), the ladder asked the URL for the peer
+// API's member list (prober.failed).
+func dialledPeerURLs(in *Input, dialled []*prober, checks []*memberCheck, r *Report) {
+	for _, p := range dialled {
+		peerOf := p.peerOf
+		for _, mc := range checks {
+			if slices.ContainsFunc(mc.m.PeerURLs, func(u string) bool { return normURL(u) == normURL(p.ep.URL) }) {
+				peerOf = mc.m
+			}
+		}
+		if peerOf != nil {
+			r.add(peerURLFinding(in, p, peerOf, r))
+		}
+	}
+}
+
+// failed runs when a dialled endpoint's ladder stopped: if the server
+// answered, but not as etcd's client port (HTTP/1.1, or a close right after
+// TLS), it may be a peer port: the peer API's GET /members tells, and which
+// member it belongs to.
+func (p *prober) failed(ctx context.Context) {
+	if p.member || !p.connected || p.answered {
+		return
+	}
+	if f := firstProblem(p); f == nil || f.ID == "timeout" {
+		return // a silent server has had its time
+	}
+	p.peerOf = peerMembers(ctx, p.in, p.ep.URL)
+}
+
+// peerURLFinding replaces a peer URL's generic failures with the cause.
+func peerURLFinding(in *Input, p *prober, m *pb.Member, r *Report) Finding {
+	use := firstOr(m.ClientURLs, "its client URL (usually port 2379)")
+	f := Finding{ID: "endpoint-is-peer-url", Severity: Warning, Endpoint: p.ep.URL,
+		Cause:    fmt.Sprintf("%s is member %s's peer URL, not a client URL: etcd 3.4 and 3.5 still answer clients there over plaintext, 3.6 and later do not, and the peer port's TLS (peer CA, peer client certificates) is not the clients'", p.ep.URL, pick(m.Name != "", m.Name, id(m.ID))),
+		Fix:      "use the member's client URL instead: " + in.setFlag("endpoints", use),
+		Evidence: []string{"member " + pick(m.Name != "", m.Name, id(m.ID)) + ": peer URLs " + list(m.PeerURLs) + ", client URLs " + list(m.ClientURLs)}}
+	if !p.answered {
+		f.Severity = Error
+		var kept []Finding
+		for _, g := range r.Findings {
+			if g.Endpoint == p.ep.URL {
+				f.Evidence = append(f.Evidence, "the ladder there: "+g.ID+": "+g.Cause)
+				continue
+			}
+			kept = append(kept, g)
+		}
+		r.Findings = kept
+	}
+	return f
+}
+
+// peerMembers asks a URL for etcd's peer member list (GET /members, served
+// on the peer port only, with the X-Etcd-Cluster-ID header) and returns the
+// member that URL belongs to, or nil.
+func peerMembers(ctx context.Context, in *Input, endpoint string) *pb.Member {
+	s := in.Settings
+	cfg, err := s.TLSConfig()
+	if err != nil {
+		return nil
+	}
+	if cfg != nil {
+		cfg = cfg.Clone()
+		cfg.InsecureSkipVerify = true //nolint:gosec // only asks whether this is a peer port; nothing secret is sent
+	} else if strings.HasPrefix(endpoint, "https://") {
+		cfg = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} //nolint:gosec // as above
+	}
+	tr := &http.Transport{TLSClientConfig: cfg}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(endpoint, "/")+"/members", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Etcd-Cluster-Id") == "" {
+		return nil
+	}
+	var ms []struct {
+		ID         json.Number `json:"id"`
+		Name       string      `json:"name"`
+		PeerURLs   []string    `json:"peerURLs"`
+		ClientURLs []string    `json:"clientURLs"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ms) != nil {
+		return nil
+	}
+	for _, m := range ms {
+		if slices.ContainsFunc(m.PeerURLs, func(u string) bool { return normURL(u) == normURL(endpoint) }) {
+			idv, _ := strconv.ParseUint(m.ID.String(), 10, 64)
+			return &pb.Member{ID: idv, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs}
+		}
+	}
+	return nil
+}
+
+// unspecifiedHost reports a URL on 0.0.0.0 or ::, a listen address only.
+func unspecifiedHost(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsUnspecified()
+}
+
+// normURL compares URLs as clients dial them: scheme, lower-case host, port.
+func normURL(raw string) string {
+	n, err := conn.NormalizeEndpoint(raw, strings.HasPrefix(raw, "https://"))
+	if err != nil {
+		return raw
+	}
+	return strings.ToLower(n)
+}

@@ -1,0 +1,212 @@
+package diag
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
+)
+
+// PeerTLS is what a TLS handshake with a member's peer URL showed of its
+// peer certificate. The handshake needs no peer client certificate: the
+// server sends its chain before it asks for one, and etcd-diag sends none.
+type PeerTLS struct {
+	URL                 string     `json:"url"`
+	Reachable           bool       `json:"reachable"`
+	TLS                 bool       `json:"tls"` // false for an http:// peer URL
+	Subject             string     `json:"subject,omitempty"`
+	Issuer              string     `json:"issuer,omitempty"`
+	SANs                []string   `json:"sans,omitempty"`
+	ExtKeyUsages        []string   `json:"extKeyUsages,omitempty"`
+	NotAfter            *time.Time `json:"notAfter,omitempty"`
+	ClientCertRequested bool       `json:"clientCertRequested,omitempty"` // --peer-client-cert-auth
+	Error               string     `json:"error,omitempty"`               // why it could not be read
+}
+
+// peerCheck is one peer URL's handshake and its judgement.
+type peerCheck struct {
+	member string // name (id)
+	info   PeerTLS
+	leaf   *x509.Certificate
+}
+
+// probePeer connects to a peer URL and reads its certificate. Any handshake
+// error after the certificate arrived (the server wants a peer client
+// certificate and gets none) is expected and ignored.
+func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
+	pc := &peerCheck{member: member, info: PeerTLS{URL: peerURL}}
+	u, err := url.Parse(peerURL)
+	if err != nil || u.Port() == "" {
+		pc.info.Error = "not a URL with a port"
+		return pc
+	}
+	var d net.Dialer
+	raw, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		pc.info.Error = err.Error()
+		if ctx.Err() != nil {
+			pc.info.Error = errNoPeerAnswer
+		}
+		return pc
+	}
+	defer raw.Close()
+	pc.info.Reachable = true
+	if u.Scheme != "https" {
+		return pc
+	}
+	pc.info.TLS = true
+	var chain []*x509.Certificate
+	cfg := &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // the certificate is only read and judged, nothing is sent
+		ServerName:         serverNameFor(u.Hostname()),
+		MinVersion:         tls.VersionTLS12,
+		VerifyPeerCertificate: func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
+			for _, der := range rawCerts {
+				if c, err := x509.ParseCertificate(der); err == nil {
+					chain = append(chain, c)
+				}
+			}
+			return nil
+		},
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			pc.info.ClientCertRequested = true
+			return &tls.Certificate{}, nil
+		},
+	}
+	conn := tls.Client(raw, cfg)
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	hsErr := conn.HandshakeContext(ctx)
+	if len(chain) == 0 {
+		pc.info.Error = "no certificate: " + fmt.Sprint(hsErr)
+		if ctx.Err() != nil || isTimeout(hsErr) {
+			pc.info.Error = errNoPeerAnswer
+		}
+		return pc
+	}
+	leaf := chain[0]
+	pc.leaf = leaf
+	na := leaf.NotAfter.UTC()
+	pc.info.Subject, pc.info.Issuer, pc.info.SANs, pc.info.NotAfter = leaf.Subject.String(), leaf.Issuer.String(), certSANs(leaf), &na
+	pc.info.ExtKeyUsages = strings.Split(ekuNames(leaf), ", ")
+	return pc
+}
+
+// errNoPeerAnswer is a peer URL that did not answer while the client URLs
+// did: usually a firewall between clients and the peer network.
+const errNoPeerAnswer = "no answer in time (a firewall between here and the peer network?)"
+
+func serverNameFor(host string) string {
+	if net.ParseIP(host) != nil {
+		return ""
+	}
+	return host
+}
+
+// certJudgement is what is wrong with a certificate a member serves.
+type certJudgement struct {
+	SANErr     error    // the host is not among its SANs (nil when covered)
+	Missing    []string // extended key usages etcd needs of its role that it lacks
+	Expired    bool     // outside its validity period (pki.CheckValidity)
+	Expiring   bool     // pki.Expiring: under warn AND under a third of its lifetime left
+	ExpiringIn time.Duration
+}
+
+// judgeCert judges a certificate a member serves at host for a role, with
+// the pki package's rules: the usages pki.Usages names for the role, each
+// checked on its own, and pki's proportional expiry.
+func judgeCert(c *x509.Certificate, host string, role pki.Role, now time.Time, warn time.Duration) certJudgement {
+	var j certJudgement
+	if host != "" {
+		j.SANErr = c.VerifyHostname(strings.Trim(host, "[]"))
+	}
+	for _, u := range pki.Usages(role) {
+		if !pki.HasEKU(c, u) {
+			j.Missing = append(j.Missing, pki.EKUName(u))
+		}
+	}
+	j.Expired = pki.CheckValidity(c, now) != nil
+	if pki.Expiring(c, warn, now) {
+		j.Expiring, j.ExpiringIn = true, c.NotAfter.Sub(now)
+	}
+	return j
+}
+
+// peerFindings judges one peer certificate: the peer URL's host in its
+// SANs (the other members verify it when they dial), serverAuth and
+// clientAuth (members are each other's servers and clients), expiry. In a
+// one-member cluster nobody dials it yet: what would break a joining member
+// is a warning, not an error.
+func peerFindings(in *Input, pc *peerCheck, solo bool) []Finding {
+	if pc.leaf == nil {
+		return nil
+	}
+	out := peerProblems(in, pc)
+	if solo {
+		for i := range out {
+			if out[i].Severity == Error {
+				out[i].Severity = Warning
+				out[i].Cause += "; the cluster has one member, so nothing fails yet, but a member added later cannot join"
+			}
+		}
+	}
+	return out
+}
+
+func peerProblems(in *Input, pc *peerCheck) []Finding {
+	u, _ := url.Parse(pc.info.URL)
+	host := u.Hostname()
+	j := judgeCert(pc.leaf, host, pki.RolePeer, in.Now, in.Warn)
+	ev := []string{"peer certificate " + pc.info.Subject + " issued by " + pc.info.Issuer, "SANs: " + list(pc.info.SANs), "extended key usages: " + ekuNames(pc.leaf),
+		"valid until " + pc.leaf.NotAfter.UTC().Format(time.RFC3339)}
+	var out []Finding
+	if j.SANErr != nil {
+		out = append(out, Finding{ID: "peer-san-mismatch", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate is not valid for %s, the host of its peer URL: the other members refuse it when they dial it (%q)", pc.member, host, j.SANErr.Error()),
+			Fix:      fmt.Sprintf("reissue the peer certificate with that host and restart the member: etcd-certwiz renew peer.crt --add-san %s (openssl: add it to subjectAltName); or, if the URL is wrong, correct it: etcdctl member update ID --peer-urls=URL and --initial-advertise-peer-urls", host),
+			Evidence: ev})
+	}
+	for _, m := range j.Missing {
+		f := Finding{ID: "peer-cert-no-clientauth", Severity: Error, Endpoint: pc.info.URL,
+			Cause: fmt.Sprintf("member %s's peer certificate lacks clientAuth: members dial each other with it as a client certificate, and the others refuse it (\"incompatible key usage\" in their logs)", pc.member),
+			Fix:   "reissue it with both serverAuth and clientAuth (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member", Evidence: ev}
+		if m == "serverAuth" {
+			f.ID = "peer-cert-no-serverauth"
+			f.Cause = fmt.Sprintf("member %s's peer certificate lacks serverAuth: the other members refuse it when they dial its peer URL", pc.member)
+		}
+		out = append(out, f)
+	}
+	switch {
+	case j.Expired:
+		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate is outside its validity period: the other members refuse its connections", pc.member),
+			Fix:      "renew it (etcd-certwiz renew peer.crt) and restart the member; if the dates look right, fix the clock (timedatectl)",
+			Evidence: append(ev, "local clock "+in.Now.UTC().Format(time.RFC3339))})
+	case j.Expiring:
+		out = append(out, Finding{ID: "peer-cert-expiring", Severity: Warning, Endpoint: pc.info.URL,
+			Cause:    fmt.Sprintf("member %s's peer certificate expires in %s, with less than a third of its lifetime left", pc.member, pki.Left(j.ExpiringIn)),
+			Fix:      "renew it now (etcd-certwiz renew peer.crt) and restart the member; etcd re-reads certificate files on each handshake, so a renewed file is picked up",
+			Evidence: ev})
+	}
+	return out
+}
+
+// serverCertUsage warns about a served certificate without clientAuth: etcd
+// presents it as a client certificate when its gRPC gateway dials the
+// member's own client port.
+func serverCertUsage(endpoint string, leaf *x509.Certificate) []Finding {
+	if leaf == nil || pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
+		return nil
+	}
+	return []Finding{{ID: "server-cert-no-clientauth", Severity: Warning, Endpoint: endpoint,
+		Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage: etcd also presents it as a client certificate when its HTTP/JSON gateway (/v3/…) dials the member's own gRPC port, and with --client-cert-auth that dial is refused (\"incompatible key usage\" in the member log; at start on 3.5, on the first gateway request on 3.7)", leaf.Subject.String()),
+		Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz server NAME --hosts …, or etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
+		Evidence: []string{"extended key usages: " + ekuNames(leaf)}}}
+}
