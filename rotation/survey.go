@@ -369,8 +369,8 @@ func probePort(ctx context.Context, url string, oldCert, newCert *tls.Certificat
 }
 
 func (v *PortView) fill(pr PortProbe) {
-	v.reached = pr.Reached
-	if !pr.Reached {
+	v.reached = pr.Reached()
+	if !v.reached {
 		if pr.Err != nil {
 			v.Error = errText(pr.Err)
 		}
