@@ -150,16 +150,20 @@ func (s *State) portNeeds(m *MemberState, pt port, e expect) []string {
 		if m != nil && m.Serials[pt.serveSlot] != "" {
 			issued = "; the rotation issued serial " + m.Serials[pt.serveSlot]
 		}
+		what := "still serves a certificate from the " + pv.ServedCA + " " + pt.ca
+		if pv.ServedCA != "old" && pv.ServedCA != "new" {
+			what = "serves a certificate from neither the old nor the new " + pt.ca
+		}
 		switch {
 		case m != nil && m.Sources[pt.serveSlot] == "":
-			out = append(out, fmt.Sprintf("serves a certificate from the %s %s on its %s port (serial %s), and the PKI directory has no %s certificate of it to reissue",
-				describeCA(pv.ServedCA), pt.ca, pt.name, pv.Serial, pt.name))
+			out = append(out, fmt.Sprintf("%s on its %s port (serial %s), and the PKI directory has no %s certificate of it to reissue",
+				what, pt.name, pv.Serial, pt.name))
 		case e.serves == "new":
-			out = append(out, fmt.Sprintf("still serves a certificate from the %s %s on its %s port (serial %s, issuer %s%s)%s",
-				describeCA(pv.ServedCA), pt.ca, pt.name, pv.Serial, pv.Issuer, issued, fix(pt.serveSlot, false, false)))
+			out = append(out, fmt.Sprintf("%s on its %s port (serial %s, issuer %s%s)%s",
+				what, pt.name, pv.Serial, pv.Issuer, issued, fix(pt.serveSlot, false, false)))
 		default:
-			out = append(out, fmt.Sprintf("still serves a certificate from the %s %s on its %s port (serial %s, issuer %s)%s",
-				describeCA(pv.ServedCA), pt.ca, pt.name, pv.Serial, pv.Issuer, fix(pt.serveSlot, true, false)))
+			out = append(out, fmt.Sprintf("%s on its %s port (serial %s, issuer %s)%s",
+				what, pt.name, pv.Serial, pv.Issuer, fix(pt.serveSlot, true, false)))
 		}
 	}
 	if e.serves != "" && pv.ServedCA == e.serves && m != nil {
@@ -168,14 +172,6 @@ func (s *State) portNeeds(m *MemberState, pt port, e expect) []string {
 		}
 	}
 	return out
-}
-
-func describeCA(which string) string {
-	switch which {
-	case "new", "old":
-		return which
-	}
-	return "neither the old nor the new"
 }
 
 // clusterNeeds: the member list could be read, one leader, every member healthy.
