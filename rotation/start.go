@@ -79,7 +79,7 @@ func Start(dir string, opts StartOptions) (*State, error) {
 	if exists(filepath.Join(abs, RotationDirName)) {
 		return nil, &certwiz.ExistsError{Path: filepath.Join(abs, RotationDirName)}
 	}
-	t, err := FindTree(abs, opts.Tree)
+	t, err := FindTree(dir, opts.Tree)
 	if err != nil {
 		return nil, err
 	}

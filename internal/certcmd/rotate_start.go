@@ -85,7 +85,7 @@ func rotateStartAction(c *cli.Context) error {
 func caList(o *rotationJSON) string {
 	switch {
 	case o.ClientCA != nil && o.PeerCA != nil && o.ClientCA.File == o.PeerCA.File:
-		return "CA (" + o.ClientCA.File + ", for clients and peers)"
+		return "CA (" + relDir(o.ClientCA.File) + ", for clients and peers)"
 	case o.ClientCA != nil && o.PeerCA != nil:
 		return "client and peer CAs"
 	case o.ClientCA != nil:
