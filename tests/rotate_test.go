@@ -40,7 +40,8 @@ import (
 // put stalls over 5 s, a fresh TLS connection with the writer's current
 // credentials reaches every running member at every moment, every
 // acknowledged key is there at the end, old-CA client and peer
-// certificates are refused and new ones accepted, and check is clean.
+// certificates are refused and new ones accepted, and check is clean; and
+// no command printed or was given a CA key.
 func TestRotateUnderLoad(t *testing.T) {
 	for _, v := range []string{"", "3.4", "3.5"} {
 		name := "embedded-3.7"
@@ -69,7 +70,11 @@ func rotateUnderLoad(t *testing.T, version string) {
 	time.Sleep(3 * time.Second) // the "before" latencies
 	w.mark("rotation")
 
+	op.secret("the old CA's key", certwiz.KeyPath(l.CA()))
+	op.secret("the old peer CA's key", certwiz.KeyPath(l.PeerCA()))
 	out := op.rotate("start", dir)
+	op.secret("the new CA's key", filepath.Join(dir, "rotation", "new", "ca.key"))
+	op.secret("the new peer CA's key", filepath.Join(dir, "rotation", "new", "peer-ca.key"))
 	op.follow(c, w, out)
 	for out.Phase != rotation.PhaseDone {
 		st := op.waitGate(dir)
@@ -127,6 +132,7 @@ type operator struct {
 	dir     string
 	env     []string
 	lastOut string
+	secrets map[string]string // name → bytes no output may hold
 }
 
 func newOperator(t *testing.T) *operator {
@@ -148,7 +154,32 @@ func (o *operator) run(args ...string) (string, string, int) {
 		o.t.Fatalf("%v: %v", args, err)
 	}
 	o.lastOut = out.String()
+	for name, secret := range o.secrets {
+		if strings.Contains(out.String(), secret) || strings.Contains(errb.String(), secret) || strings.Contains(strings.Join(args, " "), secret) {
+			o.t.Errorf("%v printed (or was given) %s", args, name)
+		}
+	}
+	if strings.Contains(out.String()+errb.String(), "PRIVATE KEY") {
+		o.t.Errorf("%v printed a private key", args)
+	}
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// secret records the body of a PEM key file: no command's argv, stdout or
+// stderr may hold it from now on.
+func (o *operator) secret(name, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) < 3 {
+		o.t.Fatalf("%s: not a PEM key", path)
+	}
+	if o.secrets == nil {
+		o.secrets = map[string]string{}
+	}
+	o.secrets[name] = lines[1] // the first line of the base64 body
 }
 
 func (o *operator) ok(args ...string) string {
