@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,6 +82,13 @@ func (s *State) judge(r *Report, p *probeSet, opts SurveyOptions) {
 		}
 	}
 	clusterNeeds(r, opts)
+	if s.Layout == LayoutKubeadm {
+		for i, n := range r.Cluster.Needs {
+			if strings.HasSuffix(n, "has no files in the PKI directory") {
+				r.Cluster.Needs[i] = n + ": abort, and start again with --member NAME=DIR (a copy of its /etc/kubernetes/pki/etcd)"
+			}
+		}
+	}
 	s.contextNeeds(r, p, opts)
 	r.Holds = len(r.Members) > 0 && len(r.Cluster.Needs) == 0
 	for _, m := range r.Members {
@@ -91,7 +99,7 @@ func (s *State) judge(r *Report, p *probeSet, opts SurveyOptions) {
 func healthNeeds(v *MemberView) {
 	switch {
 	case v.Client.URL == "" && v.Error != "":
-		v.Needs = append(v.Needs, "is "+v.Error)
+		v.Needs = append(v.Needs, "is "+v.Error+" (if it is no longer a member, remove it from members in rotation.yaml)")
 	case v.Error != "":
 		v.Needs = append(v.Needs, "is not healthy: "+v.Error)
 	}

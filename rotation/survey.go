@@ -229,11 +229,14 @@ func (s *State) targets(ctx context.Context, cli *clientv3.Client, r *Report, op
 		names[i] = m.Name
 	}
 	ts := listTargets(ctx, cli, names, r, opts)
+	listed := r.Cluster.Error == ""
 	for i := range ts {
 		m := s.Member(ts[i].name)
-		if ts[i].clientURL == "" && ts[i].peerURL == "" && m != nil {
+		switch {
+		case m == nil:
+		case !listed:
 			ts[i].clientURL, ts[i].peerURL = m.ClientURL, m.PeerURL
-		} else if m != nil {
+		case ts[i].clientURL != "" || ts[i].peerURL != "":
 			m.ClientURL, m.PeerURL = ts[i].clientURL, ts[i].peerURL
 		}
 	}
