@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -77,13 +76,6 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 // errNoPeerAnswer is a peer URL that did not answer while the client URLs
 // did: usually a firewall between clients and the peer network.
 const errNoPeerAnswer = "no answer in time (a firewall between here and the peer network?)"
-
-func serverNameFor(host string) string {
-	if net.ParseIP(host) != nil {
-		return ""
-	}
-	return host
-}
 
 // certJudgement is what is wrong with a certificate a member serves.
 type certJudgement struct {

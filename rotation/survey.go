@@ -109,8 +109,6 @@ type target struct {
 	name               string
 	id                 uint64
 	clientURL, peerURL string
-	// expected serials without a rotation (tree mode)
-	serverSerial, peerSerial string
 }
 
 // probeSet are the certificates probes present.
