@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // PhaseError is a step the current phase does not allow.
@@ -242,11 +243,33 @@ func (s *State) newOnlyBundles() error {
 }
 
 func (s *State) copyCA(c *CAChange, rel string) error {
-	data, err := os.ReadFile(s.Path(c.New.Cert))
+	data, err := s.newOnly(c)
 	if err != nil {
 		return err
 	}
-	return s.write(s.Path(rel), pemCerts(data), certwiz.CertMode, false)
+	return s.write(s.Path(rel), data, certwiz.CertMode, false)
+}
+
+// newOnly is the bundle without the old CA: the new CA first (certwiz's
+// layout pairs the first certificate of ca.crt with ca.key), then whatever
+// else the tree's CA file held besides the CA replaced (another CA the
+// members also trust is kept).
+func (s *State) newOnly(c *CAChange) ([]byte, error) {
+	nu, err := os.ReadFile(s.Path(c.New.Cert))
+	if err != nil {
+		return nil, err
+	}
+	orig, err := os.ReadFile(s.Path(c.Old.Cert))
+	if err != nil {
+		return nil, err
+	}
+	out := pemCerts(nu)
+	for _, x := range pki.ParseFile(orig).Certs {
+		if Fingerprint(x.Raw) != c.Old.SHA256 {
+			out = append(out, certwiz.EncodeCert(x)...)
+		}
+	}
+	return out, nil
 }
 
 // RetiredDir is where the rotation's old CA and records go at the end.
@@ -268,8 +291,14 @@ type install struct {
 // certificates in the tree. Every check comes before any write.
 func (s *State) finish(opts AdvanceOptions) error {
 	var todo []install
+	bundles := map[string][]byte{}
 	for _, c := range s.CAs() {
-		todo = append(todo, install{rel: c.File, from: c.New.Cert}, install{rel: keyRel(c.File), from: keyRel(c.New.Cert), key: true})
+		b, err := s.newOnly(c)
+		if err != nil {
+			return err
+		}
+		bundles[c.File] = b
+		todo = append(todo, install{rel: c.File}, install{rel: keyRel(c.File), from: keyRel(c.New.Cert), key: true})
 	}
 	for _, m := range s.Members {
 		for slot, src := range m.Sources {
@@ -315,7 +344,11 @@ func (s *State) finish(opts AdvanceOptions) error {
 		}
 	}
 	for _, in := range todo {
-		data, err := os.ReadFile(s.Path(in.from))
+		data, ok := bundles[in.rel]
+		var err error
+		if !ok {
+			data, err = os.ReadFile(s.Path(in.from))
+		}
 		if errors.Is(err, os.ErrNotExist) && in.key {
 			continue // installed by an earlier, interrupted run
 		}

@@ -620,3 +620,49 @@ func TestGateNeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleKeepsOtherCAs: a CA file that also holds another CA the
+// members trust keeps it through the rotation: only the CA replaced goes,
+// and the new CA comes first, where certwiz pairs ca.crt with ca.key.
+func TestBundleKeepsOtherCAs(t *testing.T) {
+	dir := tree(t, true)
+	l := certwiz.Layout{Dir: dir}
+	other, _ := certwiz.NewCA("partner CA", certwiz.ECDSAP256, 30)
+	orig, _ := os.ReadFile(l.CA())
+	copyData(t, l.CA(), append(orig, other.CertPEM...))
+	oldCA := certsOf(t, l.CA())[0]
+	s, err := Start(dir, StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(certs []*x509.Certificate) string {
+		var n []string
+		for _, c := range certs {
+			n = append(n, c.Subject.CommonName)
+		}
+		return strings.Join(n, ", ")
+	}
+	newCN := strings.TrimPrefix(s.ClientCA.New.Subject, "CN=")
+	if got, want := names(certsOf(t, s.Path(MemberPath(s, "m0", SlotTrustedCA, false)))), oldCA.Subject.CommonName+", partner CA, "+newCN; got != want {
+		t.Errorf("trust-both bundle: %s, want %s", got, want)
+	}
+	for _, p := range []Phase{PhaseTrustBoth, PhaseServeNew} {
+		carryOut(t, s)
+		if s, err = Advance(dir, p, AdvanceOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := names(certsOf(t, s.Path(MemberPath(s, "m0", SlotTrustedCA, false)))), newCN+", partner CA"; got != want {
+		t.Errorf("trust-new bundle: %s, want %s", got, want)
+	}
+	carryOut(t, s)
+	if _, err = Advance(dir, PhaseTrustNew, AdvanceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(certsOf(t, l.CA())), newCN+", partner CA"; got != want {
+		t.Errorf("the tree's ca.crt at the end: %s, want %s", got, want)
+	}
+	if _, err := certwiz.LoadCA(l.CA()); err != nil {
+		t.Errorf("ca.crt and ca.key at the end: %v", err)
+	}
+}
