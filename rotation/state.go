@@ -252,10 +252,13 @@ func (s *State) event(now time.Time, note string) {
 
 // write writes a file of the rotation (under DIR/rotation, or the tree's
 // own files at the end) durably, recording its hash. A file that exists
-// and that this rotation did not write is replaced only with force.
+// outside DIR/rotation/ (which start creates, so everything in it is this
+// rotation's, even from a run interrupted before it saved the state) and
+// that this rotation did not write is replaced only with force.
 func (s *State) write(abs string, data []byte, mode fs.FileMode, force bool) error {
 	rel := s.rel(abs)
-	if cur, err := os.ReadFile(abs); err == nil {
+	own := strings.HasPrefix(rel, RotationDirName+string(filepath.Separator))
+	if cur, err := os.ReadFile(abs); err == nil && !own {
 		sum := digest(cur)
 		if sum != s.Written[rel] && sum != s.Originals[rel] && sum != digest(data) && !force {
 			return &certwiz.ExistsError{Path: abs}
