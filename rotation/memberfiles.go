@@ -19,8 +19,10 @@ import (
 //
 //  1. the layout's defaults: for certwiz's tree, the paths 'etcd-certwiz
 //     init' printed in each member's etcd flags (the tree where it is, or
-//     copied as is to the same path on the member); for kubeadm, the
-//     member's etcd PKI directory where its files were read;
+//     copied as is to the same path on the member); for kubeadm, the etcd
+//     PKI directory given (/etc/kubernetes/pki/etcd on the node the
+//     rotation runs on), which kubeadm keeps at the same path on every
+//     node;
 //  2. --member-dir [NAME=]PATH: the tree (certwiz) or the etcd PKI directory
 //     (kubeadm, e.g. /etc/kubernetes/pki/etcd) is at PATH on the member(s);
 //  3. --member-config NAME=FILE: the member's own etcd configuration, read
@@ -103,7 +105,9 @@ func defaultFiles(t *Tree, m TreeMember, base string) map[Slot]string {
 		files[SlotPeerCert], files[SlotPeerKey] = l.Peer(m.Name), certwiz.KeyPath(l.Peer(m.Name))
 	case LayoutKubeadm:
 		if base == "" {
-			base = m.Dir
+			// kubeadm's certificatesDir is cluster-wide: every node keeps
+			// its etcd files where the node the rotation runs on does.
+			base = t.Dir
 		}
 		files[SlotTrustedCA] = filepath.Join(base, "ca.crt")
 		files[SlotPeerTrustedCA] = filepath.Join(base, "ca.crt")

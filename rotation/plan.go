@@ -147,7 +147,7 @@ func (s *State) Actions() Plan {
 				// kubeadm keeps the CA and its key on every control-plane node.
 				for _, c := range s.CAs() {
 					dir := filepath.Dir(m.Files[SlotTrustedCA])
-					if dir != s.dir {
+					if !m.Local {
 						a.Copy = append(a.Copy, Copy{From: s.Path(c.File), To: filepath.Join(dir, filepath.Base(c.File))},
 							Copy{From: s.Path(keyRel(c.File)), To: filepath.Join(dir, filepath.Base(keyRel(c.File)))})
 					}

@@ -666,3 +666,84 @@ func TestBundleKeepsOtherCAs(t *testing.T) {
 		t.Errorf("ca.crt and ca.key at the end: %v", err)
 	}
 }
+
+// kubeadmNode writes one node's kubeadm etcd PKI under root/<node>/pki with
+// ca (shared), server and peer for the node, healthcheck-client and
+// ../apiserver-etcd-client, and returns the etcd directory.
+func kubeadmNode(t *testing.T, root, node string, ca *certwiz.Issued) string {
+	t.Helper()
+	dir := filepath.Join(root, node, "pki", "etcd")
+	leaf := func(path string, role certwiz.Role, cn string) {
+		req := certwiz.Request{Role: role, CommonName: cn, Days: 365}
+		if role != certwiz.RoleClient {
+			req.DNS = []string{node, "localhost"}
+		}
+		it, err := certwiz.NewLeaf(req, certwiz.ECDSAP256, ca)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := certwiz.WriteFiles(certwiz.PairFiles(path, it), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := certwiz.WriteFiles(certwiz.PairFiles(filepath.Join(dir, "ca.crt"), ca), false); err != nil {
+		t.Fatal(err)
+	}
+	leaf(filepath.Join(dir, "server.crt"), certwiz.RoleServer, node)
+	leaf(filepath.Join(dir, "peer.crt"), certwiz.RolePeer, node)
+	leaf(filepath.Join(dir, "healthcheck-client.crt"), certwiz.RoleClient, "kube-etcd-healthcheck-client")
+	leaf(filepath.Join(dir, "..", "apiserver-etcd-client.crt"), certwiz.RoleClient, "kube-apiserver-etcd-client")
+	return dir
+}
+
+// TestKubeadmLayout: a kubeadm tree is found by its names, its members by
+// their server certificate's CN; copies go to kubeadm's names at the
+// directory's path on every node; at the end the other nodes get the new
+// CA and its key (kubeadm keeps them on every control-plane node).
+func TestKubeadmLayout(t *testing.T) {
+	root := t.TempDir()
+	ca, _ := certwiz.NewCA("etcd-ca", certwiz.ECDSAP256, 3650)
+	cp1 := kubeadmNode(t, root, "cp1", ca)
+	cp2 := kubeadmNode(t, root, "cp2", ca)
+	tr, err := FindTree(filepath.Dir(cp1), TreeOptions{Members: map[string]string{"cp2": cp2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Layout != LayoutKubeadm || tr.Dir != cp1 || tr.SeparatePeerCA() || len(tr.Members) != 2 || tr.Members[0].Name != "cp1" {
+		t.Fatalf("kubeadm tree: %+v", tr)
+	}
+	s, err := Start(cp1, StartOptions{Tree: TreeOptions{Members: map[string]string{"cp2": cp2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.SharedCA() || !s.Member("cp1").Local || s.Member("cp2").Local {
+		t.Fatalf("kubeadm state: shared %v, local %v %v", s.SharedCA(), s.Member("cp1").Local, s.Member("cp2").Local)
+	}
+	for _, a := range s.Actions().Members {
+		if len(a.Copy) != 1 || a.Copy[0].To != filepath.Join(cp1, "ca.crt") || !strings.Contains(a.Note, "kube-apiserver") {
+			t.Errorf("trust-both on %s: %+v", a.Member, a)
+		}
+	}
+	carryOut(t, s)
+	s, _ = Advance(cp1, PhaseTrustBoth, AdvanceOptions{})
+	var to []string
+	for _, c := range s.Actions().Members[1].Copy {
+		to = append(to, strings.TrimPrefix(c.To, filepath.Dir(cp1)+"/"))
+	}
+	if want := []string{"etcd/server.crt", "etcd/peer.crt", "etcd/healthcheck-client.crt", "apiserver-etcd-client.crt"}; !slices.Equal(to, want) {
+		t.Errorf("serve-new on cp2 copies to %v, want %v", to, want)
+	}
+	if srv := certOf(t, s.Path(MemberPath(s, "cp2", SlotCert, false))); srv.Subject.CommonName != "cp2" {
+		t.Errorf("cp2's new server certificate: %s", srv.Subject)
+	}
+	carryOut(t, s)
+	s, _ = Advance(cp1, PhaseServeNew, AdvanceOptions{})
+	carryOut(t, s)
+	if s, err = Advance(cp1, PhaseTrustNew, AdvanceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plan := s.Actions().Members
+	if len(plan) != 1 || plan[0].Member != "cp2" || len(plan[0].Copy) != 2 || plan[0].Copy[1].To != filepath.Join(cp1, "ca.key") {
+		t.Errorf("done: %+v", plan)
+	}
+}

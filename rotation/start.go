@@ -104,7 +104,7 @@ func Start(dir string, opts StartOptions) (*State, error) {
 		if err := safeName(m.Name); err != nil {
 			return nil, err
 		}
-		ms := MemberState{Name: m.Name, Files: files[m.Name], Sources: map[Slot]string{}}
+		ms := MemberState{Name: m.Name, Files: files[m.Name], Sources: map[Slot]string{}, Local: t.Layout == LayoutKubeadm && m.Dir == t.Dir}
 		for slot, p := range m.Leaves {
 			if b.inScope(slot) {
 				ms.Sources[slot] = s.rel(p)

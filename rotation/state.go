@@ -111,6 +111,9 @@ type MemberState struct {
 	// Sources are the tree's leaf certificates of the member (their keys
 	// beside them), reissued from the new CA by the second phase.
 	Sources map[Slot]string `yaml:"sources"`
+	// Local is set for the member whose files are the PKI directory itself
+	// (kubeadm: the node the rotation runs on).
+	Local bool `yaml:"local,omitempty"`
 	// Serials of the certificates the rotation issued (hex), by slot.
 	Serials map[Slot]string `yaml:"serials,omitempty"`
 	// Verified is when a live check first saw the member pass each phase.

@@ -644,7 +644,8 @@ func (w *writer) window(from, to string) latencies {
 // nodes, each with its own /etc/kubernetes/pki/etcd ({ca,server,peer,
 // healthcheck-client}.crt|key) and ../apiserver-etcd-client.crt|key. The
 // rotation runs on node m0's directory with the other nodes' given by
-// --member; every copy goes to the node's own files under kubeadm's names;
+// --member (and, as they are not at kubeadm's path on this one machine,
+// --member-dir); every copy goes to the node's own files under kubeadm's names;
 // the writer is node m0's kube-apiserver (its etcd client certificate and
 // ca.crt), restarted after etcd on its node as the notes say. At the end
 // each node's tree checks clean and the old CA is refused on every port.
@@ -667,7 +668,10 @@ func TestRotateKubeadm(t *testing.T) {
 	w := startWriter(t, c, p.CA, p.RootCert)
 	w.mark("rotation")
 
-	out := op.rotate("start", nodes[0], "--member", "m1="+nodes[1], "--member", "m2="+nodes[2])
+	// The nodes' directories are apart here (one machine); on real nodes
+	// they share kubeadm's path and --member-dir is not needed.
+	out := op.rotate("start", nodes[0], "--member", "m1="+nodes[1], "--member", "m2="+nodes[2],
+		"--member-dir", "m1="+nodes[1], "--member-dir", "m2="+nodes[2])
 	if len(out.Actions) != 3 || len(out.Clients) != 0 {
 		t.Fatalf("start: %d member actions, %d client actions", len(out.Actions), len(out.Clients))
 	}

@@ -18,8 +18,8 @@ func rotateStartCommand() *cli.Command {
 		ArgsUsage: "DIR",
 		Description: "DIR is certwiz's tree (ca.crt, peer-ca.crt, <member>/…) or kubeadm's etcd PKI directory\n" +
 			"(/etc/kubernetes/pki/etcd; other members' copies with --member NAME=DIR). The copies go to the paths\n" +
-			"each member's etcd reads: by default those 'etcd-certwiz init' printed (certwiz) or the member's own\n" +
-			"directory (kubeadm); --member-dir [NAME=]PATH says the tree is at PATH on the member(s), and\n" +
+			"each member's etcd reads: by default those 'etcd-certwiz init' printed (certwiz) or DIR's path on every\n" +
+			"node (kubeadm); --member-dir [NAME=]PATH says the tree is at PATH on the member(s), and\n" +
 			"--member-config NAME=FILE reads the member's etcd flags from its config file, static pod manifest or\n" +
 			"systemd unit. They are kept in DIR/rotation.yaml (members[].files) and can be corrected there.",
 		Flags: []cli.Flag{
