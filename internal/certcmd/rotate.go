@@ -13,6 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
@@ -103,8 +104,26 @@ func connectLive(c *cli.Context) (*live, error) {
 	return l, nil
 }
 
-// contextName is the context --context names, else the current one, else "".
-func contextName(c *cli.Context) (string, *x509.Certificate) {
+// contextName is the context --context names, else the current one, else
+// "" — read from the config file alone (no keyring). With cert, the
+// context's client certificate too (which needs its material), to name
+// the tree's client it acts as.
+func contextName(c *cli.Context, cert bool) (string, *x509.Certificate) {
+	if !cert {
+		store, err := openStore(c)
+		if err != nil {
+			return c.String("context"), nil
+		}
+		cfg, err := store.Load()
+		if err != nil {
+			return c.String("context"), nil
+		}
+		name, err := contexts.Selected(cfg, c.String("context"))
+		if err != nil {
+			return c.String("context"), nil
+		}
+		return name, nil
+	}
 	spec, err := loadSpec(c, c.String("context"))
 	if err != nil {
 		return c.String("context"), nil

@@ -173,7 +173,7 @@ func rotateAbortAction(c *cli.Context) error {
 	if err != nil {
 		return rotationError(err)
 	}
-	name, cert := contextName(c)
+	name, cert := contextName(c, s.Phase == rotation.PhaseAbortServeOld)
 	out := newRotationJSON(s, name, cert)
 	if format == "json" {
 		return clix.WriteJSON(c.App.Writer, out)

@@ -60,8 +60,8 @@ func rotateStartAction(c *cli.Context) error {
 	if err != nil {
 		return rotationError(err)
 	}
-	name, cert := contextName(c)
-	out := newRotationJSON(s, name, cert)
+	name, _ := contextName(c, false)
+	out := newRotationJSON(s, name, nil)
 	if format == "json" {
 		return clix.WriteJSON(c.App.Writer, out)
 	}
