@@ -125,44 +125,34 @@ func rotateUnderLoad(t *testing.T, version string) {
 	}
 }
 
-// operator runs the suite's binaries as an operator would, with a private
-// etcd-ctx config.
+// operator runs the suite's commands as an operator would, in the tests'
+// sandbox (a user without a keyring: contexts keep paths), and checks that
+// no output holds a secret it was told about.
 type operator struct {
-	t       *testing.T
-	dir     string
-	env     []string
+	*user
 	lastOut string
 	secrets map[string]string // name → bytes no output may hold
 }
 
 func newOperator(t *testing.T) *operator {
-	dir := t.TempDir()
-	return &operator{t: t, dir: dir, env: append(os.Environ(),
-		"ETCD_CTX_CONFIG="+filepath.Join(dir, "etcd-ctx.yaml"), "HOME="+dir, "NO_COLOR=1",
-		"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))}
+	u := newUser(t, false)
+	u.setenv("NO_COLOR", "1")
+	return &operator{user: u}
 }
 
 func (o *operator) run(args ...string) (string, string, int) {
 	o.t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, args[0]), args[1:]...)
-	cmd.Env, cmd.Dir = o.env, o.dir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		o.t.Fatalf("%v: %v", args, err)
-	}
-	o.lastOut = out.String()
+	out, errs, code := o.user.run("", args...)
+	o.lastOut = out
 	for name, secret := range o.secrets {
-		if strings.Contains(out.String(), secret) || strings.Contains(errb.String(), secret) || strings.Contains(strings.Join(args, " "), secret) {
+		if strings.Contains(out, secret) || strings.Contains(errs, secret) || strings.Contains(strings.Join(args, " "), secret) {
 			o.t.Errorf("%v printed (or was given) %s", args, name)
 		}
 	}
-	if strings.Contains(out.String()+errb.String(), "PRIVATE KEY") {
+	if strings.Contains(out+errs, "PRIVATE KEY") {
 		o.t.Errorf("%v printed a private key", args)
 	}
-	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	return out, errs, code
 }
 
 // secret records the body of a PEM key file: no command's argv, stdout or
