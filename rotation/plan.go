@@ -43,6 +43,19 @@ type Plan struct {
 	Clients []ClientAction `json:"clients"`
 }
 
+// LeaderLast moves the leader's action to the end when the phase restarts
+// members: restarting the followers first costs one leader change (etcd
+// hands leadership over when its leader stops) instead of up to three.
+func (p Plan) LeaderLast(leader string) Plan {
+	for i, a := range p.Members {
+		if a.Member == leader && a.Restart && i < len(p.Members)-1 {
+			p.Members = append(append(slices.Clone(p.Members[:i]), p.Members[i+1:]...), a)
+			break
+		}
+	}
+	return p
+}
+
 // PhaseInfo describes a phase for people: its step and title, and what its
 // gate requires.
 type PhaseInfo struct {

@@ -747,3 +747,21 @@ func TestKubeadmLayout(t *testing.T) {
 		t.Errorf("done: %+v", plan)
 	}
 }
+
+func TestLeaderLast(t *testing.T) {
+	p := Plan{Members: []MemberAction{{Member: "a", Restart: true}, {Member: "b", Restart: true}, {Member: "c", Restart: true}}}
+	var got []string
+	for _, a := range p.LeaderLast("a").Members {
+		got = append(got, a.Member)
+	}
+	if !slices.Equal(got, []string{"b", "c", "a"}) {
+		t.Errorf("leader a last: %v", got)
+	}
+	if p.Members[0].Member != "a" {
+		t.Error("LeaderLast changed the plan it was given")
+	}
+	q := Plan{Members: []MemberAction{{Member: "a"}, {Member: "b"}}}
+	if q.LeaderLast("a").Members[0].Member != "a" {
+		t.Error("a phase without restarts was reordered")
+	}
+}

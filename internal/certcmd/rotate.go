@@ -221,6 +221,12 @@ func newRotationJSON(s *rotation.State, ctxName string, ctxCert *x509.Certificat
 func (o *rotationJSON) withSurvey(r *rotation.Report) {
 	o.Members, o.Cluster = r.Members, &r.Cluster
 	o.Gate.Checked, o.Gate.Holds, o.Gate.Pending = true, r.Holds, r.Pending()
+	o.leaderLast(r.Cluster.Leader)
+}
+
+// leaderLast orders restarts with the leader last.
+func (o *rotationJSON) leaderLast(leader string) {
+	o.Actions = rotation.Plan{Members: o.Actions}.LeaderLast(leader).Members
 }
 
 func shellWord(s string) string { return certwiz.ShellJoin([]string{s}) }

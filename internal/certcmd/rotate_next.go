@@ -99,6 +99,9 @@ func rotateNextAction(c *cli.Context) error {
 	}
 	out := newRotationJSON(s, name, ctxCert)
 	out.Gate.Forced = forced
+	if r != nil {
+		out.leaderLast(r.Cluster.Leader)
+	}
 	if format == "json" {
 		return clix.WriteJSON(c.App.Writer, out)
 	}
