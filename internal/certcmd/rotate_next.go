@@ -76,6 +76,8 @@ func rotateNextAction(c *cli.Context) error {
 			}
 			if format == "text" {
 				printStatus(c, out)
+			} else if err := clix.WriteJSON(c.App.Writer, out); err != nil {
+				return err
 			}
 			e := gateError(out).(*clix.Error)
 			e.Msg = "refusing to leave phase " + string(from) + ": " + strings.TrimPrefix(e.Msg, "the gate of phase "+string(from)+" does not hold yet: ")

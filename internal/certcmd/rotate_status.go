@@ -72,6 +72,9 @@ func gateError(o *rotationJSON) error {
 		return nil
 	}
 	pending := o.Gate.Pending
+	if len(pending) == 0 {
+		pending = []string{"the cluster could not be checked"}
+	}
 	msg := fmt.Sprintf("the gate of phase %s does not hold yet: %s", o.Phase, pending[0])
 	if len(pending) > 1 {
 		msg += fmt.Sprintf(" (and %d more)", len(pending)-1)
@@ -131,6 +134,9 @@ func liveError(r *rotation.Report) error {
 		return nil
 	}
 	pending := r.Pending()
+	if len(pending) == 0 {
+		pending = []string{"the cluster could not be checked"}
+	}
 	msg := "not every member serves the tree's certificates: " + pending[0]
 	if len(pending) > 1 {
 		msg += fmt.Sprintf(" (and %d more)", len(pending)-1)
