@@ -163,12 +163,17 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Marshal encodes the config as YAML.
+// Marshal encodes the config as YAML; every string reads back as it was
+// (see faithfulNode).
 func (c *Config) Marshal() ([]byte, error) {
+	doc, err := faithfulNode(c)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(c); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

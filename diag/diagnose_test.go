@@ -2,7 +2,6 @@ package diag_test
 
 import (
 	"context"
-	"net"
 	"os"
 	"slices"
 	"testing"
@@ -31,28 +30,10 @@ func TestDiagnoseInProcess(t *testing.T) {
 		}
 		return data
 	}
-	refused, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refusedAddr := refused.Addr().String()
-	refused.Close()
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go func() {
-		for {
-			cn, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer cn.Close()
-		}
-	}()
+	refusedAddr := harness.ClosedPort(t)
+	silentAddr := harness.SilentListener(t)
 
-	endpoints := append(slices.Clone(c.Endpoints), "https://"+refusedAddr, "https://"+silent.Addr().String())
+	endpoints := append(slices.Clone(c.Endpoints), "https://"+refusedAddr, "https://"+silentAddr)
 	in := diag.Input{
 		Settings: conn.Settings{Endpoints: endpoints, CA: read(c.PKI.CA), Cert: read(c.PKI.UserCert), Key: read(c.PKI.UserKey)},
 		KeyPath:  "/other/",
@@ -61,7 +42,9 @@ func TestDiagnoseInProcess(t *testing.T) {
 	}
 	start := time.Now()
 	r := diag.Diagnose(context.Background(), in)
-	if elapsed := time.Since(start); elapsed > 3*in.Timeout {
+	// The hung endpoint costs one probe timeout, not a hang; the bound is
+	// loose because a loaded machine is slow, not broken.
+	if elapsed := time.Since(start); elapsed > 15*time.Second {
 		t.Errorf("diagnosis took %v with a %v timeout", elapsed, in.Timeout)
 	}
 	ids := map[string]bool{}

@@ -1,7 +1,6 @@
 package diag
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -153,6 +152,11 @@ type Report struct {
 	Cluster   *ClusterView `json:"cluster,omitempty"`
 	Findings  []Finding    `json:"findings"`
 	Elapsed   JSONDuration `json:"elapsedMs"`
+	// Error says why the diagnosis could not run at all (a context that
+	// could not be loaded, in a run over many contexts); empty otherwise.
+	Error string `json:"error,omitempty"`
+
+	certs []Certificate // the certificate inventory (Certificates)
 }
 
 // Check is one rung or local check that passed or failed, for the checklist.
@@ -199,12 +203,4 @@ func list(items []string) string {
 		return "(none)"
 	}
 	return strings.Join(items, ", ")
-}
-
-func quoteAll(items []string) []string {
-	out := make([]string, len(items))
-	for i, s := range items {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
 }

@@ -22,6 +22,7 @@ type PeerTLS struct {
 	Subject             string     `json:"subject,omitempty"`
 	Issuer              string     `json:"issuer,omitempty"`
 	SANs                []string   `json:"sans,omitempty"`
+	Serial              string     `json:"serial,omitempty"` // hex, as openssl x509 -serial prints it
 	ExtKeyUsages        []string   `json:"extKeyUsages,omitempty"`
 	NotAfter            *time.Time `json:"notAfter,omitempty"`
 	ClientCertRequested bool       `json:"clientCertRequested,omitempty"` // --peer-client-cert-auth
@@ -33,6 +34,7 @@ type peerCheck struct {
 	member string // name (id)
 	info   PeerTLS
 	leaf   *x509.Certificate
+	chain  []*x509.Certificate // as sent: the leaf, then any intermediates
 }
 
 // probePeer connects to a peer URL and reads its certificate. Any handshake
@@ -66,9 +68,10 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 		return pc
 	}
 	leaf := chain[0]
-	pc.leaf = leaf
+	pc.leaf, pc.chain = leaf, chain
 	na := leaf.NotAfter.UTC()
 	pc.info.Subject, pc.info.Issuer, pc.info.SANs, pc.info.NotAfter = leaf.Subject.String(), leaf.Issuer.String(), certSANs(leaf), &na
+	pc.info.Serial = serialHex(leaf)
 	pc.info.ExtKeyUsages = strings.Split(ekuNames(leaf), ", ")
 	return pc
 }

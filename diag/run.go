@@ -79,6 +79,7 @@ func Diagnose(ctx context.Context, in Input) *Report {
 	clusterVerdicts(&in, probes, cv, r)
 	all := append(probes, cv.own...)
 	r.Findings = append(r.Findings, judgeToken(&in, tokenAnswers(all, r.Cluster))...)
+	r.certs = inventory(&in, st, probes, cv)
 	for _, p := range all {
 		if p.client != nil {
 			p.client.Close()

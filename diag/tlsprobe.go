@@ -25,6 +25,7 @@ type TLSInfo struct {
 	ServerSubject       string    `json:"serverSubject"`
 	ServerIssuer        string    `json:"serverIssuer"`
 	SANs                []string  `json:"sans"`
+	Serial              string    `json:"serial,omitempty"` // hex, as openssl x509 -serial prints it
 	NotAfter            time.Time `json:"notAfter"`
 	ClientCertRequested bool      `json:"clientCertRequested"`
 	AcceptableClientCAs []string  `json:"acceptableClientCAs,omitempty"`
@@ -86,6 +87,7 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 		leaf := state.PeerCertificates[0]
 		info.ServerSubject, info.ServerIssuer = leaf.Subject.String(), leaf.Issuer.String()
 		info.SANs = certSANs(leaf)
+		info.Serial = serialHex(leaf)
 		info.NotAfter = leaf.NotAfter.UTC()
 		info.leaf = leaf
 	}

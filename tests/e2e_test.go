@@ -1,9 +1,12 @@
 package tests
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,35 +14,60 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/certcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/diagcmd"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
-// binDir holds the binaries built once for every script.
-var binDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "etcd-ctx-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	if harness.InCI() && (harness.DebianEtcdctl() == "" || !harness.HasEtcd34()) {
-		fmt.Fprintln(os.Stderr, "CI must have Debian's etcdctl and etcd 3.4 (packages etcd-client, etcd-server) for the compatibility tests")
-		os.Exit(1)
-	}
-	if err := harness.BuildBinaries(binDir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+// The end-to-end tests run etcd-ctx, etcd-certwiz and etcd-diag inside this
+// test binary: testscript.Main puts copies of it named after each command
+// first on PATH, and a copy started under such a name calls that command's
+// Run (the same function cmd/NAME's main calls). So `go test -cover` counts
+// the CLI packages (each child writes its counters to GOCOVERDIR, which
+// testscript and the sandbox pass on), and `etcd-ctx exec` can still exec(2)
+// etcdctl in place: each command is a process of its own.
+var commands = map[string]func(){
+	"etcd-ctx":     func() { os.Exit(ctxcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	"etcd-certwiz": func() { os.Exit(certcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+	"etcd-diag":    func() { os.Exit(diagcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 }
 
-// TestScripts runs the testscript files in testdata/script: the built
-// binaries, real etcdctl and real etcd servers, as a user would run them.
+// toolDir holds the etcdctl 3.7 built once for every test (go.mod's tool
+// directive); Debian's 3.4 stays at /usr/bin/etcdctl, after it on PATH.
+var toolDir string
+
+func TestMain(m *testing.M) { testscript.Main(suite{m}, commands) }
+
+// suite is the top-level run (not a command): it builds etcdctl first.
+type suite struct{ m *testing.M }
+
+func (s suite) Run() int {
+	if harness.InCI() && (harness.DebianEtcdctl() == "" || !harness.HasEtcd34()) {
+		fmt.Fprintln(os.Stderr, "CI must have Debian's etcdctl and etcd 3.4 (packages etcd-client, etcd-server) for the compatibility tests")
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "etcd-ctx-tools-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	toolDir = dir
+	if err := harness.BuildEtcdctl(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return s.m.Run()
+}
+
+// sandboxPath is the PATH of every script and Go test: the suite's commands
+// (testscript's directory, already first on this process's PATH), etcdctl
+// 3.7, then the system's.
+func sandboxPath() string { return toolDir + string(os.PathListSeparator) + os.Getenv("PATH") }
+
+// TestScripts runs the testscript files in testdata/script: the suite's
+// commands, real etcdctl and real etcd servers, as a user would run them.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams("testdata/script"))
 }
@@ -53,6 +81,9 @@ func scriptParams(dir string) testscript.Params {
 			"etcd":        cmdEtcd,
 			"etcd-member": cmdEtcdMember,
 			"keyring":     cmdKeyring,
+			"port":        cmdPort,
+			"etcd-token":  cmdEtcdToken,
+			"status":      cmdStatus,
 			"cfssl-tools": cmdCFSSLTools,
 		},
 		Condition: func(cond string) (bool, error) {
@@ -65,26 +96,30 @@ func scriptParams(dir string) testscript.Params {
 			case "ci":
 				return harness.InCI(), nil
 			}
+			if path, ok := strings.CutPrefix(cond, "file:"); ok {
+				_, err := os.Stat(path)
+				return err == nil, nil
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	}
 }
 
+// setupScript gives each script the sandbox (harness.Sandbox) in its work
+// dir, plus ETCDCTL34 (Debian's etcdctl, or ""), CONFIG (etcd-ctx's config
+// file) and BIN (the directory of the suite's three commands, alone).
 func setupScript(env *testscript.Env) error {
-	work := env.WorkDir
-	for _, d := range []string{"home", "config", "run"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o700); err != nil {
-			return err
-		}
+	vars, err := harness.Sandbox(env.WorkDir, sandboxPath())
+	if err != nil {
+		return err
 	}
-	env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	env.Setenv("HOME", filepath.Join(work, "home"))
-	env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, "config"))
-	env.Setenv("XDG_RUNTIME_DIR", filepath.Join(work, "run"))
-	// No keyring unless a script starts its own: never the developer's.
-	env.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(work, "no-bus"))
+	for _, kv := range vars {
+		k, v, _ := strings.Cut(kv, "=")
+		env.Setenv(k, v)
+	}
 	env.Setenv("ETCDCTL34", harness.DebianEtcdctl())
-	env.Setenv("BIN", binDir)
+	env.Setenv("BIN", filepath.Dir(harness.LookPath("etcd-ctx", os.Getenv("PATH"))))
+	env.Setenv("CONFIG", filepath.Join(env.WorkDir, "config", "etcd-ctx", "config.yaml"))
 	return nil
 }
 
@@ -97,19 +132,22 @@ var modes = map[string]harness.Options{
 	"cluster3": harness.Cluster3,
 }
 
-// etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:
-// start an etcd for this script and export its endpoints, peer URLs, logs,
+// etcd [-version V | -member-versions V,V...] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:
+// start an etcd for this script and export its endpoints (ETCD_ENDPOINT, and
+// ETCD_ADDR without the scheme), peer URLs, logs,
 // PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
 // ROOT_CERT…), each name prefixed by VARPREFIX. -version runs real etcd
 // processes of that version (3.4 is Debian's: a script that needs it starts
-// with [!etcd34] skip, which skips locally without it and runs in CI); -pki
+// with [!etcd34] skip, which skips locally without it and runs in CI);
+// -member-versions gives each member its own version (a rolling upgrade
+// caught half-way; the member count follows); -pki
 // takes a PKI in etcd-certwiz's layout made by the script (e.g. with openssl): ca.crt (the clients' trusted CA bundle),
 // optional peer-ca.crt, m0/server.crt|key, m0/peer.crt|key…, clients/root.crt|key;
 // certificate files may hold chains. -flag adds a raw etcd flag (processes only);
 // -member-flag I F adds one to member I only ({CLIENT_PORT} and {PEER_PORT} are
 // its ports).
 func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: etcd [-version V] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]"
+	usage := "usage: etcd [-version V | -member-versions V,V...] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]"
 	if neg {
 		ts.Fatalf("%s", usage)
 	}
@@ -120,6 +158,8 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 		switch args[0] {
 		case "-version":
 			opts.Version = args[1]
+		case "-member-versions":
+			opts.MemberVersions = strings.Split(args[1], ",")
 		case "-members":
 			n, err := strconv.Atoi(args[1])
 			if err != nil || n < 1 {
@@ -155,10 +195,13 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("unknown etcd mode %q", args[0])
 	}
 	mode.Version, mode.AuthToken, mode.ExtraFlags, mode.MemberFlags = opts.Version, opts.AuthToken, opts.ExtraFlags, opts.MemberFlags
+	if len(opts.MemberVersions) > 0 {
+		mode.MemberVersions, mode.Members = opts.MemberVersions, len(opts.MemberVersions)
+	}
 	if members > 0 {
 		mode.Members = members
 	}
-	if mode.Version == "3.4" && !harness.HasEtcd34() {
+	if (mode.Version == "3.4" || slices.Contains(mode.MemberVersions, "3.4")) && !harness.HasEtcd34() {
 		ts.Fatalf("Debian's etcd 3.4 (package etcd-server) is not installed; guard the script with [!etcd34] skip (CI must have it)")
 	}
 	prefix := ""
@@ -224,14 +267,86 @@ func cmdEtcdMember(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// keyring: start a private Secret Service and point the script at it.
+// keyring [-locked]: start a private Secret Service and point the script at
+// it; -locked makes its login collection locked with no way to unlock it (no
+// one answers the prompt), as on a headless box after login.
 func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: keyring")
+	start := harness.StartKeyring
+	if len(args) == 1 && args[0] == "-locked" {
+		start, args = harness.StartLockedKeyring, nil
 	}
-	k, err := harness.StartKeyring(ts.MkAbs(".keyring"))
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: keyring [-locked]")
+	}
+	k, err := start(ts.MkAbs(".keyring"))
 	ts.Check(err)
 	ts.Defer(k.Close)
 	ts.Setenv("DBUS_SESSION_BUS_ADDRESS", k.Address)
 	ts.Setenv("KEYRING_DIR", k.Dir)
+}
+
+// port closed|silent VAR: set VAR to a loopback host:port where nothing
+// listens (connection refused), or where a listener accepts connections and
+// never answers (a hung member), until the script ends (harness.ReservePort
+// keeps anyone else from taking it meanwhile).
+func cmdPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || (args[0] != "closed" && args[0] != "silent") {
+		ts.Fatalf("usage: port closed|silent VAR")
+	}
+	if args[0] == "closed" {
+		p, err := harness.ReservePort()
+		ts.Check(err)
+		ts.Defer(p.Release)
+		ts.Setenv(args[1], p.Addr())
+		return
+	}
+	addr, stop, err := harness.Silent()
+	ts.Check(err)
+	ts.Defer(stop)
+	ts.Setenv(args[1], addr)
+}
+
+// etcd-token [VARPREFIX]: authenticate as the cluster's RBAC user with its
+// password (a pwd-rbac etcd) and export the simple token etcd issued as
+// USER_TOKEN (it lives 5 minutes).
+func cmdEtcdToken(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: etcd-token [VARPREFIX]")
+	}
+	prefix := ""
+	if len(args) == 1 {
+		prefix = args[0]
+	}
+	v, ok := clusters.Load(ts.MkAbs(".cluster-" + prefix))
+	if !ok {
+		ts.Fatalf("no etcd %s started in this script", prefix)
+	}
+	tok, err := v.(*harness.Cluster).UserToken()
+	ts.Check(err)
+	ts.Setenv(prefix+"USER_TOKEN", tok)
+}
+
+// status N CMD [ARGS...]: run CMD as exec does (stdout and stderr for the
+// next assertions) and require exit status N: the suite's binaries promise 1
+// for a failure and 2 for a usage error, which '! exec' cannot tell apart.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status N CMD [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("usage: status N CMD [ARGS...]: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exitErr.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }

@@ -618,12 +618,14 @@ func waitPort(t *testing.T, url string) {
 
 func freeTCPPort(t *testing.T, host string) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	// Reserved below the ephemeral range until the test ends: a port found
+	// with :0 and closed again can be taken before etcd binds it.
+	p, err := harness.ReservePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Cleanup(p.Release)
+	return p.Number
 }
 
 // hostIPv4 is the first non-loopback IPv4 address of an interface that is up.

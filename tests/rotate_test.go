@@ -357,7 +357,7 @@ type writer struct {
 	cli            atomic.Pointer[clientv3.Client]
 	mu             sync.Mutex
 	ack            []string
-	lat            []sample
+	lat            []putSample
 	failed         []string
 	marks          map[string]time.Time
 	tlsFailures    []string
@@ -376,7 +376,7 @@ type writer struct {
 	pool           *x509.CertPool
 }
 
-type sample struct {
+type putSample struct {
 	at  time.Time
 	lat time.Duration
 }
@@ -456,7 +456,7 @@ func (w *writer) put(key string) {
 			lat := time.Since(start)
 			w.mu.Lock()
 			w.ack = append(w.ack, key)
-			w.lat = append(w.lat, sample{at: start, lat: lat})
+			w.lat = append(w.lat, putSample{at: start, lat: lat})
 			if lat > w.maxStall {
 				w.maxStall, w.maxStallAt = lat, start
 			}

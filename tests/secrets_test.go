@@ -25,6 +25,7 @@ const anyFailure = -1
 // own files and the encrypted keyring excepted), or in any process's argv
 // while exec'd children run.
 func TestSecretsPass(t *testing.T) {
+	testStart(t) // files older than this cannot hold the secrets made below
 	u := newUser(t, true)
 	certs := startCluster(t, harness.RBAC)
 	pw := startCluster(t, harness.PwdRBAC)
@@ -99,7 +100,7 @@ func TestSecretsPass(t *testing.T) {
 		return run{args: append([]string{"etcd-ctx"}, args...), stdin: stdin, code: code}
 	}
 	diagRun := func(code int, stdin string, args ...string) run {
-		return run{args: append([]string{"etcd-diag", "--timeout", "2s"}, args...), stdin: stdin, code: code}
+		return run{args: append([]string{"etcd-diag", "--timeout", "10s"}, args...), stdin: stdin, code: code}
 	}
 	certwizRun := func(code int, args ...string) run {
 		return run{args: append([]string{"etcd-certwiz"}, args...), code: code}
@@ -212,7 +213,7 @@ func TestSecretsPass(t *testing.T) {
 		u.setenv(contexts.EnvHandoff, mode)
 		for _, name := range []string{"certs", "pw", "tok2", "env-certs", "bob"} {
 			whileRunning(t, u.command("", "etcd-ctx", "--context", name, "exec", "--", "sh", "-c",
-				`etcdctl get /alice/x >/dev/null 2>&1; etcdctl get /bob/x >/dev/null 2>&1; echo ready && sleep 1`), func() {
+				`etcdctl get /alice/x >/dev/null 2>&1; etcdctl get /bob/x >/dev/null 2>&1; echo ready && cat >/dev/null`), func() {
 				if n := scanArgv(t, sentinels); n < 3 {
 					t.Fatalf("saw only %d processes", n)
 				}

@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,8 +11,10 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
-// user is a throw-away login: HOME, config and runtime dirs of its own, the
-// built binaries first on PATH, and optionally a private keyring.
+// user is the Go tests' view of the sandbox the scripts get (harness.Sandbox
+// with the same PATH: the suite's commands run inside the test binary, then
+// etcdctl 3.7), for the cases a script cannot express: a terminal, signals,
+// concurrency, argv of live processes. A private keyring is optional.
 type user struct {
 	t       *testing.T
 	dir     string
@@ -24,19 +25,11 @@ type user struct {
 func newUser(t *testing.T, withKeyring bool) *user {
 	t.Helper()
 	dir := t.TempDir()
-	u := &user{t: t, dir: dir}
-	for _, d := range []string{"home", "config", "run"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
+	env, err := harness.Sandbox(dir, sandboxPath())
+	if err != nil {
+		t.Fatal(err)
 	}
-	u.env = []string{
-		"PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + filepath.Join(dir, "home"),
-		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
-		"XDG_RUNTIME_DIR=" + filepath.Join(dir, "run"),
-		"DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(dir, "no-bus"),
-	}
+	u := &user{t: t, dir: dir, env: env}
 	if withKeyring {
 		harness.Need(t, harness.HasCommand("dbus-daemon") && harness.HasCommand("gnome-keyring-daemon"), "dbus and gnome-keyring")
 		k, err := harness.StartKeyring(filepath.Join(dir, "keyring"))
@@ -60,14 +53,20 @@ func (u *user) setenv(k, v string) {
 	u.env = append(u.env, k+"="+v)
 }
 
+func (u *user) getenv(k string) string {
+	for _, kv := range u.env {
+		if v, ok := strings.CutPrefix(kv, k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 func (u *user) configPath() string { return filepath.Join(u.dir, "config", "etcd-ctx", "config.yaml") }
 
+// command prepares args[0] as found on the user's PATH (not the test's).
 func (u *user) command(stdin string, args ...string) *exec.Cmd {
-	name := args[0]
-	if p := filepath.Join(binDir, name); !strings.Contains(name, "/") && fileExists(p) {
-		name = p // exec.Command searches the test's PATH, not the user's
-	}
-	cmd := exec.Command(name, args[1:]...)
+	cmd := exec.Command(harness.LookPath(args[0], u.getenv("PATH")), args[1:]...)
 	cmd.Args[0] = args[0]
 	cmd.Env = u.env
 	cmd.Dir = u.dir
@@ -109,7 +108,11 @@ func (u *user) ok(stdin string, args ...string) string {
 	return out
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
+// The harness's test helpers under the names the Go tests use.
+var (
+	startCluster = harness.StartCluster
+	whileRunning = harness.WhileRunning
+	dial         = harness.Dial
+	put          = harness.Put
+	closedPort   = harness.ClosedPort
+)

@@ -33,7 +33,7 @@ func testPKI(t *testing.T) (ca, client, server, other *certwiz.Issued) {
 
 func TestSettingsErrorsNameTheInput(t *testing.T) {
 	ca, client, _, other := testPKI(t)
-	//nolint:staticcheck // an encrypted legacy PEM is exactly the input to refuse
+	//lint:ignore SA1019 an encrypted legacy PEM is exactly the input to refuse
 	encBlock, err := x509.EncryptPEMBlock(strings.NewReader(strings.Repeat("x", 64)), "EC PRIVATE KEY", []byte("der"), []byte("pw"), x509.PEMCipherAES256)
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func seedPKI(tb testing.TB) fuzzPKI {
 }
 
 func legacyEncrypted(tb testing.TB) []byte {
-	//nolint:staticcheck // an encrypted legacy PEM is exactly the input to refuse
+	//lint:ignore SA1019 an encrypted legacy PEM is exactly the input to refuse
 	b, err := x509.EncryptPEMBlock(strings.NewReader(strings.Repeat("x", 64)), "EC PRIVATE KEY", []byte("0123456789abcdef0123456789abcdef"), []byte("pw"), x509.PEMCipherAES256)
 	if err != nil {
 		tb.Fatal(err)

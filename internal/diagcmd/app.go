@@ -4,7 +4,7 @@ package diagcmd
 
 import (
 	"io"
-	"time"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,9 +31,41 @@ func NewApp() *cli.App {
 		"then the cluster view: the member list checked (each advertised client URL dialled, each peer\n" +
 		"certificate read by a handshake), leader, alarms, versions.\n\n" +
 		"Exit status: 0 healthy, 1 problems found, 2 usage error or could not run."
-	app.Flags = []cli.Flag{
+	app.Flags = slices.Concat(contextFlags(), settingsFlags(), []cli.Flag{
+		&cli.StringFlag{Name: "key-path", Usage: "check read access to this key"},
+		&cli.BoolFlag{Name: "prefix", Usage: "with --key-path: check the whole prefix"},
+		&cli.BoolFlag{Name: "admin", Usage: "check that the identity may make admin calls (defrag, snapshot, member operations: the root role)"},
+	}, probeFlags(), fleetFlags(), []cli.Flag{
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "with --all-contexts or --contexts: each context's checklist and findings before the summary"},
+		clix.OutputFlag("text", "json"),
+		// -v is --verbose here (as in kubectl); --version has no short form.
+		&cli.BoolFlag{Name: "version", Usage: "print the version"},
+	})
+	app.HideVersion = true
+	app.Before = func(c *cli.Context) error {
+		if c.Bool("version") {
+			cli.VersionPrinter(c)
+			return &clix.ExitError{Code: clix.ExitOK}
+		}
+		return nil
+	}
+	app.Action = diagnoseAction
+	app.Commands = []*cli.Command{certsCommand(), serveCommand(), explainCommand(), completionCommand(), completeCommand()}
+	return app
+}
+
+// contextFlags name the etcd-ctx context and config file.
+func contextFlags() []cli.Flag {
+	return []cli.Flag{
 		&cli.StringFlag{Name: "context", Usage: "etcd-ctx context to diagnose (default $" + contexts.EnvContext + ", else the current context)"},
 		&cli.StringFlag{Name: "config", Usage: "etcd-ctx config file", TakesFile: true},
+	}
+}
+
+// settingsFlags give a cluster and credentials explicitly, or override a
+// context's.
+func settingsFlags() []cli.Flag {
+	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "endpoints", Usage: "endpoints to diagnose instead of a context's (comma-separated)"},
 		&cli.StringFlag{Name: "cacert", Usage: "PEM CA bundle", TakesFile: true},
 		&cli.StringFlag{Name: "cert", Usage: "PEM client certificate", TakesFile: true},
@@ -43,14 +75,13 @@ func NewApp() *cli.App {
 		&cli.BoolFlag{Name: "token-stdin", Usage: "read a JWT token from standard input"},
 		&cli.StringFlag{Name: "server-name", Usage: "TLS server name to verify instead of the endpoint host"},
 		&cli.BoolFlag{Name: "insecure-skip-tls-verify", Usage: "do not verify the server certificate"},
-		&cli.StringFlag{Name: "key-path", Usage: "check read access to this key"},
-		&cli.BoolFlag{Name: "prefix", Usage: "with --key-path: check the whole prefix"},
-		&cli.BoolFlag{Name: "admin", Usage: "check that the identity may make admin calls (defrag, snapshot, member operations: the root role)"},
-		&cli.DurationFlag{Name: "timeout", Value: diag.DefaultTimeout, Usage: "time allowed per endpoint probe"},
-		&cli.DurationFlag{Name: "warn", Value: 30 * 24 * time.Hour, Usage: "warn about certificates expiring within this window"},
-		clix.OutputFlag("text", "json"),
 	}
-	app.Action = diagnoseAction
-	app.Commands = []*cli.Command{explainCommand(), completionCommand(), completeCommand()}
-	return app
+}
+
+// probeFlags are the deadline and the expiry window of every diagnosis.
+func probeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.DurationFlag{Name: "timeout", Value: diag.DefaultTimeout, Usage: "time allowed per endpoint probe (one deadline per context)"},
+		&cli.StringFlag{Name: "warn", Value: "30d", Usage: "warn about certificates expiring within this window and their last third of lifetime (30d, 720h)"},
+	}
 }

@@ -10,9 +10,10 @@ import (
 func completionCommand() *cli.Command { return completion.Command(Name) }
 
 // completeCommand is the hidden `etcd-diag __complete WORDS...` behind <TAB>:
-// --context offers the etcd-ctx context names (read from the config file).
+// --context and --contexts offer the etcd-ctx context names (read from the
+// config file).
 func completeCommand() *cli.Command {
 	return completion.CompleteCommand(completion.Hints{
-		Flags: map[string]completion.Source{"context": completion.Contexts},
+		Flags: map[string]completion.Source{"context": completion.Contexts, "contexts": completion.Contexts},
 	})
 }

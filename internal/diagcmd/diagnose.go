@@ -6,6 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
@@ -18,6 +19,9 @@ func diagnoseAction(c *cli.Context) error {
 	format, err := clix.Format(c, "text", "json")
 	if err != nil {
 		return err
+	}
+	if isFleet(c) {
+		return fleetAction(c, format)
 	}
 	in, err := input(c)
 	if err != nil {
@@ -50,9 +54,9 @@ func cannotRun(err error, hint string) error {
 // input builds the diagnosis input from a context, explicit flags, or a
 // context with some parts overridden by flags.
 func input(c *cli.Context) (diag.Input, error) {
-	in := diag.Input{Timeout: c.Duration("timeout"), Warn: c.Duration("warn"), KeyPath: c.String("key-path"), Prefix: c.Bool("prefix"), Admin: c.Bool("admin")}
-	if in.Prefix && in.KeyPath == "" {
-		return in, clix.Usage("e.g. --key-path /app/ --prefix", "--prefix needs --key-path")
+	in, err := baseInput(c)
+	if err != nil {
+		return in, err
 	}
 	explicit := c.IsSet("endpoints")
 	if !explicit || c.IsSet("context") {
@@ -69,14 +73,37 @@ func input(c *cli.Context) (diag.Input, error) {
 	return in, nil
 }
 
-func fromContext(c *cli.Context, in *diag.Input, optional bool) error {
+// baseInput is what the flags ask of every diagnosis, whatever it is about.
+func baseInput(c *cli.Context) (diag.Input, error) {
+	in := diag.Input{Timeout: c.Duration("timeout"), KeyPath: c.String("key-path"), Prefix: c.Bool("prefix"), Admin: c.Bool("admin")}
+	if in.Prefix && in.KeyPath == "" {
+		return in, clix.Usage("e.g. --key-path /app/ --prefix", "--prefix needs --key-path")
+	}
+	warn, err := certwiz.ParseDays(c.String("warn"))
+	if err != nil || warn <= 0 {
+		return in, clix.Usage("e.g. --warn 30d (or 720h)", "--warn %q: expected a positive duration such as 30d or 720h", c.String("warn"))
+	}
+	in.Warn = warn
+	return in, nil
+}
+
+// openConfig opens the etcd-ctx config file the flags name.
+func openConfig(c *cli.Context) (*contexts.Store, *contexts.Config, error) {
 	store, err := contexts.Open(c.String("config"))
 	if err != nil {
-		return cannotRun(err, "")
+		return nil, nil, cannotRun(err, "")
 	}
 	cfg, err := store.Load()
 	if err != nil {
-		return cannotRun(err, "fix the etcd-ctx config file, or pass --endpoints and the TLS flags")
+		return nil, nil, cannotRun(err, "fix the etcd-ctx config file, or pass --endpoints and the TLS flags")
+	}
+	return store, cfg, nil
+}
+
+func fromContext(c *cli.Context, in *diag.Input, optional bool) error {
+	store, cfg, err := openConfig(c)
+	if err != nil {
+		return err
 	}
 	name, err := contexts.Selected(cfg, c.String("context"))
 	if err != nil {
@@ -85,6 +112,12 @@ func fromContext(c *cli.Context, in *diag.Input, optional bool) error {
 		}
 		return cannotRun(err, "")
 	}
+	return loadContext(store, cfg, name, in)
+}
+
+// loadContext reads context name (its files or keyring items) into in: the
+// one way etcd-diag loads a context, for one diagnosis or many.
+func loadContext(store *contexts.Store, cfg *contexts.Config, name string, in *diag.Input) error {
 	spec, err := store.Spec(cfg, name)
 	if err != nil {
 		return cannotRun(err, "") // keyring and file errors carry their own hint

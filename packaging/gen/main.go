@@ -35,10 +35,11 @@ type page struct {
 }
 
 func main() {
-	out := flag.String("out", "build/gen", "output directory (completions/ and manpages/ are created in it)")
-	version := flag.String("version", clix.Version, "version printed in the man pages")
-	date := flag.String("date", "", "date printed in the man pages: YYYY-MM-DD or RFC 3339 (goreleaser's .CommitDate); default today")
-	flag.Parse()
+	fs := flag.NewFlagSet("gen", flag.ExitOnError)
+	out := fs.String("out", "build/gen", "output directory (completions/ and manpages/ are created in it)")
+	version := fs.String("version", clix.Version, "version printed in the man pages")
+	date := fs.String("date", "", "date printed in the man pages: YYYY-MM-DD or RFC 3339 (goreleaser's .CommitDate); default today")
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: exits 2 on a bad flag
 	pages := []page{
 		{ctxcmd.NewApp(), ctxcmd.ManInfo()},
 		{certcmd.NewApp(), certcmd.ManInfo()},

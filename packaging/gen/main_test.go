@@ -64,3 +64,20 @@ func TestManDate(t *testing.T) {
 		}
 	}
 }
+
+// TestMainWritesEveryBinary runs the generator as `make gen` and goreleaser
+// do and checks the files goreleaser.yaml names exist for all three binaries.
+func TestMainWritesEveryBinary(t *testing.T) {
+	dir := t.TempDir()
+	saved := os.Args
+	t.Cleanup(func() { os.Args = saved })
+	os.Args = []string{"gen", "-out", dir, "-date", "2025-01-31T00:00:00Z"}
+	main()
+	for _, bin := range []string{"etcd-ctx", "etcd-certwiz", "etcd-diag"} {
+		for _, f := range []string{"completions/" + bin + ".bash", "completions/" + bin + ".zsh", "completions/" + bin + ".fish", "completions/" + bin + ".ps1", "manpages/" + bin + ".1.gz"} {
+			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s: %v", f, err)
+			}
+		}
+	}
+}

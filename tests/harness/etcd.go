@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +87,7 @@ type Cluster struct {
 	RootPassword string
 	UserPassword string
 	members      []*member
+	ports        []*Port // reserved for the members until Close
 	ownDir       bool
 	closeOnce    sync.Once
 }
@@ -176,21 +178,27 @@ func (c *Cluster) startMembers(names []string) error {
 	}
 	var initial []string
 	for i, name := range names {
-		cport, pport := freePort(), freePort()
-		if cport == 0 || pport == 0 {
-			return errors.New("no free loopback port")
+		cport, err := ReservePort()
+		if err != nil {
+			return err
 		}
+		c.ports = append(c.ports, cport)
+		pport, err := ReservePort()
+		if err != nil {
+			return err
+		}
+		c.ports = append(c.ports, pport)
 		m := &member{
 			name: name, version: c.Opts.Version,
-			clientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, cport),
-			peerURL:   fmt.Sprintf("%s://127.0.0.1:%d", scheme, pport),
+			clientURL: fmt.Sprintf("%s://%s", scheme, cport.Addr()),
+			peerURL:   fmt.Sprintf("%s://%s", scheme, pport.Addr()),
 			dataDir:   filepath.Join(c.Dir, name+".etcd"),
 			log:       filepath.Join(c.Dir, name+".log"),
 		}
 		if len(c.Opts.MemberVersions) > 0 {
 			m.version = c.Opts.MemberVersions[i]
 		}
-		ports := strings.NewReplacer("{CLIENT_PORT}", fmt.Sprint(cport), "{PEER_PORT}", fmt.Sprint(pport))
+		ports := strings.NewReplacer("{CLIENT_PORT}", strconv.Itoa(cport.Number), "{PEER_PORT}", strconv.Itoa(pport.Number))
 		for _, f := range c.Opts.MemberFlags[i] {
 			m.flags = append(m.flags, ports.Replace(f))
 		}
@@ -413,6 +421,7 @@ func (c *Cluster) Env() map[string]string {
 	env := map[string]string{
 		"ETCD_ENDPOINTS": strings.Join(c.Endpoints, ","),
 		"ETCD_ENDPOINT":  c.Endpoints[0],
+		"ETCD_ADDR":      hostPort(c.Endpoints[0]),
 		"ETCD_PEER":      c.PeerURLs[0],
 		"ETCD_LOG":       c.LogPath(0),
 		"ETCD_VERSION":   c.Version(0),
@@ -434,6 +443,7 @@ func (c *Cluster) Env() map[string]string {
 	}
 	for i, ep := range c.Endpoints {
 		env[fmt.Sprintf("ETCD_ENDPOINT_%d", i)] = ep
+		env[fmt.Sprintf("ETCD_ADDR_%d", i)] = hostPort(ep)
 		env[fmt.Sprintf("ETCD_PEER_%d", i)] = c.PeerURLs[i]
 		env[fmt.Sprintf("ETCD_LOG_%d", i)] = c.LogPath(i)
 	}
@@ -479,20 +489,17 @@ func (c *Cluster) Close() {
 			go func() { defer wg.Done(); c.stop(i, 2*time.Second) }()
 		}
 		wg.Wait()
+		for _, p := range c.ports {
+			p.Release()
+		}
 		if c.ownDir {
 			os.RemoveAll(c.Dir)
 		}
 	})
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// hostPort is a client URL's host:port (the endpoint without its scheme).
+func hostPort(endpoint string) string { return mustURL(endpoint).Host }
 
 func mustURL(s string) url.URL {
 	u, err := url.Parse(s)

@@ -27,7 +27,7 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// BuildBinaries builds the three binaries and the etcdctl pinned by go.mod's
+// BuildBinaries builds the three release binaries and the etcdctl pinned by go.mod's
 // tool directive (the same program `go tool etcdctl` runs) into dir.
 func BuildBinaries(dir string) error {
 	root, err := ModuleRoot()
@@ -46,6 +46,23 @@ func BuildBinaries(dir string) error {
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// BuildEtcdctl builds the etcdctl pinned by go.mod's tool directive (what
+// `go tool etcdctl` runs) into dir, for the end-to-end tests, which run the
+// suite's own commands inside the test binary.
+func BuildEtcdctl(dir string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "go.etcd.io/etcd/etcdctl/v3")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build etcdctl: %v\n%s", err, out)
 	}
 	return nil
 }

@@ -70,8 +70,8 @@ func main() {
 	}
 	const hung = "BenchmarkDiagHung"
 	runs := [][]string{
-		{"test", "-run", "^$", "-bench", ".", "-skip", "^" + hung + "$", "-benchtime", *benchtime, "-count", "1", *pkg},
-		{"test", "-run", "^$", "-bench", "^" + hung + "$", "-benchtime", *hungtime, "-count", "1", *pkg},
+		{"test", "-run", "^$", "-bench", ".", "-skip", "^(" + hung + "|" + fleetBenchmarks + ")$", "-benchtime", *benchtime, "-count", "1", *pkg},
+		{"test", "-run", "^$", "-bench", "^(" + hung + "|" + fleetBenchmarks + ")$", "-benchtime", *hungtime, "-count", "1", *pkg},
 		{"test", "-run", "^$", "-bench", "^(BenchmarkFullPKI|BenchmarkOpenSSLPKI)$", "-benchtime", *pkitime, "-count", "1", *pkiPkg},
 	}
 	load := loadavg()
@@ -107,6 +107,8 @@ func main() {
 		failed = append(failed, "no benchmark results in the output")
 	}
 	fmt.Print(Table(res, Times{*benchtime, *hungtime, *pkitime}))
+	fmt.Println()
+	fmt.Print(Fleet(res, Times{*benchtime, *hungtime, *pkitime}))
 	fmt.Println()
 	fmt.Print(Resources(res, Sizes(*bin)))
 	fmt.Println()
@@ -567,6 +569,8 @@ var memRows = []struct{ figure, key string }{
 	{"  etcdctl endpoint health --cluster (reference)", "BenchmarkDiag:health"},
 	{"  etcdctl endpoint status --cluster (reference)", "BenchmarkDiag:status"},
 	{"etcd-diag, 3 members + 1 that never answers", "BenchmarkDiagHung:hung"},
+	{"etcd-diag --all-contexts, 20 clusters", "BenchmarkFleet:fleet"},
+	{"etcd-diag --all-contexts, 20 + 2 that never answer", "BenchmarkFleetHung:hung"},
 	{"etcd-certwiz init --plan (3 members, 3 clients)", "BenchmarkCertwizInit:init"},
 	{"true (floor: the spawner's own peak)²", "BenchmarkExecTrue:true"},
 }
