@@ -197,13 +197,7 @@ func (o *operator) initPlan(cluster string, members ...string) string {
 }
 
 func (o *operator) startCluster(opts harness.Options) *harness.Cluster {
-	opts.Dir = filepath.Join(o.dir, "etcd")
-	c, err := harness.Start(opts)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	o.t.Cleanup(c.Close)
-	return c
+	return harness.StartCluster(o.t, opts)
 }
 
 // addContext adds an etcd-ctx context for root on the tree's files (kept
