@@ -165,6 +165,11 @@ func (t *tree) load() error {
 			}
 			return nil
 		}
+		if what := rotationDir(path, d); what != "" {
+			rel, _ := filepath.Rel(t.dir, path)
+			t.skipped = append(t.skipped, Skipped{Path: rel + string(filepath.Separator), What: what})
+			return filepath.SkipDir
+		}
 		ext := strings.ToLower(filepath.Ext(path))
 		if d.IsDir() || !(pki.IsCertPath(path) || ext == ".key" || ext == ".csr") {
 			return nil
@@ -486,6 +491,23 @@ func ParseDays(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q: expected a duration such as 30d or 720h", s)
 	}
 	return d, nil
+}
+
+// rotationDir says what a directory of 'etcd-certwiz rotate' beside a CA
+// holds, or "" for any other path: rotation/ (the files of a rotation in
+// progress, checked live by 'rotate status') and retired/ (old CAs and
+// finished rotations, no longer in use).
+func rotationDir(path string, d fs.DirEntry) string {
+	if !d.IsDir() || !fileExists(filepath.Join(filepath.Dir(path), "ca.crt")) {
+		return ""
+	}
+	switch d.Name() {
+	case "rotation":
+		return "the files of a CA rotation in progress (etcd-certwiz rotate status)"
+	case "retired":
+		return "old CAs and the records of finished CA rotations, no longer in use"
+	}
+	return ""
 }
 
 func fileExists(p string) bool {

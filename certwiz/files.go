@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/etcd-ctx/etcd-ctx/pki"
@@ -92,8 +93,11 @@ func WriteFiles(files []PendingFile, force bool) error {
 	return nil
 }
 
-// WriteFile writes data atomically with mode, creating private parent
-// directories. The mode is set on the temporary file before any data is
+// WriteFile writes data atomically and durably with mode, creating private
+// parent directories: a temporary file beside path is written, synced and
+// renamed over it, then the directory is synced, so after a crash or power
+// loss path holds either the old or the whole new content, never a torn or
+// missing key. The mode is set on the temporary file before any data is
 // written, so a key is never readable by others, even briefly.
 func WriteFile(path string, data []byte, mode fs.FileMode) error {
 	dir := filepath.Dir(path)
@@ -113,10 +117,31 @@ func WriteFile(path string, data []byte, mode fs.FileMode) error {
 		tmp.Close()
 		return err
 	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// SyncDir makes the entries of dir (a file just renamed into it) durable.
+// Where directories cannot be synced (Windows), it does nothing.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) && runtime.GOOS != "windows" {
+		return err
+	}
+	return nil
 }
 
 // LoadCert reads the certificate at certPath: its first certificate, and the

@@ -42,6 +42,9 @@ type Request struct {
 	Days       int
 	// NotBefore defaults to now minus a minute of clock-skew allowance.
 	NotBefore time.Time
+	// Subject, when set, is the whole subject (CommonName and Org are then
+	// taken from it): a new CA keeps its predecessor's O, OU, C….
+	Subject *pkix.Name
 }
 
 // Issued is a certificate with its key, both as parsed values and PEM.
@@ -60,6 +63,9 @@ type Issued struct {
 // expects for the role: servers and peers need serverAuth and clientAuth (etcd
 // dials itself and its peers as a client), clients need clientAuth.
 func Template(req Request) (*x509.Certificate, error) {
+	if req.Subject != nil {
+		req.CommonName, req.Org = req.Subject.CommonName, req.Subject.Organization
+	}
 	if req.CommonName == "" {
 		return nil, errors.New("a certificate needs a common name")
 	}
@@ -85,6 +91,10 @@ func Template(req Request) (*x509.Certificate, error) {
 		NotAfter:     notBefore.Add(time.Duration(days) * 24 * time.Hour).UTC(),
 		DNSNames:     req.DNS,
 		IPAddresses:  req.IPs,
+	}
+	if req.Subject != nil {
+		t.Subject = *req.Subject
+		t.Subject.ExtraNames = nil
 	}
 	switch req.Role {
 	case RoleCA:

@@ -2,6 +2,7 @@ package certwiz
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -54,27 +55,46 @@ func Renew(certPath string, opts RenewOptions) (*Renewed, error) {
 			return nil, err
 		}
 	}
-	t, err := renewTemplate(old.Cert, add, opts)
-	if err != nil {
-		return nil, err
-	}
-	if t.SubjectKeyId, err = keyID(key.Public()); err != nil {
-		return nil, err
-	}
 	r := &Renewed{Old: old.Cert, KeyPath: old.KeyPath}
-	ca := &Issued{Cert: t, Key: key}
+	var ca *Issued // nil: self-signed, with its own key
 	if !isSelfSigned(old.Cert) {
 		if ca, r.CAPath, err = FindIssuer(certPath, old.Cert, opts.CADir); err != nil {
 			return nil, err
 		}
 	}
-	if r.Issued, err = sign(t, key, ca.Cert, ca.Key); err != nil {
+	if r.Issued, err = reissue(old.Cert, key, ca, add, opts); err != nil {
 		return nil, err
 	}
 	for _, c := range old.Chain {
 		r.CertPEM = append(r.CertPEM, EncodeCert(c)...)
 	}
 	return r, nil
+}
+
+// Reissue signs a new certificate for key with everything that defines
+// old's role and identity — subject (byte for byte), SANs, key usages,
+// basic constraints — and its lifetime (opts.Days overrides), signed by ca:
+// the CA that signed old for a renewal, a new CA for a CA rotation. Only the
+// serial, the validity and the key identifiers change. Nothing is written.
+func Reissue(old *x509.Certificate, key crypto.Signer, ca *Issued, opts RenewOptions) (*Issued, error) {
+	if ca == nil || ca.Key == nil {
+		return nil, errors.New("reissue needs the signing CA's key")
+	}
+	return reissue(old, key, ca, Hosts{}, opts)
+}
+
+func reissue(old *x509.Certificate, key crypto.Signer, ca *Issued, add Hosts, opts RenewOptions) (*Issued, error) {
+	t, err := renewTemplate(old, add, opts)
+	if err != nil {
+		return nil, err
+	}
+	if t.SubjectKeyId, err = keyID(key.Public()); err != nil {
+		return nil, err
+	}
+	if ca == nil {
+		ca = &Issued{Cert: t, Key: key}
+	}
+	return sign(t, key, ca.Cert, ca.Key)
 }
 
 func isSelfSigned(c *x509.Certificate) bool {
@@ -189,4 +209,27 @@ func certMode(path string) os.FileMode {
 		return fi.Mode().Perm()
 	}
 	return CertMode
+}
+
+// Due lists the leaf certificate files of the tree at dir that check would
+// warn about for their dates — expiring (pki.Expiring: under warn and
+// under a third of their lifetime) or expired — or every leaf with all, in
+// check's order. A file is listed by its first certificate (the leaf;
+// intermediates after it are kept by Renew). CAs are never listed: renew
+// one explicitly (its key is kept), or rotate it.
+func Due(dir string, warn time.Duration, all bool, now time.Time) ([]string, *TreeCheck, error) {
+	check, err := CheckTree(dir, warn, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []string
+	for _, r := range check.Results {
+		if r.Index != 1 || r.Role == RoleCA || r.Role == "" {
+			continue
+		}
+		if all || r.Status == StatusExpiring || r.Status == StatusExpired {
+			out = append(out, filepath.Join(dir, r.Path))
+		}
+	}
+	return out, check, nil
 }

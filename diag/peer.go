@@ -2,14 +2,13 @@ package diag
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/tlsprobe"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -48,47 +47,22 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 		pc.info.Error = "not a URL with a port"
 		return pc
 	}
-	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", u.Host)
-	if err != nil {
-		pc.info.Error = err.Error()
+	r := tlsprobe.Probe(ctx, peerURL, nil, false)
+	pc.info.Reachable, pc.info.TLS, pc.info.ClientCertRequested = r.Connected, r.TLS, r.Asked
+	if !r.Connected {
+		pc.info.Error = r.Err.Error()
 		if ctx.Err() != nil {
 			pc.info.Error = errNoPeerAnswer
 		}
 		return pc
 	}
-	defer raw.Close()
-	pc.info.Reachable = true
-	if u.Scheme != "https" {
+	if !r.TLS {
 		return pc
 	}
-	pc.info.TLS = true
-	var chain []*x509.Certificate
-	cfg := &tls.Config{
-		InsecureSkipVerify: true, //nolint:gosec // the certificate is only read and judged, nothing is sent
-		ServerName:         serverNameFor(u.Hostname()),
-		MinVersion:         tls.VersionTLS12,
-		VerifyPeerCertificate: func(rawCerts [][]byte, _ [][]*x509.Certificate) error {
-			for _, der := range rawCerts {
-				if c, err := x509.ParseCertificate(der); err == nil {
-					chain = append(chain, c)
-				}
-			}
-			return nil
-		},
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			pc.info.ClientCertRequested = true
-			return &tls.Certificate{}, nil
-		},
-	}
-	conn := tls.Client(raw, cfg)
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	}
-	hsErr := conn.HandshakeContext(ctx)
+	chain := r.Served
 	if len(chain) == 0 {
-		pc.info.Error = "no certificate: " + fmt.Sprint(hsErr)
-		if ctx.Err() != nil || isTimeout(hsErr) {
+		pc.info.Error = "no certificate: " + fmt.Sprint(r.Err)
+		if ctx.Err() != nil || isTimeout(r.Err) {
 			pc.info.Error = errNoPeerAnswer
 		}
 		return pc
@@ -105,13 +79,6 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 // errNoPeerAnswer is a peer URL that did not answer while the client URLs
 // did: usually a firewall between clients and the peer network.
 const errNoPeerAnswer = "no answer in time (a firewall between here and the peer network?)"
-
-func serverNameFor(host string) string {
-	if net.ParseIP(host) != nil {
-		return ""
-	}
-	return host
-}
 
 // certJudgement is what is wrong with a certificate a member serves.
 type certJudgement struct {

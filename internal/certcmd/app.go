@@ -30,7 +30,7 @@ func NewApp() *cli.App {
 	app.Description = "Start with 'etcd-certwiz init' (a wizard on a terminal, or --plan FILE)."
 	app.Commands = []*cli.Command{
 		initCommand(), caCommand(), serverCommand(), peerCommand(), clientCommand(),
-		inspectCommand(), checkCommand(), renewCommand(),
+		inspectCommand(), checkCommand(), renewCommand(), rotateCommand(),
 		jwtKeysCommand(), jwtTokenCommand(), userCommand(), rbacCommand(),
 		completionCommand(), completeCommand(),
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
 
 func checkCommand() *cli.Command {
@@ -19,6 +20,8 @@ func checkCommand() *cli.Command {
 		ArgsUsage: "[DIR]",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window and within the last third of their lifetime (30d, 720h)"},
+			&cli.BoolFlag{Name: "live", Usage: "also check that each member serves its certificates of the tree (serials on its client and peer ports), through --context"},
+			rotateContextFlag(), configFlag(), timeoutFlag(),
 			clix.OutputFlag("text", "json"),
 		},
 		Action: checkAction,
@@ -46,24 +49,64 @@ func checkAction(c *cli.Context) error {
 		return explain(err)
 	}
 	results := check.Results
-	if format == "json" {
+	var report *rotation.Report
+	if c.Bool("live") {
+		if report, err = liveReport(c, dir); err != nil {
+			return err
+		}
+	}
+	switch {
+	case format == "json" && report != nil:
+		err = clix.WriteJSON(c.App.Writer, struct {
+			Certificates []certwiz.CheckResult `json:"certificates"`
+			Live         *rotation.Report      `json:"live"`
+		}{results, report})
+	case format == "json":
 		err = clix.WriteJSON(c.App.Writer, results)
-	} else {
-		err = printChecks(c, check)
+	default:
+		if err = printChecks(c, check); err == nil && report != nil {
+			w := c.App.Writer
+			fmt.Fprintln(w, "\nLive: the certificates each member serves against the tree's files")
+			printSurvey(w, clix.Painter{On: clix.Color(w)}, &rotationJSON{Members: report.Members, Cluster: &report.Cluster})
+		}
 	}
 	if err != nil {
 		return err
 	}
-	if certwiz.Failed(results) {
-		bad := 0
-		for _, r := range results {
-			if r.Status != certwiz.StatusOK {
-				bad++
-			}
+	if report != nil && !report.Holds {
+		if certwiz.Failed(results) {
+			return clix.Fail("see each problem above", "%s; and not every member serves the tree's certificates", failedCount(results))
 		}
-		return clix.Fail("renew expiring ones with 'etcd-certwiz renew FILE…'; unfit ones need reissuing (each problem says with what); drop expired CAs from bundles that hold a valid one", "%d of %d certificates need attention", bad, len(results))
+		return liveError(report)
+	}
+	if certwiz.Failed(results) {
+		return clix.Fail("renew expiring ones with 'etcd-certwiz renew --all DIR' (or FILE…); unfit ones need reissuing (each problem says with what); drop expired CAs from bundles that hold a valid one", "%s", failedCount(results))
 	}
 	return nil
+}
+
+func failedCount(results []certwiz.CheckResult) string {
+	bad := 0
+	for _, r := range results {
+		if r.Status != certwiz.StatusOK {
+			bad++
+		}
+	}
+	return fmt.Sprintf("%d of %d certificates need attention", bad, len(results))
+}
+
+// liveReport surveys the members of the tree at dir through the context.
+func liveReport(c *cli.Context, dir string) (*rotation.Report, error) {
+	t, err := rotation.FindTree(dir, rotation.TreeOptions{})
+	if err != nil {
+		return nil, rotationError(err)
+	}
+	l, err := connectLive(c)
+	if err != nil {
+		return nil, err
+	}
+	defer l.close()
+	return rotation.SurveyTree(c.Context, l.cli, t, l.options(c)), nil
 }
 
 func printChecks(c *cli.Context, check *certwiz.TreeCheck) error {

@@ -17,6 +17,11 @@ func completeCommand() *cli.Command {
 			"inspect": completion.Files,
 			"renew":   completion.Files,
 			"check":   completion.Files.Upto(1),
+			// The PKI directory of a rotation.
+			"rotate start":  completion.Files.Upto(1),
+			"rotate status": completion.Files.Upto(1),
+			"rotate next":   completion.Files.Upto(1),
+			"rotate abort":  completion.Files.Upto(1),
 		},
 	})
 }

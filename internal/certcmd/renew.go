@@ -14,13 +14,20 @@ func renewCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "renew",
 		Usage:     "reissue certificates with the same subject, SANs and usages from the CA that signed them, keeping the key",
-		ArgsUsage: "FILE...",
+		ArgsUsage: "FILE... | --all DIR",
+		Description: "With --all DIR it renews every leaf certificate of the tree that 'check' warns about for its dates\n" +
+			"(expiring within --warn and in the last third of its lifetime, or expired), or every leaf with --force.\n" +
+			"etcd reads its certificate files on each new connection: once the renewed files are where its flags\n" +
+			"point, 'etcd-certwiz check --live DIR' confirms each member serves them, without a restart.",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "add-san", Usage: "add hosts (IPs or DNS names), comma-separated or repeated"},
 			&cli.BoolFlag{Name: "rotate-key", Usage: "generate a new key of the same type (the old key file is replaced)"},
 			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the old certificate's lifetime)"},
 			&cli.StringFlag{Name: "ca-dir", Usage: "directory holding the issuing CA and its key (default: search the certificate's directory and its parents)", TakesFile: true},
 			&cli.StringFlag{Name: "key", Usage: "the certificate's key (default: beside it by the certwiz, cfssl, kubeadm or openssl naming: NAME.key, NAME-key.pem)", TakesFile: true},
+			&cli.BoolFlag{Name: "all", Usage: "renew the leaf certificates of the tree DIR that check warns about for their dates"},
+			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "with --all: the window check warns in (30d, 720h)"},
+			&cli.BoolFlag{Name: "force", Usage: "with --all: renew every leaf certificate of the tree"},
 		},
 		Action: renewAction,
 	}
@@ -37,17 +44,36 @@ func renewAction(c *cli.Context) error {
 	if opts.KeyPath != "" && c.NArg() > 1 {
 		return clix.Usage("renew one certificate with --key, or several without it", "--key goes with a single FILE")
 	}
+	paths := c.Args().Slice()
+	if c.Bool("all") {
+		if c.NArg() != 1 || opts.KeyPath != "" || len(opts.AddSANs) > 0 {
+			return clix.Usage("e.g. etcd-certwiz renew --all ./pki (without --key or --add-san, which are for one file)", "--all takes one DIR")
+		}
+		warn, err := certwiz.ParseDays(c.String("warn"))
+		if err != nil {
+			return clix.Usage("e.g. --warn 30d", "--warn: %v", err)
+		}
+		if paths, _, err = certwiz.Due(c.Args().First(), warn, c.Bool("force"), opts.Now); err != nil {
+			return explain(err)
+		}
+		if len(paths) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "Nothing to renew: no leaf certificate of %s expires within %s (or in the last third of its lifetime); --force renews them all.\n", c.Args().First(), c.String("warn"))
+			return nil
+		}
+	} else if c.IsSet("force") || c.IsSet("warn") {
+		return clix.Usage("--force and --warn go with --all DIR", "--force and --warn need --all")
+	}
 	// Everything is reissued before anything is written: a bad SAN or a
 	// missing CA leaves every file as it was.
-	renewed := make([]*certwiz.Renewed, c.NArg())
-	for i, path := range c.Args().Slice() {
+	renewed := make([]*certwiz.Renewed, len(paths))
+	for i, path := range paths {
 		r, err := certwiz.Renew(path, opts)
 		if err != nil {
 			return explain(err)
 		}
 		renewed[i] = r
 	}
-	for i, path := range c.Args().Slice() {
+	for i, path := range paths {
 		if err := certwiz.WriteRenewed(path, renewed[i], opts.RotateKey); err != nil {
 			return explain(err)
 		}
@@ -55,8 +81,11 @@ func renewAction(c *cli.Context) error {
 		if opts.RotateKey {
 			what = "certificate and a new key"
 		}
-		fmt.Fprintf(c.App.ErrWriter, "Renewed %s: %s until %s (signed by %s)\n", path, what,
-			renewed[i].Cert.NotAfter.UTC().Format("2006-01-02"), caName(renewed[i]))
+		fmt.Fprintf(c.App.ErrWriter, "Renewed %s: %s until %s (signed by %s), serial %X\n", path, what,
+			renewed[i].Cert.NotAfter.UTC().Format("2006-01-02"), caName(renewed[i]), renewed[i].Cert.SerialNumber)
+	}
+	if c.Bool("all") {
+		fmt.Fprintf(c.App.ErrWriter, "etcd reads certificate files on each new connection: confirm each member serves the new ones with 'etcd-certwiz check --live %s'.\n", c.Args().First())
 	}
 	return nil
 }

@@ -8,6 +8,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -214,9 +215,9 @@ func (c *Cluster) startMembers(names []string) error {
 			if c.Opts.ClientCertAuth {
 				// etcd requires client certs whenever a trusted CA file is set, so
 				// server-only TLS must leave it out.
-				m.trustedCA = c.PKI.CA
+				m.trustedCA = cmp.Or(p.TrustedCA, c.PKI.CA)
 			}
-			m.peerCert, m.peerKey, m.peerCA = p.PeerCert, p.PeerKey, c.PKI.PeerCA
+			m.peerCert, m.peerKey, m.peerCA = p.PeerCert, p.PeerKey, cmp.Or(p.PeerTrustedCA, c.PKI.PeerCA)
 		}
 		c.Endpoints = append(c.Endpoints, m.clientURL)
 		c.PeerURLs = append(c.PeerURLs, m.peerURL)

@@ -27,6 +27,9 @@ type MemberPKI struct {
 	Name                  string
 	ServerCert, ServerKey string
 	PeerCert, PeerKey     string
+	// TrustedCA and PeerTrustedCA, when set, are this member's own trust
+	// bundles (each kubeadm node has its ca.crt); else PKI.CA and PKI.PeerCA.
+	TrustedCA, PeerTrustedCA string
 }
 
 // NewPKI writes a PKI for the named members into dir, generated from a

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -38,6 +39,7 @@ const (
 	diagRatioTarget    = 1.0
 	hungSlackTarget    = 500.0 // ms over the timeout
 	pkiSpeedupTarget   = 20.0
+	rotateStatusTarget = 2.0    // × etcd-diag on the same cluster (issue 15)
 	defaultHungTimeout = 1000.0 // ms, if BenchmarkDiagHung does not report it
 
 	// Issue 17: `current` costs the same at any number of contexts, at most
@@ -62,6 +64,7 @@ func main() {
 	pkitime := flag.String("pkitime", "10x", "go test -benchtime of certwiz's BenchmarkFullPKI and BenchmarkOpenSSLPKI")
 	pkg := flag.String("pkg", "./tests/bench/", "benchmark package")
 	pkiPkg := flag.String("pkipkg", "./certwiz/", "package of BenchmarkFullPKI and BenchmarkOpenSSLPKI")
+	rotatePkg := flag.String("rotatepkg", "./tests/", "package of TestRotateUnderLoad, whose writer's latencies are reported (\"\" skips it)")
 	verbose := flag.Bool("v", false, "also copy go test's output to stderr as it runs")
 	flag.Parse()
 
@@ -86,6 +89,22 @@ func main() {
 	for _, args := range runs {
 		out, err := goTest(args, env, *verbose)
 		res.merge(Parse(out))
+		if err != nil {
+			if !*verbose {
+				os.Stderr.WriteString(out)
+			}
+			failed = append(failed, fmt.Sprintf("go %s: %v", strings.Join(args, " "), err))
+		}
+	}
+	if *rotatePkg != "" {
+		// The writer's put latencies before and during a whole CA rotation
+		// (embedded etcd 3.7), from the acceptance test itself.
+		figures := filepath.Join(os.TempDir(), fmt.Sprintf("etcd-ctx-rotate-figures-%d", os.Getpid()))
+		args := []string{"test", "-run", "^TestRotateUnderLoad$/^embedded-3.7$", "-count", "1", "-timeout", "600s", *rotatePkg}
+		out, err := goTest(args, append(env, "ROTATE_FIGURES="+figures), *verbose)
+		data, _ := os.ReadFile(figures)
+		os.Remove(figures)
+		res.merge(ParseFigures(string(data)))
 		if err != nil {
 			if !*verbose {
 				os.Stderr.WriteString(out)
@@ -219,6 +238,41 @@ func (r Results) ms(key string) (float64, bool) {
 	}
 	v, ok := b.Metrics[unit]
 	return v / 1e6, ok
+}
+
+// ParseFigures reads the lines TestRotateUnderLoad appends to
+// $ROTATE_FIGURES — "NAME\tacked=N\tfailed=N\tmaxstall=D\tbefore=P50/P99/MAX\tduring=P50/P99/MAX"
+// with Go durations — into a result "RotateWriter" (the last line wins):
+// metrics acked, failed, maxstall-ns/op, before-p99-ns/op, during-p99-ns/op…
+func ParseFigures(text string) Results {
+	res := Results{Bench: map[string]Result{}, Skipped: map[string]string{}, Logs: map[string][]string{}}
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		fields := strings.Split(line, "\t")
+		if len(fields) < 2 {
+			continue
+		}
+		r := Result{Name: "RotateWriter", N: 1, Metrics: map[string]float64{}}
+		for _, f := range fields[1:] {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "acked", "failed":
+				n, _ := strconv.ParseFloat(v, 64)
+				r.Metrics[k] = n
+			case "maxstall":
+				if d, err := time.ParseDuration(v); err == nil {
+					r.Metrics["maxstall-ns/op"] = float64(d.Nanoseconds())
+				}
+			case "before", "during":
+				for i, q := range strings.Split(v, "/") {
+					if d, err := time.ParseDuration(q); err == nil && i < 3 {
+						r.Metrics[k+"-"+[]string{"p50", "p99", "max"}[i]+"-ns/op"] = float64(d.Nanoseconds())
+					}
+				}
+			}
+		}
+		res.Bench[r.Name] = r
+	}
+	return res
 }
 
 // missing says why a metric is absent: the benchmark's skip reason or what
@@ -384,6 +438,34 @@ func Table(r Results, t Times) string {
 		r5b.compare = fmt.Sprintf("%.1f× faster", ossl/in)
 	}
 	rows = append(rows, r5b)
+
+	// 6. rotate status vs etcd-diag on the same cluster, through the same context.
+	rs, rsS, okR := get("BenchmarkRotateStatus:rotate-status")
+	rd, rdS, okRD := get("BenchmarkRotateStatus:etcd-diag")
+	r6 := row{figure: "etcd-certwiz rotate status, healthy 3 members, phase 1", measured: rsS, baseline: "etcd-diag, same cluster and context: " + rdS,
+		compare: "–", target: fmt.Sprintf("≤ %.2f×", rotateStatusTarget), met: "–"}
+	if okR && okRD {
+		r6.compare = fmt.Sprintf("%.2f×", rs/rd)
+		r6.met = yesNo(rs/rd <= rotateStatusTarget)
+	}
+	rows = append(rows, r6)
+
+	// 7. The writer of the rotation test: put latency during the whole
+	// rotation against before it.
+	during, duS, okDu := get("RotateWriter:during-p99")
+	before, beS, okBe := get("RotateWriter:before-p99")
+	r7 := row{figure: "writer's put p99 during a CA rotation (embedded 3.7)", measured: duS, baseline: "before the rotation: " + beS,
+		compare: "–", target: "–", met: "–"}
+	if okDu && okBe {
+		r7.compare = fmt.Sprintf("%.1f×", during/before)
+	}
+	rows = append(rows, r7)
+	if w, ok := r.Bench["RotateWriter"]; ok {
+		stall := w.Metrics["maxstall-ns/op"] / 1e6
+		rows = append(rows, row{figure: "  puts acknowledged, failed, longest (a put every 20 ms, retried up to 10 s)",
+			measured: fmt.Sprintf("%.0f, %.0f, %s", w.Metrics["acked"], w.Metrics["failed"], fmtMS(stall)),
+			baseline: "–", compare: "–", target: "0 failed, ≤ 5 s", met: yesNo(w.Metrics["failed"] == 0 && stall <= 5000)})
+	}
 
 	// In-process parse.
 	_, pS, okPa := get("BenchmarkParseConfig")
