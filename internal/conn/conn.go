@@ -87,6 +87,8 @@ func CertPool(caPEM []byte) (*x509.CertPool, error) {
 // KeyPair checks a client certificate and its key and joins them.
 func KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
 	switch {
+	case len(certPEM) == 0 && len(keyPEM) == 0:
+		return tls.Certificate{}, &InputError{Input: "client certificate", Err: errors.New("missing: neither a client certificate nor its key was given")}
 	case len(certPEM) == 0:
 		return tls.Certificate{}, &InputError{Input: "client certificate", Err: errors.New("missing: a client key was given without its certificate")}
 	case len(keyPEM) == 0:

@@ -407,6 +407,17 @@ func FuzzKeyPair(f *testing.F) {
 		pair, err := conn.KeyPair(certPEM, keyPEM)
 		leaf, checkErr := conn.CheckClientPair(certPEM, keyPEM, now)
 		prep, prepErr := conn.Settings{Endpoints: []string{"https://127.0.0.1:2379"}, Cert: certPEM, Key: keyPEM}.Prepare()
+		if len(certPEM) == 0 && len(keyPEM) == 0 {
+			// No pair at all: KeyPair has nothing to join, and settings
+			// without one simply present no client certificate.
+			if err == nil || checkErr == nil {
+				t.Fatal("KeyPair or CheckClientPair accepted an empty pair")
+			}
+			if prepErr != nil || len(prep.TLS.Certificates) != 0 {
+				t.Fatalf("settings without a client pair: %v, %d certificates", prepErr, len(prep.TLS.Certificates))
+			}
+			return
+		}
 		if err != nil {
 			inputError(t, err, "client certificate", "client key")
 			if leaksKey(err.Error(), keyPEM) {
