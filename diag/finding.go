@@ -24,6 +24,8 @@ type Finding struct {
 	Cause    string   `json:"cause"`
 	Fix      string   `json:"fix"`
 	Evidence []string `json:"evidence,omitempty"`
+
+	local bool // found by the local checks, before any network
 }
 
 // IDs is the contract for scripts: every id etcd-diag may report, with the
@@ -62,6 +64,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"root-role-required", "with --admin: the identity lacks the root role that admin calls (defrag, snapshot, member operations) need"},
 	{"permission-denied", "the identity may not do this on the key (with the RBAC explanation)"},
 	{"no-leader", "a member reports no leader"},
+	{"quorum-lost", "no member can commit: fewer than a majority of the voting members run (or they cannot reach each other), though some still answer status and serializable reads"},
 	{"alarm-active", "NOSPACE, CORRUPT or another alarm"},
 	{"member-unreachable", "listed in the member list but not reachable with these settings (the reason seen at its URL)"},
 	{"endpoint-is-peer-url", "an endpoint is a member's peer URL, not its client URL"},

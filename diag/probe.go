@@ -41,6 +41,7 @@ type Status struct {
 	RaftTerm  uint64   `json:"raftTerm"`
 	RaftIndex uint64   `json:"raftIndex"`
 	DBSize    int64    `json:"dbSize"`
+	Learner   bool     `json:"isLearner,omitempty"`
 	Errors    []string `json:"errors,omitempty"`
 }
 
@@ -76,6 +77,10 @@ type prober struct {
 	tokenErr  error
 	authRev   uint64         // the member's auth revision, when AuthStatus answered
 	ready     chan<- *prober // told once etcd answered status, to start the cluster view
+	noLeader  bool           // status answered with no leader
+	committed bool           // a linearizable read was served: the member reaches a quorum
+	commitErr error          // why the linearizable read was not served (a timeout, no leader)
+	serialOK  bool           // a serializable read (--consistency=s) was served
 	peerOf    *pb.Member     // the member whose peer URL this is, when the peer API said so
 	// serverChain is what the server sent in the TLS handshake.
 	serverChain []*x509.Certificate
@@ -90,16 +95,16 @@ func (p *prober) step(name string, ok bool, detail string) {
 	p.ep.Steps = append(p.ep.Steps, Check{Name: name, OK: ok, Detail: detail})
 }
 
-// run climbs URL → DNS → TCP → TLS → gRPC/status → auth → key, stopping at
-// the first rung that fails.
+// run climbs URL → DNS → TCP → TLS → gRPC/status → quorum → auth → key,
+// stopping at the first rung that fails.
 func (p *prober) run(ctx context.Context) {
 	start := time.Now()
-	steps := []func(context.Context) bool{p.resolve, p.connect, p.etcdStatus, p.authenticate, p.keyAccess}
+	steps := []func(context.Context) bool{p.resolve, p.connect, p.etcdStatus, p.quorum, p.authenticate, p.keyAccess}
 	switch {
 	case p.learner:
 		steps = steps[:3]
 	case p.member:
-		steps = steps[:4]
+		steps = steps[:5]
 	}
 	for _, s := range steps {
 		if !s(ctx) {
