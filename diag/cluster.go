@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -138,7 +139,10 @@ func clusterVerdicts(in *Input, probes []*prober, cr *clusterRun, r *Report) {
 		view.Leader = sortedKeys(leaders)[0]
 	}
 	if cr.memberErr != nil {
-		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + cr.memberErr.Error(), Fix: "see the member logs"})
+		// Learners refuse it: their own finding says to dial a voting member.
+		if rpctypes.ErrorDesc(cr.memberErr) != rpctypes.ErrorDesc(rpctypes.ErrGRPCNotSupportedForLearner) {
+			r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + cr.memberErr.Error(), Fix: "see the member logs"})
+		}
 		dialledPeerURLs(in, probes, nil, r)
 		quorumVerdict(probes, cr, view, r)
 		return

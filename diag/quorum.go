@@ -29,10 +29,11 @@ func quorumVerdict(probes []*prober, cr *clusterRun, view *ClusterView, r *Repor
 		if st == nil || st.Learner {
 			continue
 		}
-		if q, ok := answered[st.MemberID]; ok && (q.committed || !p.committed) {
+		key := pick(st.MemberID != "", st.MemberID, p.ep.URL) // a member that would not say who it is
+		if q, ok := answered[key]; ok && (q.committed || !p.committed) {
 			continue
 		}
-		answered[st.MemberID] = p
+		answered[key] = p
 	}
 	var committed, stuck []string
 	for mid, p := range answered {
@@ -137,6 +138,9 @@ func lostQuorum(answered map[string]*prober, stuck, voters []string, majority, u
 		p := answered[mid]
 		st := p.ep.Status
 		name := nameOf(names, mid)
+		if st.MemberID == "" {
+			name = "the member at " + p.ep.URL
+		}
 		switch _, leaderUp := answered[st.Leader]; {
 		case p.noLeader:
 			says = append(says, name+" reports no leader")
@@ -150,6 +154,9 @@ func lostQuorum(answered map[string]*prober, stuck, voters []string, majority, u
 			says = append(says, fmt.Sprintf("%s names %s as leader", name, nameOf(names, st.Leader)))
 		}
 		e := fmt.Sprintf("member %s at %s: status answers (raft term %d, index %d, leader %s)", name, p.ep.URL, st.RaftTerm, st.RaftIndex, pick(st.Leader != "0", st.Leader, "none"))
+		if st.Leader == "" {
+			e = fmt.Sprintf("member %s: answers without credentials", pick(st.MemberID != "", name+" at "+p.ep.URL, "at "+p.ep.URL))
+		}
 		if p.commitErr != nil {
 			e += "; linearizable read: " + p.commitErr.Error()
 		}

@@ -52,6 +52,10 @@ type Options struct {
 	// ExtraFlags are raw etcd flags added to every process member (not
 	// supported embedded), e.g. "--max-request-bytes=1024".
 	ExtraFlags []string
+	// Learners, when set, makes the last Learners members join as learners
+	// (etcdctl member add --learner) once the others serve: a member being
+	// added, not yet promoted.
+	Learners int
 	// MemberFlags are raw etcd flags for member i alone, after ExtraFlags
 	// (processes only; a later flag wins, so they can override the
 	// harness's own). {CLIENT_PORT} and {PEER_PORT} stand for the member's
@@ -154,6 +158,7 @@ type member struct {
 	peerCert, peerKey  string
 	peerCA             string
 	initialCluster     string
+	state              string   // --initial-cluster-state: "new", or "existing" for a learner
 	flags              []string // MemberFlags, ports filled in
 	launched           bool     // started by Launch, not known to have joined
 	run                runner   // nil while stopped
@@ -223,18 +228,48 @@ func (c *Cluster) startMembers(names []string) error {
 		initial = append(initial, name+"="+m.peerURL)
 		c.members = append(c.members, m)
 	}
-	for _, m := range c.members {
-		m.initialCluster = strings.Join(initial, ",")
+	voting := len(c.members) - c.Opts.Learners
+	if voting < 1 {
+		return fmt.Errorf("%d learners leave no voting member among %d", c.Opts.Learners, len(c.members))
+	}
+	for _, m := range c.members[:voting] {
+		m.initialCluster, m.state = strings.Join(initial[:voting], ","), "new"
 	}
 	// Members must start together: each waits for the others to form a quorum.
-	errs := make([]error, len(c.members))
+	errs := make([]error, voting)
 	var wg sync.WaitGroup
-	for i := range c.members {
+	for i := range voting {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = c.Start(i) }()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i := voting; i < len(c.members); i++ {
+		if err := c.addLearner(i, initial[:i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLearner adds member i to the running cluster as a learner and starts
+// it with the cluster as it then is (--initial-cluster-state existing).
+func (c *Cluster) addLearner(i int, initial []string) error {
+	m := c.members[i]
+	cli, err := c.client(c.Endpoints[:i])
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := cli.MemberAddAsLearner(ctx, []string{m.peerURL}); err != nil {
+		return fmt.Errorf("add %s as a learner: %w", m.name, err)
+	}
+	m.initialCluster, m.state = strings.Join(initial, ","), "existing"
+	return c.Start(i)
 }
 
 // Start starts member i (again, after Stop) with the flags it had and waits

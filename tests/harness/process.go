@@ -133,7 +133,7 @@ func (c *Cluster) args(m *member) []string {
 		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
 		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
 		"--initial-cluster", m.initialCluster, "--initial-cluster-token", "harness",
-		"--initial-cluster-state", "new",
+		"--initial-cluster-state", m.state,
 		// Looser than the embedded members: processes compete for the CPU
 		// with the test and with each other.
 		"--heartbeat-interval", "100", "--election-timeout", "1000",
