@@ -95,6 +95,11 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 	id, side := tlsFinding(r, kind)
 	h := hit{id: id, side: side, why: why, note: note, start: start, end: end}
 	h.cause, h.fix = tlsTexts(r, kind, id)
+	if kind == tlsExpired {
+		if cause, fix, ok := explainNotYetValid(line, id, side); ok {
+			h.cause, h.fix = cause, fix
+		}
+	}
 	if h.note == "" {
 		h.note = tlsNote(r, kind, line[start:end])
 	}
@@ -167,9 +172,17 @@ func listenerRole(line string, kind tlsKind, c *pasteContext) (role, string, str
 		return roleListenerPeer, fmt.Sprintf("the refused connection came from %s, a peer's address in this log", from), ""
 	case c.clientTLS == tlsOff && !clientEndpoint.MatchString(line):
 		return roleListenerPeer, "this member serves clients in plaintext (its start-up lines in the paste say so), so a TLS refusal is on its peer endpoint: the connecting party is a peer", ""
-	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)):
+	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)) && (kind != tlsExpired || c.gatewayDial):
+		// The gateway's classics: a server certificate without clientAuth,
+		// or from a CA the member's --trusted-ca-file lacks. An expired
+		// certificate from the member's host is as often a client there
+		// (kubeadm's kube-apiserver dials 127.0.0.1, with a certificate
+		// of its own): self only when the paste shows the gateway's dial.
 		return roleListenerSelf, fmt.Sprintf("the refused connection came from %s, the member's own address: etcd dials its own client URL (the gRPC gateway) presenting its server certificate", from),
 			"a client or peer running on the member's host connects from the same address: if one was started just then, the certificate is that one's (etcd-certwiz inspect FILE shows its usages)"
+	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)):
+		return roleListenerClient, fmt.Sprintf("a member's log line about a connection from %s, its own host: a client there (kube-apiserver on a kubeadm control plane dials https://127.0.0.1:2379), whose certificate x509 errors describe", from),
+			"etcd's own gRPC gateway also dials from there, presenting the member's server certificate: if no client runs on that host, or the paste shows the gateway's dial failing too, the server certificate is the one (etcd-certwiz inspect server.crt and the client's certificate)"
 	}
 	why := "a member's log line about a connection it refused: x509 errors describe the connecting client's certificate"
 	if kind <= tlsAlertBad {

@@ -187,6 +187,11 @@ func peerProblems(in *Input, pc *peerCheck) []Finding {
 		out = append(out, f)
 	}
 	switch {
+	case j.Expired && notYetValid(pc.leaf, in.Now):
+		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    notYetValidCause(fmt.Sprintf("member %s's peer certificate", pc.member), pc.leaf, in.Now, "this machine's clock") + "; the other members refuse its connections while their clocks agree",
+			Fix:      clockFix,
+			Evidence: append(ev, "valid from "+pc.leaf.NotBefore.UTC().Format(time.RFC3339), "local clock "+in.Now.UTC().Format(time.RFC3339))})
 	case j.Expired:
 		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
 			Cause:    fmt.Sprintf("member %s's peer certificate is outside its validity period: the other members refuse its connections", pc.member),

@@ -265,6 +265,11 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host),
 			Fix:      fmt.Sprintf("reissue the server certificate with that name, then restart the member: etcd-certwiz renew server.crt --add-san %s; or dial a name it has (%s)", hostname.Host, p.in.setFlag("server-name", firstOr(info.SANs, "NAME"))),
 			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && notYetValid(info.leaf, p.in.Now):
+		return Finding{ID: "server-cert-expired", Severity: Error,
+			Cause:    notYetValidCause("the server certificate "+info.ServerSubject, info.leaf, p.in.Now, "this machine's clock") + "; clients and peers whose clocks agree refuse it too",
+			Fix:      clockFix,
+			Evidence: []string{"valid " + info.leaf.NotBefore.UTC().Format(time.RFC3339) + " to " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339)}}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return Finding{ID: "server-cert-expired", Severity: Error, Cause: "the server certificate is expired or not yet valid",
 			Fix:      "renew it on the member and restart etcd: etcd-certwiz renew server.crt; if the dates look right, fix the clock on this machine or the server (timedatectl)",
@@ -340,6 +345,12 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 			Cause:    "the server requires a client certificate (etcd --client-cert-auth) and none was given",
 			Fix:      "give a client certificate from one of those CAs: " + p.in.setFlag("cert", "client.crt") + " --key client.key (make one with: etcd-certwiz client USER --ca-dir DIR)",
 			Evidence: []string{"server alert: " + alert, accepts}}
+	case alert == "expired certificate" && leaf != nil && pki.CheckValidity(leaf, p.in.Now) == nil:
+		return Finding{ID: "client-cert-expired", Severity: Error,
+			Cause: fmt.Sprintf("the member refused the client certificate %s as expired or not yet valid, although by this machine's clock it is valid (%s to %s): the member's clock is off, or a CA in the member's chain for it has expired", leaf.Subject.CommonName,
+				leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339)),
+			Fix:      "check the member's clock against this one (date -u on its host; timedatectl; chronyc tracking) and turn on NTP; then check the CAs its --trusted-ca-file holds (etcd-certwiz inspect ca.crt); renewing the client certificate does not help",
+			Evidence: []string{"server alert: " + alert, "local clock " + p.in.Now.UTC().Format(time.RFC3339)}}
 	case alert == "expired certificate" && leaf != nil:
 		f := clientExpired(p.in, leaf, "")
 		f.Evidence = append(f.Evidence, "server alert: "+alert)
