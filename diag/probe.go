@@ -174,7 +174,7 @@ func (p *prober) connect(ctx context.Context) bool {
 		return false
 	}
 	p.step("TLS", true, fmt.Sprintf("%s, server %s issued by %s", info.Version, info.ServerSubject, info.ServerIssuer))
-	p.findings = append(p.findings, serverCertUsage(p.ep.URL, info.leaf)...)
+	p.findings = append(p.findings, serverCertUsage(p.ep.URL, info.leaf, info.ClientCertRequested)...)
 	return true
 }
 
@@ -260,6 +260,11 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 		return p.serverChainFinding(brk, info)
 	case errors.As(err, &unknown):
 		return p.untrustedServer(info, unknown)
+	case errors.As(err, &hostname) && autoTLS(info.leaf):
+		return Finding{ID: "server-san-mismatch", Severity: Error,
+			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled: it is the one etcd made for itself with --auto-tls, for the hosts of its --listen-client-urls (%s)", hostname.Host, list(info.SANs)),
+			Fix:      "etcd makes it once, in its data directory (fixtures/client): list the addresses clients dial in --listen-client-urls and delete fixtures/client before restarting, or better, drop --auto-tls for certificates from a CA (etcd-certwiz init) with the right SANs",
+			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject + " (self-signed by --auto-tls)"}}
 	case errors.As(err, &hostname):
 		return Finding{ID: "server-san-mismatch", Severity: Error,
 			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host),
@@ -293,6 +298,11 @@ func (p *prober) serverChainFinding(brk *pki.Break, info *TLSInfo) Finding {
 	evidence := []string{"server certificate: " + info.ServerSubject + ", issuer " + info.ServerIssuer, "CA bundle: " + list(bundleNames(p.st))}
 	switch brk.Kind {
 	case pki.KindUnknownIssuer, pki.KindUntrustedRoot:
+		if info.leaf != nil && pki.SelfSigned(info.leaf) {
+			f := p.selfSignedServer(info)
+			f.Evidence = append(f.Evidence, evidence...)
+			return f
+		}
 		return Finding{ID: "server-ca-untrusted", Severity: Error, Cause: brk.Cause,
 			Fix:      brk.Fix + "; or use the CA that signed the member's certificate (its --trusted-ca-file, or the ca.crt beside its server.crt): " + p.in.setFlag("cacert", "ca.crt"),
 			Evidence: append(evidence, "crypto/x509: "+brk.Err.Error())}
@@ -322,7 +332,36 @@ func bundleNames(st *localState) []string {
 	return names
 }
 
+// selfSignedServer: the member serves a certificate that signed itself
+// (etcd --auto-tls, or openssl req -x509 without a CA), so there is no CA to
+// give clients.
+func (p *prober) selfSignedServer(info *TLSInfo) Finding {
+	what := "a self-signed certificate (" + info.ServerSubject + ", its own issuer)"
+	how := "give the member a certificate from a CA (etcd-certwiz init, or your CA) with --cert-file/--key-file"
+	if autoTLS(info.leaf) {
+		what = "the self-signed certificate etcd makes for itself with --auto-tls (" + info.ServerSubject + ", in its data directory's fixtures/client/cert.pem)"
+		how = "drop --auto-tls and give the member certificates from a CA (etcd-certwiz init) with --cert-file/--key-file"
+	}
+	return Finding{ID: "server-ca-untrusted", Severity: Error,
+		Cause: "the member serves " + what + ": no CA signed it, so no --cacert can name one and clients refuse it (\"certificate signed by unknown authority\")",
+		Fix: "trust that very certificate: save it (openssl s_client -connect " + p.u.Host + " </dev/null | openssl x509 > member.crt) and " + p.in.setFlag("cacert", "member.crt") +
+			" (a self-signed certificate is its own root; it must hold the name dialled); or " + how + "; --insecure-skip-tls-verify only hides it and lets anyone in the middle read everything",
+		Evidence: []string{"server certificate: subject " + info.ServerSubject + ", issuer " + info.ServerIssuer + " (self-signed)"}}
+}
+
+// autoTLS reports a certificate made by etcd's --auto-tls: self-signed,
+// subject O=etcd and nothing else (transport.SelfCert).
+func autoTLS(c *x509.Certificate) bool {
+	return c != nil && pki.SelfSigned(c) && c.Subject.CommonName == "" && len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "etcd" &&
+		len(c.Subject.OrganizationalUnit) == 0 && len(c.Subject.Country) == 0
+}
+
 func (p *prober) untrustedServer(info *TLSInfo, err x509.UnknownAuthorityError) Finding {
+	if info.leaf != nil && pki.SelfSigned(info.leaf) {
+		f := p.selfSignedServer(info)
+		f.Evidence = append(f.Evidence, err.Error())
+		return f
+	}
 	bundle := bundleNames(p.st)
 	inUse := "the CA bundle in use"
 	if len(bundle) == 0 {

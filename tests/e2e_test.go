@@ -130,6 +130,7 @@ var modes = map[string]harness.Options{
 	"rbac":     harness.RBAC,
 	"pwd-rbac": harness.PwdRBAC,
 	"cluster3": harness.Cluster3,
+	"auto-tls": harness.AutoTLS,
 }
 
 // etcd [-version V | -member-versions V,V...] [-members N] [-learners K] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:

@@ -32,6 +32,7 @@ import (
 // Options selects what the cluster enforces and which etcd runs it.
 type Options struct {
 	TLS            bool   // clients must speak TLS
+	AutoTLS        bool   // TLS with the self-signed certificates etcd makes itself (--auto-tls, --peer-auto-tls; processes only)
 	ClientCertAuth bool   // --client-cert-auth: clients must present a cert from the CA
 	RBAC           bool   // auth enabled: root user/role and a user limited to Prefix
 	Members        int    // 1 if zero; more members form a cluster over peer TLS when TLS is on
@@ -72,6 +73,7 @@ var (
 	RBAC     = Options{TLS: true, ClientCertAuth: true, RBAC: true}
 	PwdRBAC  = Options{TLS: true, RBAC: true}
 	Cluster3 = Options{TLS: true, ClientCertAuth: true, Members: 3}
+	AutoTLS  = Options{TLS: true, AutoTLS: true}
 )
 
 // The user that RBAC mode creates, limited to Prefix.
@@ -210,8 +212,8 @@ func (c *Cluster) startMembers(names []string) error {
 			if _, err := EtcdBinary(m.version); err != nil {
 				return err
 			}
-		} else if len(c.Opts.ExtraFlags) > 0 || len(m.flags) > 0 {
-			return errors.New("ExtraFlags and MemberFlags need process members (set Options.Version)")
+		} else if len(c.Opts.ExtraFlags) > 0 || len(m.flags) > 0 || c.Opts.AutoTLS {
+			return errors.New("ExtraFlags, MemberFlags and AutoTLS need process members (set Options.Version)")
 		}
 		if c.Opts.TLS {
 			p := c.PKI.Members[i]
@@ -386,7 +388,10 @@ func (c *Cluster) Client() (*clientv3.Client, error) { return c.client(c.Endpoin
 
 func (c *Cluster) client(endpoints []string) (*clientv3.Client, error) {
 	cfg := clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
-	if c.Opts.TLS {
+	switch {
+	case c.Opts.AutoTLS:
+		cfg.TLS = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --auto-tls certificates have no CA
+	case c.Opts.TLS:
 		info := transport.TLSInfo{TrustedCAFile: c.PKI.CA, CertFile: c.PKI.RootCert, KeyFile: c.PKI.RootKey}
 		tlsCfg, err := info.ClientConfig()
 		if err != nil {

@@ -141,7 +141,10 @@ func (c *Cluster) args(m *member) []string {
 	if c.Opts.AuthToken != "" {
 		a = append(a, "--auth-token", c.Opts.AuthToken)
 	}
-	if c.Opts.TLS {
+	switch {
+	case c.Opts.AutoTLS:
+		a = append(a, "--auto-tls", "--peer-auto-tls")
+	case c.Opts.TLS:
 		a = append(a, "--cert-file", m.certFile, "--key-file", m.keyFile)
 		if m.trustedCA != "" {
 			a = append(a, "--trusted-ca-file", m.trustedCA, "--client-cert-auth")
