@@ -63,6 +63,12 @@ type Options struct {
 	// ports, e.g. "--advertise-client-urls=https://localhost:{CLIENT_PORT}"
 	// or a per-member "--auth-token=jwt,…".
 	MemberFlags map[int][]string
+	// Launch, when set, starts the members and waits only until they listen
+	// on their client and peer ports, not until a client can talk to them
+	// (see Cluster.Launch): for TLS settings no Go client can negotiate
+	// with, whose failure is what a test looks at. RBAC and Learners need
+	// members that serve.
+	Launch bool
 }
 
 // Standard modes.
@@ -230,6 +236,9 @@ func (c *Cluster) startMembers(names []string) error {
 		initial = append(initial, name+"="+m.peerURL)
 		c.members = append(c.members, m)
 	}
+	if c.Opts.Launch && (c.Opts.RBAC || c.Opts.Learners > 0) {
+		return errors.New("Launch cannot enable RBAC or add learners: those need members that serve")
+	}
 	voting := len(c.members) - c.Opts.Learners
 	if voting < 1 {
 		return fmt.Errorf("%d learners leave no voting member among %d", c.Opts.Learners, len(c.members))
@@ -242,7 +251,14 @@ func (c *Cluster) startMembers(names []string) error {
 	var wg sync.WaitGroup
 	for i := range voting {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = c.Start(i) }()
+		go func() {
+			defer wg.Done()
+			if c.Opts.Launch {
+				errs[i] = c.Launch(i)
+			} else {
+				errs[i] = c.Start(i)
+			}
+		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
