@@ -54,6 +54,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"ca-eku-restricted", "a CA on the chain restricts extended key usage, so Go (and so etcd) refuse every certificate under it for that usage"},
 	{"ca-key-mismatch", "a CA of the right name but another key (regenerated): the certificate was signed by a different one"},
 	{"cert-unsupported", "a certificate or key uses a curve, key type or signature Go (and so etcd) refuses (secp256k1, RSA < 1024, SHA-1, MD5); RSA < 2048 warns"},
+	{"tls-negotiation-failed", "client and member share no TLS version or cipher suite (--cipher-suites, --tls-min-version, --tls-max-version; suites for another key type than the certificate's)"},
 	{"tls-handshake-failed", "the TLS handshake failed for another reason (the alert is shown)"},
 	{"grpc-unreachable", "TLS works but etcd's gRPC service does not answer"},
 	{"auth-credentials-missing", "auth is on and no user, token or usable cert CN was given"},

@@ -170,6 +170,12 @@ func (p *prober) connect(ctx context.Context) bool {
 			err = errPlainServer
 		}
 		p.step("TLS", false, err.Error())
+		if alert, ok := remoteAlert(err); ok && negotiationAlert(alert) && len(p.serverChain) == 0 {
+			if f, ok := p.negotiationFinding(ctx, alert); ok {
+				p.fail(f)
+				return false
+			}
+		}
 		p.fail(p.tlsFinding(err, info))
 		return false
 	}
