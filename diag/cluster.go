@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -58,27 +59,49 @@ func startClusterView(ctx context.Context, in *Input, st *localState, probes []*
 	cr := &clusterRun{finished: make(chan struct{})}
 	go func() {
 		defer close(cr.finished)
-		var first *prober
-		select {
-		case first = <-ready:
-		case <-done:
+		// The member list is read serializably, from the member's own
+		// copy: it needs no leader (a linearizable one times out once the
+		// quorum is lost, exactly when it is most wanted); etcd 3.4 always
+		// reads it so. A learner refuses it: the next member that answers
+		// is asked.
+		for {
+			var next *prober
 			select {
-			case first = <-ready:
-			default:
+			case next = <-ready:
+			case <-done:
+				select {
+				case next = <-ready:
+				default:
+					return
+				}
+			}
+			if cr.cli == nil || cr.memberErr != nil {
+				cr.cli = next.client
+			}
+			resp, err := next.client.MemberList(ctx, clientv3.WithSerializable())
+			if err != nil {
+				cr.memberErr = err
+				if ctx.Err() != nil {
+					return
+				}
+				continue
+			}
+			cr.cli, cr.memberErr, cr.members = next.client, nil, resp.Members
+			break
+		}
+		// The alarm list goes through raft: without a quorum it waits out
+		// the timeout, so it must not hold up the member checks.
+		alarms := make(chan []*pb.AlarmMember, 1)
+		go func() {
+			a, err := cr.cli.AlarmList(ctx)
+			if err != nil {
+				alarms <- nil // needs no special right; a refusal is not worth a finding
 				return
 			}
-		}
-		cr.cli = first.client
-		resp, err := cr.cli.MemberList(ctx)
-		if err != nil {
-			cr.memberErr = err
-			return
-		}
-		cr.members = resp.Members
-		if a, err := cr.cli.AlarmList(ctx); err == nil {
-			cr.alarms = a.Alarms // needs no special right; a refusal is not worth a finding
-		}
+			alarms <- a.Alarms
+		}()
 		cr.checks, cr.own = checkMembers(ctx, in, st, probes, cr.members, done)
+		cr.alarms = <-alarms
 	}()
 	return cr
 }
@@ -116,11 +139,16 @@ func clusterVerdicts(in *Input, probes []*prober, cr *clusterRun, r *Report) {
 		view.Leader = sortedKeys(leaders)[0]
 	}
 	if cr.memberErr != nil {
-		r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + cr.memberErr.Error(), Fix: "see the member logs"})
+		// Learners refuse it: their own finding says to dial a voting member.
+		if rpctypes.ErrorDesc(cr.memberErr) != rpctypes.ErrorDesc(rpctypes.ErrGRPCNotSupportedForLearner) {
+			r.add(Finding{ID: "etcd-error", Severity: Warning, Cause: "cannot read the member list: " + cr.memberErr.Error(), Fix: "see the member logs"})
+		}
 		dialledPeerURLs(in, probes, nil, r)
+		quorumVerdict(probes, cr, view, r)
 		return
 	}
 	memberVerdicts(in, probes, cr.checks, view, r)
+	quorumVerdict(probes, cr, view, r)
 	reportAlarms(cr.alarms, view, r)
 	versions := map[string]string{} // member id → version
 	for _, p := range append(slices.Clone(probes), cr.own...) {

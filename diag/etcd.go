@@ -25,9 +25,17 @@ func (p *prober) etcdStatus(ctx context.Context) bool {
 		return false
 	}
 	cfg.DialTimeout = remaining(ctx)
+	if cfg.Username != "" {
+		// Logging in is a raft commit: without a quorum it never answers,
+		// and the other half of the time asks without credentials.
+		cfg.DialTimeout /= 2
+	}
 	cfg.Context = ctx
 	cli, err := clientv3.New(cfg)
 	if err != nil {
+		if cfg.Username != "" && stalled(err) && p.unauthenticated(ctx, cfg, err) {
+			return false
+		}
 		p.step("etcd", false, err.Error())
 		p.fail(p.rpcFinding(err, "connect"))
 		return false
@@ -55,13 +63,21 @@ func (p *prober) etcdStatus(ctx context.Context) bool {
 		Leader: id(st.Leader), IsLeader: st.Leader == st.Header.MemberId, RaftTerm: st.RaftTerm, RaftIndex: st.RaftIndex,
 		DBSize: st.DbSize, Errors: st.Errors,
 	}
+	p.ep.Status.Learner = st.IsLearner
 	detail := fmt.Sprintf("etcd %s, member %s, raft term %d index %d, db %s", st.Version, id(st.Header.MemberId), st.RaftTerm, st.RaftIndex, bytesize(st.DbSize))
-	if st.Leader == 0 {
+	switch {
+	case st.Leader == 0:
+		p.noLeader = true
 		p.step("etcd", false, detail+", no leader")
 		p.fail(noLeader(id(st.Header.MemberId)))
 		return false
-	}
-	if p.ep.Status.IsLeader {
+	case st.IsLearner:
+		p.step("etcd", true, detail+", learner")
+		if !p.member {
+			p.fail(learnerEndpoint(p.ep.URL, id(st.Header.MemberId)))
+		}
+		return false
+	case p.ep.Status.IsLeader:
 		detail += ", leader"
 	}
 	p.step("etcd", true, detail)
@@ -72,6 +88,109 @@ func (p *prober) etcdStatus(ctx context.Context) bool {
 			Evidence: []string{fmt.Sprintf("dbSize %d, dbSizeInUse %d", st.DbSize, st.DbSizeInUse)}})
 	}
 	return true
+}
+
+// unauthenticated runs when logging in with the user and password got no
+// answer in time once TLS and HTTP/2 worked: etcd commits every
+// authentication through raft, so a member that cannot reach a quorum never
+// answers it. Asked without credentials, the member still answers: status
+// on etcd 3.4 and 3.5 (3.6 and later keep it for the root role), and on
+// every version the serializable member list, whose header names the
+// member. The stall is then judged with every member's answer
+// (quorumVerdict); false when the member does not answer that either.
+func (p *prober) unauthenticated(ctx context.Context, cfg clientv3.Config, authErr error) bool {
+	user := cfg.Username
+	cfg.Username, cfg.Password = "", ""
+	cfg.DialTimeout = remaining(ctx)
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return false
+	}
+	var st *Status
+	who := "the member"
+	s, err := cli.Status(ctx, p.ep.URL)
+	if err == nil {
+		st = &Status{Version: s.Version, ClusterID: id(s.Header.ClusterId), MemberID: id(s.Header.MemberId), Leader: id(s.Leader),
+			IsLeader: s.Leader == s.Header.MemberId, RaftTerm: s.RaftTerm, RaftIndex: s.RaftIndex, DBSize: s.DbSize, Errors: s.Errors, Learner: s.IsLearner}
+	} else if ml, mlErr := cli.MemberList(ctx, clientv3.WithSerializable()); mlErr == nil {
+		st = &Status{ClusterID: id(ml.Header.ClusterId), MemberID: id(ml.Header.MemberId), RaftTerm: ml.Header.RaftTerm}
+	} else if isEtcdAnswer(err) {
+		// etcd 3.6+ with password auth keeps both for users: its refusal
+		// still shows a live member (whose ID stays unknown).
+		st, who = &Status{}, "the member (it refused an anonymous status: \""+rpctypes.ErrorDesc(err)+"\")"
+	}
+	if st == nil {
+		cli.Close()
+		return false
+	}
+	p.client, p.ep.Status, p.answered = cli, st, true
+	p.commitErr = fmt.Errorf("logging in as %s (committed through raft) got no answer in time: %w", user, authErr)
+	p.noLeader = st.Leader == "0"
+	if p.ready != nil {
+		p.ready <- p
+	}
+	if st.MemberID != "" {
+		who = "member " + st.MemberID
+	}
+	p.step("etcd", false, fmt.Sprintf("%s answers without credentials, but logging in as %s got no answer in time (etcd commits each login through raft)", who, user))
+	return true
+}
+
+// learnerEndpoint is a dialled endpoint that is a learner: it serves status
+// and serializable reads only (etcd's isRPCSupportedForLearner, 3.4 to 3.7).
+func learnerEndpoint(url, member string) Finding {
+	return Finding{ID: "learner-rpc-unsupported", Severity: Warning, Endpoint: url,
+		Cause:    fmt.Sprintf("%s is member %s, a learner (a member being added, without a vote): it answers status and serializable reads only and refuses writes, linearizable reads, auth and the member list with \"rpc not supported for learner\", so clients and etcdctl given this endpoint fail", url, member),
+		Fix:      "give clients the voting members' client URLs instead (etcdctl member list -w table: IS LEARNER false); once the learner has caught up, promote it: etcdctl member promote " + member,
+		Evidence: []string{"status: isLearner true"}}
+}
+
+// quorum checks that the member serves a linearizable read, which needs the
+// leader to confirm with a quorum that it still leads (ReadIndex) before
+// anything else, permissions included: every identity can ask, and any
+// answer but a stall (a timeout, no leader) means the cluster commits. A
+// serializable read first shows whether the member answers on its own.
+// Whether a stall is a lost quorum or a member cut off from the others is
+// decided with every member's answer (quorumVerdict).
+func (p *prober) quorum(ctx context.Context) bool {
+	_, serr := p.client.Get(ctx, p.probeKey(), clientv3.WithCountOnly(), clientv3.WithSerializable())
+	p.serialOK = serr == nil || isEtcdAnswer(serr)
+	t0 := time.Now()
+	_, err := p.client.Get(ctx, p.probeKey(), clientv3.WithCountOnly())
+	if !stalled(err) {
+		p.committed = true
+		p.step("quorum", true, fmt.Sprintf("a linearizable read was confirmed by the leader in %s", time.Since(t0).Round(10*time.Microsecond)))
+		return true
+	}
+	p.commitErr = err
+	what := "a linearizable read got no answer in time (" + err.Error() + ")"
+	if p.serialOK {
+		what += "; a serializable read (--consistency=s) answers"
+	}
+	p.step("quorum", false, what)
+	return false
+}
+
+// stalled reports an answer that says the member could not get a leader's
+// confirmation: a timeout, no leader, or one of etcd's request timeouts.
+func stalled(err error) bool {
+	if err == nil {
+		return false
+	}
+	e := rpctypes.Error(err)
+	for _, s := range []error{rpctypes.ErrNoLeader, rpctypes.ErrTimeout, rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrTimeoutDueToConnectionLost,
+		rpctypes.ErrLeaderChanged, rpctypes.ErrTimeoutWaitAppliedIndex} {
+		if errors.Is(e, s) {
+			return true
+		}
+	}
+	return isTimeout(err) || status.Code(err) == codes.DeadlineExceeded
+}
+
+// isEtcdAnswer reports an error etcd itself returned (not a transport failure).
+func isEtcdAnswer(err error) bool {
+	_, ok := rpctypes.Error(err).(rpctypes.EtcdError)
+	return ok
 }
 
 func noLeader(member string) Finding {

@@ -136,6 +136,14 @@ var catalogue = []message{
 	{id: "alarm-active", pattern: `etcdserver: corrupt cluster|alarm:CORRUPT|CORRUPT`, side: SideServer, why: whyServer,
 		cause: "the CORRUPT alarm is raised: members' data disagree (hash check failed), and the cluster refuses requests", fix: "find the member whose hash differs (etcdctl endpoint hashkv --cluster), remove it (etcdctl member remove ID) and add it back empty; do not disarm the alarm blindly"},
 
+	// TLS settings a member cannot start with.
+	{id: "tls-negotiation-failed", pattern: `TLSConfig.CipherSuites is missing an HTTP/2-required \w+ cipher`, side: SideSelf, why: whyMember,
+		cause: "the member cannot serve its client URLs: its --cipher-suites (which also govern its peer URLs) lack the suite HTTP/2 requires, so it exits at start (etcd 3.6 logs \"Configure https server failed\") and clients see connection refused",
+		fix:   "add TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (an EC key) or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (an RSA key) to --cipher-suites, matching the key of --cert-file, or drop --cipher-suites"},
+	{id: "tls-negotiation-failed", pattern: `unexpected TLS cipher suite`, side: SideSelf, why: whyMember,
+		cause: "the member does not start: its --cipher-suites names a suite etcd does not know, most often one kept in quotes (a manifest's --cipher-suites=\"A\",\"B\": no shell strips them), an OpenSSL name (ECDHE-RSA-AES128-GCM-SHA256) or a typo",
+		fix:   "write Go's suite names comma-separated, without quotes or spaces: --cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (suites for the key type of --cert-file), then restart the member"},
+
 	// Cluster and membership.
 	{id: "no-leader", pattern: pEtcd + `no leader|lost leader|no leader`, side: SideServer, why: whyServer},
 	{id: "not-leader", pattern: pEtcd + `not leader`, side: SideClient, why: whyRequest},

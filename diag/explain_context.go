@@ -22,6 +22,10 @@ type pasteContext struct {
 	own                map[string]bool
 	peers              map[string]bool
 	clientTLS, peerTLS tlsState
+	// gatewayDial: the paste shows etcd's gRPC gateway failing to dial the
+	// member's own client URL (its answer, or gRPC's dial warning to an
+	// own or loopback address).
+	gatewayDial bool
 }
 
 type tlsState int
@@ -63,6 +67,16 @@ func readContext(lines []string) *pasteContext {
 	}
 	for h := range c.own {
 		delete(c.peers, h)
+	}
+	for _, l := range lines {
+		if gatewayBody.MatchString(l) {
+			c.gatewayDial = true
+		}
+		if m := grpcDial.FindStringSubmatch(l); m != nil {
+			if host := hostOf(m[1] + m[2]); host == "0.0.0.0" || host == "::" || isLoopback(host) || c.isOwn(host) {
+				c.gatewayDial = true
+			}
+		}
 	}
 	text := strings.Join(lines, "\n")
 	c.clientTLS = tlsStateOf(text, clientTLSOn, clientTLSOff)

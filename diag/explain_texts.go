@@ -26,6 +26,7 @@ var texts = map[string][2]string{
 	"client-cert-expired":       {"the client certificate is expired or not yet valid", "renew it: etcd-certwiz renew client.crt; check clocks with timedatectl"},
 	"client-cert-invalid":       {"the client certificate or key cannot be used: unreadable, unparsable, encrypted or not a pair", "point --cert and --key at the PEM certificate and its unencrypted key; check with etcd-certwiz inspect FILE"},
 	"cert-signature-insecure":   {"a certificate in the chain is signed with an algorithm Go refuses (SHA-1 or MD5)", "reissue the certificate (and its CA, if the CA is the one signed so) with SHA-256: openssl x509 -req … -sha256, or etcd-certwiz"},
+	"tls-negotiation-failed":    {"the client and the member share no TLS version or cipher suite: the member's --cipher-suites, --tls-min-version or --tls-max-version exclude what the client offers, or its --cipher-suites list only suites for another key type than its certificate's (TLS_ECDHE_RSA_* with an ECDSA key fails for every client)", "list suites for the key type of the member's --cert-file in --cipher-suites (TLS_ECDHE_ECDSA_* for EC keys, TLS_ECDHE_RSA_* for RSA), or drop the flag, and allow TLS 1.3 (--tls-max-version TLS1.3, or unset), which ignores the list; openssl s_client -connect HOST:2379 -tls1_2 (and -tls1_3) shows what the member accepts"},
 	"tls-handshake-failed":      {"the TLS handshake failed for another reason", "compare the TLS versions and key types on both sides; etcd-diag shows the alert"},
 
 	// TLS between members.

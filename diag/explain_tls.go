@@ -17,6 +17,7 @@ const (
 	tlsAlertExpired
 	tlsAlertUnknownCA
 	tlsAlertCertRequired
+	tlsAlertHandshake // no TLS version or cipher suite in common
 	tlsAlertBad
 	tlsNoClientAuth // "incompatible key usage": the verified certificate lacks the usage its role needs
 	tlsUnknownCA
@@ -27,6 +28,7 @@ const (
 	tlsInsecureSig
 	tlsNoCert
 	tlsPlaintextPeer // the other party speaks plaintext
+	tlsNoCommon      // the listener found no TLS version or cipher suite in common
 )
 
 var tlsKinds = []struct {
@@ -36,6 +38,7 @@ var tlsKinds = []struct {
 	{tlsAlertExpired, quick(`remote error: tls: expired certificate`)},
 	{tlsAlertUnknownCA, quick(`remote error: tls: unknown certificate authority`)},
 	{tlsAlertCertRequired, quick(`remote error: tls: certificate required`)},
+	{tlsAlertHandshake, quick(`remote error: tls: (?:handshake failure|protocol version not supported|insufficient security)`)},
 	{tlsAlertBad, quick(`remote error: tls: (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)`)},
 	{tlsNoClientAuth, quick(`x509: certificate specifies an incompatible key usage`)},
 	// Before "unknown authority": Go says "signed by unknown authority
@@ -48,6 +51,7 @@ var tlsKinds = []struct {
 	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs`)},
 	{tlsSANFrom, quick(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
 	{tlsNoCert, quick(`tls: client didn't provide a certificate`)},
+	{tlsNoCommon, quick(`tls: no cipher suite supported by both client and server|tls: client offered only unsupported versions|tls: no supported versions satisfy MinVersion and MaxVersion|tls: server selected unsupported protocol version`)},
 	{tlsPlaintextPeer, quick(`tls: first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`)},
 }
 
@@ -93,8 +97,16 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 	}
 	r, why, note := roleOf(line, kind, c)
 	id, side := tlsFinding(r, kind)
+	if id == "tls-negotiation-failed" && side != SideSelf {
+		why = "a TLS negotiation failure, before any certificate was judged: the member's TLS settings against what the other party offered"
+	}
 	h := hit{id: id, side: side, why: why, note: note, start: start, end: end}
 	h.cause, h.fix = tlsTexts(r, kind, id)
+	if kind == tlsExpired {
+		if cause, fix, ok := explainNotYetValid(line, id, side); ok {
+			h.cause, h.fix = cause, fix
+		}
+	}
 	if h.note == "" {
 		h.note = tlsNote(r, kind, line[start:end])
 	}
@@ -167,9 +179,17 @@ func listenerRole(line string, kind tlsKind, c *pasteContext) (role, string, str
 		return roleListenerPeer, fmt.Sprintf("the refused connection came from %s, a peer's address in this log", from), ""
 	case c.clientTLS == tlsOff && !clientEndpoint.MatchString(line):
 		return roleListenerPeer, "this member serves clients in plaintext (its start-up lines in the paste say so), so a TLS refusal is on its peer endpoint: the connecting party is a peer", ""
-	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)):
+	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)) && (kind != tlsExpired || c.gatewayDial):
+		// The gateway's classics: a server certificate without clientAuth,
+		// or from a CA the member's --trusted-ca-file lacks. An expired
+		// certificate from the member's host is as often a client there
+		// (kubeadm's kube-apiserver dials 127.0.0.1, with a certificate
+		// of its own): self only when the paste shows the gateway's dial.
 		return roleListenerSelf, fmt.Sprintf("the refused connection came from %s, the member's own address: etcd dials its own client URL (the gRPC gateway) presenting its server certificate", from),
 			"a client or peer running on the member's host connects from the same address: if one was started just then, the certificate is that one's (etcd-certwiz inspect FILE shows its usages)"
+	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)):
+		return roleListenerClient, fmt.Sprintf("a member's log line about a connection from %s, its own host: a client there (kube-apiserver on a kubeadm control plane dials https://127.0.0.1:2379), whose certificate x509 errors describe", from),
+			"etcd's own gRPC gateway also dials from there, presenting the member's server certificate: if no client runs on that host, or the paste shows the gateway's dial failing too, the server certificate is the one (etcd-certwiz inspect server.crt and the client's certificate)"
 	}
 	why := "a member's log line about a connection it refused: x509 errors describe the connecting client's certificate"
 	if kind <= tlsAlertBad {
@@ -180,6 +200,15 @@ func listenerRole(line string, kind tlsKind, c *pasteContext) (role, string, str
 
 // tlsFinding maps who wrote the line and what failed to a finding id and side.
 func tlsFinding(r role, kind tlsKind) (string, Side) {
+	if kind == tlsAlertHandshake || kind == tlsNoCommon {
+		switch r {
+		case roleListenerSelf, roleDiallerSelf:
+			return "tls-negotiation-failed", SideSelf
+		case roleListenerPeer, roleDiallerPeer:
+			return "tls-negotiation-failed", SidePeer
+		}
+		return "tls-negotiation-failed", SideServer
+	}
 	switch r {
 	case roleListenerSelf:
 		switch kind {
@@ -287,7 +316,13 @@ func tlsFinding(r role, kind tlsKind) (string, Side) {
 // tlsTexts gives a cause and fix more specific than the id's where the role
 // says more; empty strings keep the id's texts.
 func tlsTexts(r role, kind tlsKind, id string) (string, string) {
+	if id == "tls-negotiation-failed" && kind == tlsNoCommon && r != roleListenerSelf && r != roleDiallerSelf {
+		return "", ""
+	}
 	switch {
+	case id == "tls-negotiation-failed" && (r == roleListenerSelf || r == roleDiallerSelf):
+		return "the member cannot even negotiate TLS with itself (its gRPC gateway dialling its own client URL): its --cipher-suites leave no suite its own certificate's key can use (TLS_ECDHE_RSA_* suites with an ECDSA key, or TLS_ECDHE_ECDSA_* with an RSA one), so every client fails too",
+			"list suites for the key type of --cert-file in --cipher-suites (openssl x509 -in server.crt -noout -text | grep 'Public Key Algorithm'), or drop --cipher-suites; TLS 1.3 (--tls-max-version TLS1.3 or unset) ignores the list"
 	case id == "server-ca-untrusted" && r == roleListenerSelf:
 		return "the member's server certificate is not signed by a CA in its own --trusted-ca-file: etcd dials its own client URL with it (the gRPC gateway) and its own listener refuses it",
 			"put the CA that signed server.crt into the --trusted-ca-file bundle (or reissue server.crt from that CA), then restart etcd"

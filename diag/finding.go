@@ -24,6 +24,8 @@ type Finding struct {
 	Cause    string   `json:"cause"`
 	Fix      string   `json:"fix"`
 	Evidence []string `json:"evidence,omitempty"`
+
+	local bool // found by the local checks, before any network
 }
 
 // IDs is the contract for scripts: every id etcd-diag may report, with the
@@ -52,6 +54,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"ca-eku-restricted", "a CA on the chain restricts extended key usage, so Go (and so etcd) refuse every certificate under it for that usage"},
 	{"ca-key-mismatch", "a CA of the right name but another key (regenerated): the certificate was signed by a different one"},
 	{"cert-unsupported", "a certificate or key uses a curve, key type or signature Go (and so etcd) refuses (secp256k1, RSA < 1024, SHA-1, MD5); RSA < 2048 warns"},
+	{"tls-negotiation-failed", "client and member share no TLS version or cipher suite (--cipher-suites, --tls-min-version, --tls-max-version; suites for another key type than the certificate's)"},
 	{"tls-handshake-failed", "the TLS handshake failed for another reason (the alert is shown)"},
 	{"grpc-unreachable", "TLS works but etcd's gRPC service does not answer"},
 	{"auth-credentials-missing", "auth is on and no user, token or usable cert CN was given"},
@@ -62,6 +65,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"root-role-required", "with --admin: the identity lacks the root role that admin calls (defrag, snapshot, member operations) need"},
 	{"permission-denied", "the identity may not do this on the key (with the RBAC explanation)"},
 	{"no-leader", "a member reports no leader"},
+	{"quorum-lost", "no member can commit: fewer than a majority of the voting members run (or they cannot reach each other), though some still answer status and serializable reads"},
 	{"alarm-active", "NOSPACE, CORRUPT or another alarm"},
 	{"member-unreachable", "listed in the member list but not reachable with these settings (the reason seen at its URL)"},
 	{"endpoint-is-peer-url", "an endpoint is a member's peer URL, not its client URL"},

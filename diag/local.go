@@ -279,6 +279,12 @@ func noClientAuth(in *Input, leaf *x509.Certificate, endpoint string) Finding {
 }
 
 func clientExpired(in *Input, leaf *x509.Certificate, endpoint string) Finding {
+	if notYetValid(leaf, in.Now) {
+		return Finding{ID: "client-cert-expired", Severity: Error, Endpoint: endpoint,
+			Cause:    notYetValidCause("the client certificate "+leaf.Subject.CommonName, leaf, in.Now, "this machine's clock") + "; a member whose clock agrees refuses it too",
+			Fix:      clockFix,
+			Evidence: []string{fmt.Sprintf("valid %s to %s; local clock %s", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339), in.Now.UTC().Format(time.RFC3339))}}
+	}
 	return Finding{ID: "client-cert-expired", Severity: Error, Endpoint: endpoint,
 		Cause:    fmt.Sprintf("the client certificate %s is outside its validity period", leaf.Subject.CommonName),
 		Fix:      "renew it: etcd-certwiz renew " + in.certFile() + "; if the dates look right, fix the clock (timedatectl)",

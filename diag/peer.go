@@ -133,6 +133,12 @@ func peerFindings(in *Input, pc *peerCheck, solo bool) []Finding {
 func peerProblems(in *Input, pc *peerCheck) []Finding {
 	u, _ := url.Parse(pc.info.URL)
 	host := u.Hostname()
+	if autoTLS(pc.leaf) {
+		// --peer-auto-tls: members dial each other without verifying
+		// (InsecureSkipVerify) and ask for no certificate, so names and
+		// usages do not matter.
+		return nil
+	}
 	j := judgeCert(pc.leaf, host, pki.RolePeer, in.Now, in.Warn)
 	ev := []string{"peer certificate " + pc.info.Subject + " issued by " + pc.info.Issuer, "SANs: " + list(pc.info.SANs), "extended key usages: " + ekuNames(pc.leaf),
 		"valid until " + pc.leaf.NotAfter.UTC().Format(time.RFC3339)}
@@ -147,13 +153,25 @@ func peerProblems(in *Input, pc *peerCheck) []Finding {
 		f := Finding{ID: "peer-cert-no-clientauth", Severity: Error, Endpoint: pc.info.URL,
 			Cause: fmt.Sprintf("member %s's peer certificate lacks clientAuth: members dial each other with it as a client certificate, and the others refuse it (\"incompatible key usage\" in their logs)", pc.member),
 			Fix:   "reissue it with both serverAuth and clientAuth (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member", Evidence: ev}
-		if m == "serverAuth" {
+		switch {
+		case m == "serverAuth":
 			f.ID = "peer-cert-no-serverauth"
 			f.Cause = fmt.Sprintf("member %s's peer certificate lacks serverAuth: the other members refuse it when they dial its peer URL", pc.member)
+		case !pc.info.ClientCertRequested:
+			// Only a member that asks for peer certificates
+			// (--peer-client-cert-auth) checks their usage.
+			f.Severity = Info
+			f.Cause = fmt.Sprintf("member %s's peer certificate lacks clientAuth; harmless while members do not ask each other for certificates (this one did not: --peer-client-cert-auth is off), but with it the others would refuse it", pc.member)
+			f.Fix = "before turning on --peer-client-cert-auth, " + f.Fix
 		}
 		out = append(out, f)
 	}
 	switch {
+	case j.Expired && notYetValid(pc.leaf, in.Now):
+		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
+			Cause:    notYetValidCause(fmt.Sprintf("member %s's peer certificate", pc.member), pc.leaf, in.Now, "this machine's clock") + "; the other members refuse its connections while their clocks agree",
+			Fix:      clockFix,
+			Evidence: append(ev, "valid from "+pc.leaf.NotBefore.UTC().Format(time.RFC3339), "local clock "+in.Now.UTC().Format(time.RFC3339))})
 	case j.Expired:
 		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
 			Cause:    fmt.Sprintf("member %s's peer certificate is outside its validity period: the other members refuse its connections", pc.member),
@@ -170,10 +188,17 @@ func peerProblems(in *Input, pc *peerCheck) []Finding {
 
 // serverCertUsage warns about a served certificate without clientAuth: etcd
 // presents it as a client certificate when its gRPC gateway dials the
-// member's own client port.
-func serverCertUsage(endpoint string, leaf *x509.Certificate) []Finding {
+// member's own client port, which refuses it only under --client-cert-auth
+// (the server asks for client certificates): otherwise it is information.
+func serverCertUsage(endpoint string, leaf *x509.Certificate, clientCertAuth bool) []Finding {
 	if leaf == nil || pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
 		return nil
+	}
+	if !clientCertAuth {
+		return []Finding{{ID: "server-cert-no-clientauth", Severity: Info, Endpoint: endpoint,
+			Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage; harmless while the member does not ask clients for certificates, but with --client-cert-auth its own HTTP/JSON gateway would be refused (\"incompatible key usage\")", leaf.Subject.String()),
+			Fix:      "before turning on --client-cert-auth, reissue it with both serverAuth and clientAuth (etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth)",
+			Evidence: []string{"extended key usages: " + ekuNames(leaf), "the server asked for no client certificate"}}}
 	}
 	return []Finding{{ID: "server-cert-no-clientauth", Severity: Warning, Endpoint: endpoint,
 		Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage: etcd also presents it as a client certificate when its HTTP/JSON gateway (/v3/…) dials the member's own gRPC port, and with --client-cert-auth that dial is refused (\"incompatible key usage\" in the member log; at start on 3.5, on the first gateway request on 3.7)", leaf.Subject.String()),

@@ -41,6 +41,7 @@ type Status struct {
 	RaftTerm  uint64   `json:"raftTerm"`
 	RaftIndex uint64   `json:"raftIndex"`
 	DBSize    int64    `json:"dbSize"`
+	Learner   bool     `json:"isLearner,omitempty"`
 	Errors    []string `json:"errors,omitempty"`
 }
 
@@ -76,6 +77,10 @@ type prober struct {
 	tokenErr  error
 	authRev   uint64         // the member's auth revision, when AuthStatus answered
 	ready     chan<- *prober // told once etcd answered status, to start the cluster view
+	noLeader  bool           // status answered with no leader
+	committed bool           // a linearizable read was served: the member reaches a quorum
+	commitErr error          // why the linearizable read was not served (a timeout, no leader)
+	serialOK  bool           // a serializable read (--consistency=s) was served
 	peerOf    *pb.Member     // the member whose peer URL this is, when the peer API said so
 	// serverChain is what the server sent in the TLS handshake.
 	serverChain []*x509.Certificate
@@ -90,16 +95,16 @@ func (p *prober) step(name string, ok bool, detail string) {
 	p.ep.Steps = append(p.ep.Steps, Check{Name: name, OK: ok, Detail: detail})
 }
 
-// run climbs URL → DNS → TCP → TLS → gRPC/status → auth → key, stopping at
-// the first rung that fails.
+// run climbs URL → DNS → TCP → TLS → gRPC/status → quorum → auth → key,
+// stopping at the first rung that fails.
 func (p *prober) run(ctx context.Context) {
 	start := time.Now()
-	steps := []func(context.Context) bool{p.resolve, p.connect, p.etcdStatus, p.authenticate, p.keyAccess}
+	steps := []func(context.Context) bool{p.resolve, p.connect, p.etcdStatus, p.quorum, p.authenticate, p.keyAccess}
 	switch {
 	case p.learner:
 		steps = steps[:3]
 	case p.member:
-		steps = steps[:4]
+		steps = steps[:5]
 	}
 	for _, s := range steps {
 		if !s(ctx) {
@@ -165,11 +170,17 @@ func (p *prober) connect(ctx context.Context) bool {
 			err = errPlainServer
 		}
 		p.step("TLS", false, err.Error())
+		if alert, ok := remoteAlert(err); ok && negotiationAlert(alert) && len(p.serverChain) == 0 {
+			if f, ok := p.negotiationFinding(ctx, alert); ok {
+				p.fail(f)
+				return false
+			}
+		}
 		p.fail(p.tlsFinding(err, info))
 		return false
 	}
 	p.step("TLS", true, fmt.Sprintf("%s, server %s issued by %s", info.Version, info.ServerSubject, info.ServerIssuer))
-	p.findings = append(p.findings, serverCertUsage(p.ep.URL, info.leaf)...)
+	p.findings = append(p.findings, serverCertUsage(p.ep.URL, info.leaf, info.ClientCertRequested)...)
 	return true
 }
 
@@ -255,11 +266,21 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 		return p.serverChainFinding(brk, info)
 	case errors.As(err, &unknown):
 		return p.untrustedServer(info, unknown)
+	case errors.As(err, &hostname) && autoTLS(info.leaf):
+		return Finding{ID: "server-san-mismatch", Severity: Error,
+			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled: it is the one etcd made for itself with --auto-tls, for the hosts of its --listen-client-urls (%s)", hostname.Host, list(info.SANs)),
+			Fix:      "etcd makes it once, in its data directory (fixtures/client): list the addresses clients dial in --listen-client-urls and delete fixtures/client before restarting, or better, drop --auto-tls for certificates from a CA (etcd-certwiz init) with the right SANs",
+			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject + " (self-signed by --auto-tls)"}}
 	case errors.As(err, &hostname):
 		return Finding{ID: "server-san-mismatch", Severity: Error,
 			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host),
 			Fix:      fmt.Sprintf("reissue the server certificate with that name, then restart the member: etcd-certwiz renew server.crt --add-san %s; or dial a name it has (%s)", hostname.Host, p.in.setFlag("server-name", firstOr(info.SANs, "NAME"))),
 			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && notYetValid(info.leaf, p.in.Now):
+		return Finding{ID: "server-cert-expired", Severity: Error,
+			Cause:    notYetValidCause("the server certificate "+info.ServerSubject, info.leaf, p.in.Now, "this machine's clock") + "; clients and peers whose clocks agree refuse it too",
+			Fix:      clockFix,
+			Evidence: []string{"valid " + info.leaf.NotBefore.UTC().Format(time.RFC3339) + " to " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339)}}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return Finding{ID: "server-cert-expired", Severity: Error, Cause: "the server certificate is expired or not yet valid",
 			Fix:      "renew it on the member and restart etcd: etcd-certwiz renew server.crt; if the dates look right, fix the clock on this machine or the server (timedatectl)",
@@ -283,6 +304,11 @@ func (p *prober) serverChainFinding(brk *pki.Break, info *TLSInfo) Finding {
 	evidence := []string{"server certificate: " + info.ServerSubject + ", issuer " + info.ServerIssuer, "CA bundle: " + list(bundleNames(p.st))}
 	switch brk.Kind {
 	case pki.KindUnknownIssuer, pki.KindUntrustedRoot:
+		if info.leaf != nil && pki.SelfSigned(info.leaf) {
+			f := p.selfSignedServer(info)
+			f.Evidence = append(f.Evidence, evidence...)
+			return f
+		}
 		return Finding{ID: "server-ca-untrusted", Severity: Error, Cause: brk.Cause,
 			Fix:      brk.Fix + "; or use the CA that signed the member's certificate (its --trusted-ca-file, or the ca.crt beside its server.crt): " + p.in.setFlag("cacert", "ca.crt"),
 			Evidence: append(evidence, "crypto/x509: "+brk.Err.Error())}
@@ -312,7 +338,36 @@ func bundleNames(st *localState) []string {
 	return names
 }
 
+// selfSignedServer: the member serves a certificate that signed itself
+// (etcd --auto-tls, or openssl req -x509 without a CA), so there is no CA to
+// give clients.
+func (p *prober) selfSignedServer(info *TLSInfo) Finding {
+	what := "a self-signed certificate (" + info.ServerSubject + ", its own issuer)"
+	how := "give the member a certificate from a CA (etcd-certwiz init, or your CA) with --cert-file/--key-file"
+	if autoTLS(info.leaf) {
+		what = "the self-signed certificate etcd makes for itself with --auto-tls (" + info.ServerSubject + ", in its data directory's fixtures/client/cert.pem)"
+		how = "drop --auto-tls and give the member certificates from a CA (etcd-certwiz init) with --cert-file/--key-file"
+	}
+	return Finding{ID: "server-ca-untrusted", Severity: Error,
+		Cause: "the member serves " + what + ": no CA signed it, so no --cacert can name one and clients refuse it (\"certificate signed by unknown authority\")",
+		Fix: "trust that very certificate: save it (openssl s_client -connect " + p.u.Host + " </dev/null | openssl x509 > member.crt) and " + p.in.setFlag("cacert", "member.crt") +
+			" (a self-signed certificate is its own root; it must hold the name dialled); or " + how + "; --insecure-skip-tls-verify only hides it and lets anyone in the middle read everything",
+		Evidence: []string{"server certificate: subject " + info.ServerSubject + ", issuer " + info.ServerIssuer + " (self-signed)"}}
+}
+
+// autoTLS reports a certificate made by etcd's --auto-tls: self-signed,
+// subject O=etcd and nothing else (transport.SelfCert).
+func autoTLS(c *x509.Certificate) bool {
+	return c != nil && pki.SelfSigned(c) && c.Subject.CommonName == "" && len(c.Subject.Organization) == 1 && c.Subject.Organization[0] == "etcd" &&
+		len(c.Subject.OrganizationalUnit) == 0 && len(c.Subject.Country) == 0
+}
+
 func (p *prober) untrustedServer(info *TLSInfo, err x509.UnknownAuthorityError) Finding {
+	if info.leaf != nil && pki.SelfSigned(info.leaf) {
+		f := p.selfSignedServer(info)
+		f.Evidence = append(f.Evidence, err.Error())
+		return f
+	}
 	bundle := bundleNames(p.st)
 	inUse := "the CA bundle in use"
 	if len(bundle) == 0 {
@@ -335,6 +390,12 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 			Cause:    "the server requires a client certificate (etcd --client-cert-auth) and none was given",
 			Fix:      "give a client certificate from one of those CAs: " + p.in.setFlag("cert", "client.crt") + " --key client.key (make one with: etcd-certwiz client USER --ca-dir DIR)",
 			Evidence: []string{"server alert: " + alert, accepts}}
+	case alert == "expired certificate" && leaf != nil && pki.CheckValidity(leaf, p.in.Now) == nil:
+		return Finding{ID: "client-cert-expired", Severity: Error,
+			Cause: fmt.Sprintf("the member refused the client certificate %s as expired or not yet valid, although by this machine's clock it is valid (%s to %s): the member's clock is off, or a CA in the member's chain for it has expired", leaf.Subject.CommonName,
+				leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339)),
+			Fix:      "check the member's clock against this one (date -u on its host; timedatectl; chronyc tracking) and turn on NTP; then check the CAs its --trusted-ca-file holds (etcd-certwiz inspect ca.crt); renewing the client certificate does not help",
+			Evidence: []string{"server alert: " + alert, "local clock " + p.in.Now.UTC().Format(time.RFC3339)}}
 	case alert == "expired certificate" && leaf != nil:
 		f := clientExpired(p.in, leaf, "")
 		f.Evidence = append(f.Evidence, "server alert: "+alert)

@@ -52,6 +52,9 @@ func Diagnose(ctx context.Context, in Input) *Report {
 	}
 	r := &Report{Context: in.Context, Endpoints: []*Endpoint{}, Local: []Check{}}
 	st := checkLocal(&in, r)
+	for i := range r.Findings {
+		r.Findings[i].local = true
+	}
 	roots := caPool(st)
 
 	pctx, cancel := context.WithTimeout(ctx, in.Timeout)
@@ -93,11 +96,12 @@ func Diagnose(ctx context.Context, in Input) *Report {
 
 // dedupe drops a per-endpoint finding that repeats a local one (the same
 // client certificate problem seen again by each server); a local warning
-// that a server confirms as an error becomes an error.
+// that a server confirms as an error becomes an error. Findings about the
+// whole cluster (no endpoint either) are not local ones.
 func dedupe(r *Report) {
 	local := map[string]int{}
 	for i, f := range r.Findings {
-		if f.Endpoint == "" {
+		if f.local {
 			local[f.ID] = i
 		}
 	}

@@ -270,3 +270,71 @@ func looksPlain(err error) bool {
 	}
 	return bytes.Contains([]byte(fmt.Sprint(err)), []byte("first record does not look like a TLS handshake"))
 }
+
+// negotiationAlert reports an alert a server sends when it finds no TLS
+// version or cipher suite in common with the client.
+func negotiationAlert(alert string) bool {
+	return alert == "handshake failure" || alert == "protocol version not supported" || alert == "insufficient security"
+}
+
+// negotiationFinding: the member ended the handshake before sending any
+// certificate, so it may have found no TLS version or cipher suite in common
+// with ours. Fresh handshakes tell which: TLS 1.3 alone (which ignores cipher
+// suite lists), then TLS 1.2 offering every suite Go knows, the insecure
+// ones too. ok is false when TLS 1.3 alone succeeds: the member's settings
+// then leave clients a way in, and the first alert had another cause.
+func (p *prober) negotiationFinding(ctx context.Context, alert string) (f Finding, ok bool) {
+	try := func(cfg *tls.Config) (*tls.ConnectionState, error) {
+		raw, err := p.dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer raw.Close()
+		cfg.InsecureSkipVerify = true //nolint:gosec // only asks what the member negotiates
+		cfg.ServerName, cfg.NextProtos = p.serverName(), []string{"h2"}
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &tls.Certificate{}, nil }
+		c := tls.Client(raw, cfg)
+		if dl, ok := ctx.Deadline(); ok {
+			c.SetDeadline(dl)
+		}
+		err = c.HandshakeContext(ctx)
+		st := c.ConnectionState()
+		if len(st.PeerCertificates) > 0 {
+			return &st, nil // the member negotiated; a refused (empty) client certificate comes after
+		}
+		if err == nil {
+			err = errors.New("the member sent no certificate")
+		}
+		return nil, err
+	}
+	st13, err13 := try(&tls.Config{MinVersion: tls.VersionTLS13, MaxVersion: tls.VersionTLS13})
+	if st13 != nil {
+		return Finding{}, false
+	}
+	var all []uint16
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		all = append(all, cs.ID)
+	}
+	st12, err12 := try(&tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: all})
+	alert13, refused13 := remoteAlert(err13)
+	only12 := refused13 && alert13 == "protocol version not supported"
+	ev := []string{"server alert: " + alert + ", before it sent a certificate", "TLS 1.3 alone: " + err13.Error()}
+	f = Finding{ID: "tls-negotiation-failed", Severity: Error}
+	switch {
+	case st12 != nil:
+		suite := tls.CipherSuiteName(st12.CipherSuite)
+		ev = append(ev, "TLS 1.2 offering every suite Go knows: the member chose "+suite+", key "+pki.KeyType(st12.PeerCertificates[0].PublicKey))
+		f.Cause = fmt.Sprintf("the member accepts %sonly cipher suites Go clients do not offer by default (it chose %s): etcdctl, kube-apiserver and other Go clients, etcd-diag among them, cannot connect", pick(only12, "TLS 1.2 at most and ", ""), suite)
+		f.Fix = "add current suites to the member's --cipher-suites (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, as its key is EC or RSA), or drop the flag, and allow TLS 1.3 (--tls-max-version TLS1.3, or unset)"
+	case only12:
+		ev = append(ev, "TLS 1.2 offering every suite Go knows: "+fmt.Sprint(err12))
+		f.Cause = "the member accepts TLS 1.2 at most (--tls-max-version TLS1.2, or an etcd that caps it) and no cipher suite at all: its --cipher-suites list none its certificate's key can use (TLS_ECDHE_RSA_* with an ECDSA key, TLS_ECDHE_ECDSA_* with an RSA one), so every client fails, its own gRPC gateway too"
+		f.Fix = "list suites for the key type of the member's --cert-file in --cipher-suites (openssl x509 -in server.crt -noout -text | grep 'Public Key Algorithm'), or drop the flag; allowing TLS 1.3 (--tls-max-version TLS1.3, or unset) also works, since TLS 1.3 ignores the list"
+	default:
+		ev = append(ev, "TLS 1.2 offering every suite Go knows: "+fmt.Sprint(err12))
+		f.Cause = "the member ended TLS 1.2 and TLS 1.3 handshakes alike before sending a certificate: its --tls-min-version, --tls-max-version or --cipher-suites leave nothing in common with what Go clients offer, or something in front of it (a TLS proxy, another service on the port) refuses them"
+		f.Fix = "compare the member's --cipher-suites, --tls-min-version and --tls-max-version with what clients offer (openssl s_client -connect " + p.u.Host + " -tls1_2, and -tls1_3), and check that etcd itself listens on " + p.u.Host
+	}
+	f.Evidence = ev
+	return f, true
+}

@@ -130,9 +130,10 @@ var modes = map[string]harness.Options{
 	"rbac":     harness.RBAC,
 	"pwd-rbac": harness.PwdRBAC,
 	"cluster3": harness.Cluster3,
+	"auto-tls": harness.AutoTLS,
 }
 
-// etcd [-version V | -member-versions V,V...] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:
+// etcd [-version V | -member-versions V,V...] [-members N] [-learners K] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]:
 // start an etcd for this script and export its endpoints (ETCD_ENDPOINT, and
 // ETCD_ADDR without the scheme), peer URLs, logs,
 // PKI paths and passwords (ETCD_ENDPOINT, ETCD_PEER_0, ETCD_LOG_0, CA,
@@ -145,9 +146,11 @@ var modes = map[string]harness.Options{
 // optional peer-ca.crt, m0/server.crt|key, m0/peer.crt|key…, clients/root.crt|key;
 // certificate files may hold chains. -flag adds a raw etcd flag (processes only);
 // -member-flag I F adds one to member I only ({CLIENT_PORT} and {PEER_PORT} are
-// its ports).
+// its ports); -learners K makes the last K members join as learners;
+// -launch waits only until the members listen, not until a client can talk
+// to them (TLS settings that leave no Go client a way in).
 func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: etcd [-version V | -member-versions V,V...] [-members N] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... MODE [VARPREFIX]"
+	usage := "usage: etcd [-version V | -member-versions V,V...] [-members N] [-learners K] [-pki DIR] [-auth-token T] [-flag F]... [-member-flag I F]... [-launch] MODE [VARPREFIX]"
 	if neg {
 		ts.Fatalf("%s", usage)
 	}
@@ -156,6 +159,10 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 	members := 0
 	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
 		switch args[0] {
+		case "-launch":
+			opts.Launch = true
+			args = args[1:]
+			continue
 		case "-version":
 			opts.Version = args[1]
 		case "-member-versions":
@@ -170,6 +177,12 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 			pkiDir = ts.MkAbs(args[1])
 		case "-auth-token":
 			opts.AuthToken = args[1]
+		case "-learners":
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
+				ts.Fatalf("-learners %q: %s", args[1], usage)
+			}
+			opts.Learners = n
 		case "-flag":
 			opts.ExtraFlags = append(opts.ExtraFlags, args[1])
 		case "-member-flag": // -member-flag I F: a raw etcd flag for member I only
@@ -194,7 +207,7 @@ func cmdEtcd(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok {
 		ts.Fatalf("unknown etcd mode %q", args[0])
 	}
-	mode.Version, mode.AuthToken, mode.ExtraFlags, mode.MemberFlags = opts.Version, opts.AuthToken, opts.ExtraFlags, opts.MemberFlags
+	mode.Version, mode.AuthToken, mode.ExtraFlags, mode.MemberFlags, mode.Learners, mode.Launch = opts.Version, opts.AuthToken, opts.ExtraFlags, opts.MemberFlags, opts.Learners, opts.Launch
 	if len(opts.MemberVersions) > 0 {
 		mode.MemberVersions, mode.Members = opts.MemberVersions, len(opts.MemberVersions)
 	}

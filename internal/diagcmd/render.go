@@ -40,7 +40,7 @@ func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) 
 			}
 		}
 		fmt.Fprintf(w, "  %s %d member(s), %d reachable; leader %s; version %s; alarms: %s\n",
-			mark(reachable == len(c.Members) && len(c.Alarms) == 0, ok, bad), len(c.Members), reachable, orNone(c.Leader), join(c.Versions), join(c.Alarms))
+			mark(len(c.Members) > 0 && reachable == len(c.Members) && len(c.Alarms) == 0, ok, bad), len(c.Members), reachable, orNone(c.Leader), join(c.Versions), join(c.Alarms))
 		for _, m := range c.Members {
 			renderMember(w, m, ok, bad)
 		}

@@ -20,6 +20,7 @@ func (c *Cluster) startEmbedded(m *member) (runner, error) {
 	cfg.ListenPeerUrls = []url.URL{mustURL(m.peerURL)}
 	cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
 	cfg.InitialCluster = m.initialCluster
+	cfg.ClusterState = m.state
 	cfg.LogLevel = "warn"
 	cfg.LogOutputs = []string{m.log}
 	cfg.TickMs, cfg.ElectionMs = 50, 500

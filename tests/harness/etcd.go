@@ -33,6 +33,7 @@ import (
 // Options selects what the cluster enforces and which etcd runs it.
 type Options struct {
 	TLS            bool   // clients must speak TLS
+	AutoTLS        bool   // TLS with the self-signed certificates etcd makes itself (--auto-tls, --peer-auto-tls; processes only)
 	ClientCertAuth bool   // --client-cert-auth: clients must present a cert from the CA
 	RBAC           bool   // auth enabled: root user/role and a user limited to Prefix
 	Members        int    // 1 if zero; more members form a cluster over peer TLS when TLS is on
@@ -53,12 +54,22 @@ type Options struct {
 	// ExtraFlags are raw etcd flags added to every process member (not
 	// supported embedded), e.g. "--max-request-bytes=1024".
 	ExtraFlags []string
+	// Learners, when set, makes the last Learners members join as learners
+	// (etcdctl member add --learner) once the others serve: a member being
+	// added, not yet promoted.
+	Learners int
 	// MemberFlags are raw etcd flags for member i alone, after ExtraFlags
 	// (processes only; a later flag wins, so they can override the
 	// harness's own). {CLIENT_PORT} and {PEER_PORT} stand for the member's
 	// ports, e.g. "--advertise-client-urls=https://localhost:{CLIENT_PORT}"
 	// or a per-member "--auth-token=jwt,…".
 	MemberFlags map[int][]string
+	// Launch, when set, starts the members and waits only until they listen
+	// on their client and peer ports, not until a client can talk to them
+	// (see Cluster.Launch): for TLS settings no Go client can negotiate
+	// with, whose failure is what a test looks at. RBAC and Learners need
+	// members that serve.
+	Launch bool
 }
 
 // Standard modes.
@@ -69,6 +80,7 @@ var (
 	RBAC     = Options{TLS: true, ClientCertAuth: true, RBAC: true}
 	PwdRBAC  = Options{TLS: true, RBAC: true}
 	Cluster3 = Options{TLS: true, ClientCertAuth: true, Members: 3}
+	AutoTLS  = Options{TLS: true, AutoTLS: true}
 )
 
 // The user that RBAC mode creates, limited to Prefix.
@@ -155,6 +167,7 @@ type member struct {
 	peerCert, peerKey  string
 	peerCA             string
 	initialCluster     string
+	state              string   // --initial-cluster-state: "new", or "existing" for a learner
 	flags              []string // MemberFlags, ports filled in
 	launched           bool     // started by Launch, not known to have joined
 	run                runner   // nil while stopped
@@ -206,8 +219,8 @@ func (c *Cluster) startMembers(names []string) error {
 			if _, err := EtcdBinary(m.version); err != nil {
 				return err
 			}
-		} else if len(c.Opts.ExtraFlags) > 0 || len(m.flags) > 0 {
-			return errors.New("ExtraFlags and MemberFlags need process members (set Options.Version)")
+		} else if len(c.Opts.ExtraFlags) > 0 || len(m.flags) > 0 || c.Opts.AutoTLS {
+			return errors.New("ExtraFlags, MemberFlags and AutoTLS need process members (set Options.Version)")
 		}
 		if c.Opts.TLS {
 			p := c.PKI.Members[i]
@@ -224,18 +237,58 @@ func (c *Cluster) startMembers(names []string) error {
 		initial = append(initial, name+"="+m.peerURL)
 		c.members = append(c.members, m)
 	}
-	for _, m := range c.members {
-		m.initialCluster = strings.Join(initial, ",")
+	if c.Opts.Launch && (c.Opts.RBAC || c.Opts.Learners > 0) {
+		return errors.New("Launch cannot enable RBAC or add learners: those need members that serve")
+	}
+	voting := len(c.members) - c.Opts.Learners
+	if voting < 1 {
+		return fmt.Errorf("%d learners leave no voting member among %d", c.Opts.Learners, len(c.members))
+	}
+	for _, m := range c.members[:voting] {
+		m.initialCluster, m.state = strings.Join(initial[:voting], ","), "new"
 	}
 	// Members must start together: each waits for the others to form a quorum.
-	errs := make([]error, len(c.members))
+	errs := make([]error, voting)
 	var wg sync.WaitGroup
-	for i := range c.members {
+	for i := range voting {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = c.Start(i) }()
+		go func() {
+			defer wg.Done()
+			if c.Opts.Launch {
+				errs[i] = c.Launch(i)
+			} else {
+				errs[i] = c.Start(i)
+			}
+		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i := voting; i < len(c.members); i++ {
+		if err := c.addLearner(i, initial[:i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLearner adds member i to the running cluster as a learner and starts
+// it with the cluster as it then is (--initial-cluster-state existing).
+func (c *Cluster) addLearner(i int, initial []string) error {
+	m := c.members[i]
+	cli, err := c.client(c.Endpoints[:i])
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := cli.MemberAddAsLearner(ctx, []string{m.peerURL}); err != nil {
+		return fmt.Errorf("add %s as a learner: %w", m.name, err)
+	}
+	m.initialCluster, m.state = strings.Join(initial, ","), "existing"
+	return c.Start(i)
 }
 
 // Start starts member i (again, after Stop) with the flags it had and waits
@@ -352,7 +405,10 @@ func (c *Cluster) Client() (*clientv3.Client, error) { return c.client(c.Endpoin
 
 func (c *Cluster) client(endpoints []string) (*clientv3.Client, error) {
 	cfg := clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
-	if c.Opts.TLS {
+	switch {
+	case c.Opts.AutoTLS:
+		cfg.TLS = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --auto-tls certificates have no CA
+	case c.Opts.TLS:
 		info := transport.TLSInfo{TrustedCAFile: c.PKI.CA, CertFile: c.PKI.RootCert, KeyFile: c.PKI.RootKey}
 		tlsCfg, err := info.ClientConfig()
 		if err != nil {

@@ -133,7 +133,7 @@ func (c *Cluster) args(m *member) []string {
 		"--listen-client-urls", m.clientURL, "--advertise-client-urls", m.clientURL,
 		"--listen-peer-urls", m.peerURL, "--initial-advertise-peer-urls", m.peerURL,
 		"--initial-cluster", m.initialCluster, "--initial-cluster-token", "harness",
-		"--initial-cluster-state", "new",
+		"--initial-cluster-state", m.state,
 		// Looser than the embedded members: processes compete for the CPU
 		// with the test and with each other.
 		"--heartbeat-interval", "100", "--election-timeout", "1000",
@@ -141,7 +141,10 @@ func (c *Cluster) args(m *member) []string {
 	if c.Opts.AuthToken != "" {
 		a = append(a, "--auth-token", c.Opts.AuthToken)
 	}
-	if c.Opts.TLS {
+	switch {
+	case c.Opts.AutoTLS:
+		a = append(a, "--auto-tls", "--peer-auto-tls")
+	case c.Opts.TLS:
 		a = append(a, "--cert-file", m.certFile, "--key-file", m.keyFile)
 		if m.trustedCA != "" {
 			a = append(a, "--trusted-ca-file", m.trustedCA, "--client-cert-auth")
