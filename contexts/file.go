@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
+	"github.com/etcd-ctx/etcd-ctx/internal/flock"
 )
 
 // EnvConfig names the config file, like KUBECONFIG; --config wins over it.
@@ -114,7 +117,7 @@ func (f File) read() (*Config, stamp, error) {
 // written), when the lock is free: a writer holding it writes both anyway.
 // Failing to is not an error: the next read tries again.
 func (f File) refresh(cfg Config, s stamp) {
-	unlock, ok := tryLockFile(f.Path + ".lock")
+	unlock, ok := flock.TryLock(f.Path + ".lock")
 	if !ok {
 		return
 	}
@@ -144,7 +147,7 @@ func (f File) Update(fn func(*Config) error) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return &FileError{Path: f.Path, Err: err}
 	}
-	unlock, err := lockFile(f.Path + ".lock")
+	unlock, err := flock.Lock(f.Path + ".lock")
 	if err != nil {
 		return &FileError{Path: f.Path, Err: fmt.Errorf("lock: %w", err)}
 	}
@@ -165,7 +168,7 @@ func (f File) Update(fn func(*Config) error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(f.Path, data); err != nil {
+	if err := fileio.Write(f.Path, data, 0o600); err != nil {
 		return &FileError{Path: f.Path, Err: err}
 	}
 	s, err := statConfig(f.Path)
@@ -179,30 +182,4 @@ func (f File) Update(fn func(*Config) error) error {
 		return &FileError{Path: statePath(f.Path), Err: fmt.Errorf("the config was written, but not the current context: %w", err)}
 	}
 	return nil
-}
-
-// writeAtomic writes data to a temp file in the same directory, syncs it and
-// renames it over path, so a crash leaves either the old or the new file.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -3,6 +3,8 @@ package contexts
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/flock"
 )
 
 // The commands that run often (the prompt's `current`, <TAB>, `use`, `list`,
@@ -103,7 +105,7 @@ func (f File) use(name string) (switched string, done bool, err error) {
 	if _, err := os.Stat(filepath.Dir(f.Path)); err != nil {
 		return "", false, nil
 	}
-	unlock, err := lockFile(f.Path + ".lock")
+	unlock, err := flock.Lock(f.Path + ".lock")
 	if err != nil {
 		return "", false, nil
 	}
