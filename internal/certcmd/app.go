@@ -47,11 +47,11 @@ func caDirFlag() cli.Flag {
 }
 
 func keyTypeFlag() cli.Flag {
-	names := make([]string, len(certwiz.KeyTypes))
+	names := make([]string, len(certwiz.KeyTypes)) // the default first
 	for i, kt := range certwiz.KeyTypes {
 		names[i] = string(kt)
 	}
-	return &cli.StringFlag{Name: "key-type", Value: string(certwiz.ECDSAP256), Usage: strings.Join(names, "|")}
+	return clix.Choice("key-type", strings.Join(names, "|"), names...)
 }
 
 func daysFlag(def int) cli.Flag {

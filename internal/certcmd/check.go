@@ -29,7 +29,7 @@ func checkAction(c *cli.Context) error {
 	if err := clix.Args(c, 0, 1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func inspectAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, -1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

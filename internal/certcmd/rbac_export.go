@@ -30,7 +30,7 @@ func rbacExportAction(c *cli.Context) error {
 	if err := clix.NoArgs(c); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "yaml", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func rbacWhoCanAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, 1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func rbacExplainAction(c *cli.Context) error {
 	if err := clix.Args(c, 2, 2); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

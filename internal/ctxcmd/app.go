@@ -34,6 +34,7 @@ func NewApp() *cli.App {
 		execCommand(), etcdctlCommand(), shellCommand(), pingCommand(),
 		completionCommand(), shellInitCommand(), completeCommand(),
 	}
+	clix.SetMeta(app, "exec", clix.CommandMeta{PassThrough: true}) // exec CMD ARGS...
 	return app
 }
 

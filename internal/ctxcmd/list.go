@@ -35,7 +35,7 @@ func listAction(c *cli.Context) error {
 	if err := clix.NoArgs(c); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "name", "json", "yaml")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func showAction(c *cli.Context) error {
 	if err := clix.Args(c, 0, 1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json", "yaml")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

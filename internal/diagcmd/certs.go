@@ -38,7 +38,7 @@ func certsAction(c *cli.Context) error {
 	if err := clix.NoArgs(c); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json", "csv")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

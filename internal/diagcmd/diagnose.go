@@ -16,7 +16,7 @@ func diagnoseAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return clix.Usage("run 'etcd-diag --help' for usage", "unknown command %q", c.Args().First())
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -43,12 +43,7 @@ func diagnoseAction(c *cli.Context) error {
 
 // cannotRun is a setup failure: exit 2, as for usage errors.
 func cannotRun(err error, hint string) error {
-	var e *clix.Error
-	if errors.As(err, &e) {
-		e.Code = clix.ExitUsage
-		return e
-	}
-	return &clix.Error{Msg: err.Error(), Hint: hint, Code: clix.ExitUsage, Err: err}
+	return clix.WithCode(err, clix.ExitUsage, hint)
 }
 
 // input builds the diagnosis input from a context, explicit flags, or a
