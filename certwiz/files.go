@@ -56,6 +56,11 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already exists; not overwritten", e.Path)
 }
 
+// Hint says how to replace it on purpose.
+func (e *ExistsError) Hint() string {
+	return "keys and certificates are never replaced silently: pass --force to overwrite, or write them elsewhere"
+}
+
 // PendingFile is a file to write.
 type PendingFile struct {
 	Path string
@@ -168,7 +173,7 @@ func writeJournal(path string, left map[string]bool, files []PendingFile) error 
 // LoadCert reads the certificate at certPath: its first certificate, and the
 // ones after it (a chain file's intermediates) in Chain.
 func LoadCert(certPath string) (*Issued, error) {
-	certPEM, err := os.ReadFile(certPath)
+	certPEM, err := fileio.Read(certPath)
 	if err != nil {
 		return nil, err
 	}

@@ -73,9 +73,9 @@ type Result struct {
 func (r Result) Write(w io.Writer) error {
 	var b strings.Builder
 	for _, c := range r.Candidates {
-		b.WriteString(oneLine(c.Word))
+		b.WriteString(clix.OneLine(c.Word))
 		if c.Desc != "" {
-			b.WriteString("\t" + oneLine(c.Desc))
+			b.WriteString("\t" + clix.OneLine(c.Desc))
 		}
 		b.WriteByte('\n')
 	}
@@ -83,8 +83,6 @@ func (r Result) Write(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // level is the command being completed: the app or a (sub)command.
 type level struct {

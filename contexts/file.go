@@ -49,15 +49,6 @@ func (f File) resolve(path string) string {
 	return filepath.Join(dir, path)
 }
 
-// FileError is a config file that cannot be read or parsed.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return fmt.Sprintf("config file %s: %v", e.Path, e.Err) }
-func (e *FileError) Unwrap() error { return e.Err }
-
 // File is the config file on disk, with its state file and index beside it
 // (see state.go).
 type File struct{ Path string }
@@ -107,7 +98,7 @@ func (f File) read() (*Config, stamp, error) {
 	}
 	cfg, err := Parse(data)
 	if err != nil {
-		return nil, stamp{}, &FileError{Path: f.Path, Err: err}
+		return nil, stamp{}, &FileError{Path: f.Path, Err: err, Invalid: true}
 	}
 	return cfg, s, nil
 }
@@ -158,7 +149,7 @@ func (f File) Update(fn func(*Config) error) error {
 	}
 	cfg, err := Parse(old)
 	if err != nil {
-		return &FileError{Path: f.Path, Err: err}
+		return &FileError{Path: f.Path, Err: err, Invalid: true}
 	}
 	cfg.applySelection(readState(f.Path))
 	if err := fn(cfg); err != nil {

@@ -62,7 +62,7 @@ func (f File) Names() ([]string, error) {
 
 // LoadSelected resolves the context a command is about (as Selected) and
 // returns it with a config holding that context, its cluster and user, and
-// the current and previous context: what Store.Spec needs, without decoding
+// the current and previous context: what Store.Resolve needs, without decoding
 // the other contexts. Do not pass that config to anything that writes.
 func (f File) LoadSelected(flag string) (*Config, string, error) {
 	s, err := statConfig(f.Path)

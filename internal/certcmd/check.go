@@ -35,7 +35,7 @@ func checkAction(c *cli.Context) error {
 	}
 	warn, err := certwiz.ParseDays(c.String("warn"))
 	if err != nil {
-		return clix.Usage("e.g. --warn 30d", "--warn: %v", err)
+		return clix.Usage("e.g. --warn 30d", "--warn: %w", err)
 	}
 	dir := c.Args().First()
 	if dir == "" {
@@ -43,7 +43,7 @@ func checkAction(c *cli.Context) error {
 	}
 	check, err := certwiz.CheckTree(dir, warn, time.Now())
 	if err != nil {
-		return explain(err)
+		return clix.Wrap(err, "check the path: a PKI directory (default "+certwiz.DefaultOut+")")
 	}
 	results := check.Results
 	if format == "json" {

@@ -43,13 +43,13 @@ func renewAction(c *cli.Context) error {
 	for i, path := range c.Args().Slice() {
 		r, err := certwiz.Renew(path, opts)
 		if err != nil {
-			return explain(err)
+			return clix.UsageOn[*certwiz.HostError](err)
 		}
 		renewed[i] = r
 	}
 	for i, path := range c.Args().Slice() {
 		if err := certwiz.WriteRenewed(path, renewed[i], opts.RotateKey); err != nil {
-			return explain(err)
+			return err
 		}
 		what := "certificate"
 		if opts.RotateKey {

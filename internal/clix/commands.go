@@ -70,13 +70,13 @@ func Choose(c *cli.Context, name string) (string, error) {
 }
 
 func lookupChoice(c *cli.Context, name string) *ChoiceFlag {
-	for _, cc := range c.Lineage() {
+	for _, level := range c.Lineage() {
 		var flags []cli.Flag
 		switch {
-		case cc.Command != nil:
-			flags = cc.Command.Flags
-		case cc.App != nil: // the root, before its command is set up
-			flags = cc.App.Flags
+		case level.Command != nil:
+			flags = level.Command.Flags
+		case level.App != nil: // the root, before its command is set up
+			flags = level.App.Flags
 		}
 		if f, ok := FindFlag(flags, name).(*ChoiceFlag); ok {
 			return f

@@ -121,16 +121,24 @@ func Report(stderr io.Writer, prog string, err error) int {
 		code = e.Code
 	}
 	hint := HintOf(err)
-	fmt.Fprintf(stderr, "%s: error: %s\n", prog, oneLine(err.Error()))
+	fmt.Fprintf(stderr, "%s: error: %s\n", prog, OneLine(err.Error()))
 	if hint != "" {
-		fmt.Fprintf(stderr, "hint: %s\n", oneLine(hint))
+		fmt.Fprintf(stderr, "hint: %s\n", OneLine(hint))
 	}
 	return code
 }
 
-// oneLine keeps an error on one line: multi-line causes from libraries are
-// joined so scripts can rely on "error:" being a single line.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+// OneLine keeps a message on one line: multi-line causes from libraries
+// are joined, so scripts can rely on "error:" and "hint:" being one line.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// UsageOn makes err a usage error (exit 2) when its chain holds an error
+// of type T: input the user must fix (a plan, a host, a name), as opposed
+// to a failure while acting on good input. Other errors pass unchanged.
+func UsageOn[T error](err error) error {
+	var t T
+	if errors.As(err, &t) {
+		return WithCode(err, ExitUsage, "")
+	}
+	return err
 }

@@ -31,13 +31,29 @@ func (e *EmptyError) Hint() string {
 	return "an empty file is not \"no file\": name the file that holds the content, or leave the option out"
 }
 
+// ReadError is a file a user named that cannot be read: "PATH: cause".
+type ReadError struct {
+	Path string
+	Err  error // the cause (fs.ErrNotExist, fs.ErrPermission…)
+}
+
+func (e *ReadError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Hint says what to check.
+func (e *ReadError) Hint() string { return "check the path and that you may read it" }
+
 // Read reads a file a user named (by a flag, an argument or a variable)
-// whole. Errors: *fs.PathError when it cannot be read, *EmptyError when it
-// is empty or holds only white space.
+// whole. Errors: *ReadError when it cannot be read, *EmptyError when it is
+// empty or holds only white space.
 func Read(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &ReadError{Path: path, Err: err}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &EmptyError{Path: path}

@@ -97,7 +97,10 @@ func TestReadRefusesEmptyFiles(t *testing.T) {
 	if data, err := Read(p); err != nil || string(data) != "-----BEGIN X-----\n" {
 		t.Errorf("Read = %q, %v", data, err)
 	}
-	if _, err := Read(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+	missing := filepath.Join(dir, "missing")
+	_, err := Read(missing)
+	var re *ReadError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &re) || err.Error() != missing+": no such file or directory" || re.Hint() == "" {
 		t.Errorf("missing: err = %v", err)
 	}
 	if !IsRegular(p) || IsRegular(dir) || IsRegular(filepath.Join(dir, "missing")) {
