@@ -180,7 +180,7 @@ func ValidName(kind, name string) error {
 		return fmt.Errorf("%s name %q: use a single label without dots (put FQDNs in dns)", kind, name)
 	}
 	if err := validLabel(name); err != nil {
-		return fmt.Errorf("%s name %q: %v", kind, name, err)
+		return fmt.Errorf("%s name %q: %w", kind, name, err)
 	}
 	return nil
 }
