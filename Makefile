@@ -52,9 +52,9 @@ race:
 # has no deadline: under load the run only takes longer. FUZZTIME (a count,
 # 1000x, or a duration) overrides every budget.
 FUZZTIME ?=
-FUZZ_TARGETS := ./contexts:FuzzParseConfig:40000 ./contexts:FuzzStateFile:10000 ./internal/conn:FuzzParseCerts:40000 \
-	./internal/conn:FuzzParseKey:100000 ./internal/conn:FuzzKeyPair:5000 ./internal/conn:FuzzNormalizeEndpoint:200000 \
-	./certwiz:FuzzParsePlan:30000 ./certwiz:FuzzCheckTree:3000 ./diag:FuzzExplain:15000
+FUZZ_TARGETS := ./contexts:FuzzParseConfig:70000 ./contexts:FuzzStateFile:20000 ./internal/conn:FuzzParseCerts:250000 \
+	./internal/conn:FuzzParseKey:150000 ./internal/conn:FuzzKeyPair:50000 ./internal/conn:FuzzNormalizeEndpoint:200000 \
+	./certwiz:FuzzParsePlan:80000 ./certwiz:FuzzCheckTree:10000 ./diag:FuzzExplain:15000
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; budget=$${rest##*:}x; \
