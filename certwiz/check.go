@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -154,7 +155,7 @@ type tree struct {
 
 func (t *tree) load() error {
 	t.keys = map[string]bool{}
-	t.kubeadm = fileExists(filepath.Join(t.dir, "etcd", "ca.crt")) && fileExists(filepath.Join(t.dir, "apiserver-etcd-client.crt"))
+	t.kubeadm = fileio.IsRegular(filepath.Join(t.dir, "etcd", "ca.crt")) && fileio.IsRegular(filepath.Join(t.dir, "apiserver-etcd-client.crt"))
 	err := filepath.WalkDir(t.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -411,11 +412,11 @@ func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) *pki
 // elsewhere every trust bundle of the tree.
 func (t *tree) expectedAnchors(f *treeFile, role Role) ([]pki.Located, string) {
 	l := Layout{Dir: t.dir}
-	inLayout := fileExists(l.CA()) && (filepath.Base(f.path) == "server.crt" || filepath.Base(f.path) == "peer.crt" ||
+	inLayout := fileio.IsRegular(l.CA()) && (filepath.Base(f.path) == "server.crt" || filepath.Base(f.path) == "peer.crt" ||
 		filepath.Base(filepath.Dir(f.path)) == "clients")
 	if inLayout && role != RoleCA {
 		want := l.CA()
-		if role == RolePeer && fileExists(l.PeerCA()) {
+		if role == RolePeer && fileio.IsRegular(l.PeerCA()) {
 			want = l.PeerCA()
 		}
 		for _, g := range t.files {
@@ -498,7 +499,7 @@ func ParseDays(s string) (time.Duration, error) {
 // progress, checked live by 'rotate status') and retired/ (old CAs and
 // finished rotations, no longer in use).
 func rotationDir(path string, d fs.DirEntry) string {
-	if !d.IsDir() || !fileExists(filepath.Join(filepath.Dir(path), "ca.crt")) {
+	if !d.IsDir() || !fileio.IsRegular(filepath.Join(filepath.Dir(path), "ca.crt")) {
 		return ""
 	}
 	switch d.Name() {
@@ -508,9 +509,4 @@ func rotationDir(path string, d fs.DirEntry) string {
 		return "old CAs and the records of finished CA rotations, no longer in use"
 	}
 	return ""
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }

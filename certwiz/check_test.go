@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // issueAt writes a client certificate valid from notBefore for days into dir/clients.
@@ -97,12 +99,12 @@ func TestCheckTreeUnfit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(l.Peer("etcd-0"), wrong.CertPEM, CertMode); err != nil {
+	if err := fileio.Write(l.Peer("etcd-0"), wrong.CertPEM, CertMode); err != nil {
 		t.Fatal(err)
 	}
 	// etcd-1's server key swapped for another.
 	other, _ := os.ReadFile(KeyPath(l.Server("etcd-2")))
-	if err := WriteFile(KeyPath(l.Server("etcd-1")), other, KeyMode); err != nil {
+	if err := fileio.Write(KeyPath(l.Server("etcd-1")), other, KeyMode); err != nil {
 		t.Fatal(err)
 	}
 	results := checkTree(t, l.Dir, 0, time.Now())

@@ -6,9 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -56,6 +56,11 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s already exists; not overwritten", e.Path)
 }
 
+// Hint says how to replace it on purpose.
+func (e *ExistsError) Hint() string {
+	return "keys and certificates are never replaced silently: pass --force to overwrite, or write them elsewhere"
+}
+
 // PendingFile is a file to write.
 type PendingFile struct {
 	Path string
@@ -71,83 +76,104 @@ func PairFiles(certPath string, it *Issued) []PendingFile {
 	}
 }
 
-// WriteFiles writes every file, or none when one exists and force is false:
-// the check comes first so a refusal never leaves half a PKI behind.
+// JournalName is the journal of a write of several files (a PKI, a pair)
+// while it is under way: a file in the directory that holds them all,
+// listing their paths. A write that dies part way (a crash, a full disk,
+// a kill) leaves it behind, and the next write of those files (the same
+// command run again) may replace the files it lists without force: it
+// completes the write instead of refusing the keys the first one left.
+const JournalName = ".etcd-certwiz-writing"
+
+// WriteFiles writes every file atomically and durably (fileio.Write), or
+// none when one exists and force is false: the check comes first, so a
+// refusal never leaves half a PKI behind. Files that an interrupted write
+// of the same directory left (see JournalName) do not count as existing.
 func WriteFiles(files []PendingFile, force bool) error {
+	if len(files) == 0 {
+		return nil
+	}
+	journal := filepath.Join(commonDir(files), JournalName)
+	left := readJournal(journal)
 	if !force {
-		var errs []error
 		for _, f := range files {
-			if _, err := os.Lstat(f.Path); err == nil {
-				errs = append(errs, &ExistsError{Path: f.Path})
+			if _, err := os.Lstat(f.Path); err == nil && !left[absPath(f.Path)] {
+				return &ExistsError{Path: f.Path}
 			}
 		}
-		if len(errs) > 0 {
-			return errs[0]
-		}
 	}
-	for _, f := range files {
-		if err := WriteFile(f.Path, f.Data, f.Mode); err != nil {
+	if len(files) > 1 {
+		if err := writeJournal(journal, left, files); err != nil {
 			return err
 		}
 	}
-	return nil
+	for _, f := range files {
+		if err := fileio.Write(f.Path, f.Data, f.Mode); err != nil {
+			return err
+		}
+	}
+	if len(files) == 1 && left == nil {
+		return nil
+	}
+	if err := os.Remove(journal); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return fileio.SyncDir(filepath.Dir(journal))
 }
 
-// WriteFile writes data atomically and durably with mode, creating private
-// parent directories: a temporary file beside path is written, synced and
-// renamed over it, then the directory is synced, so after a crash or power
-// loss path holds either the old or the whole new content, never a torn or
-// missing key. The mode is set on the temporary file before any data is
-// written, so a key is never readable by others, even briefly.
-func WriteFile(path string, data []byte, mode fs.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return err
+// commonDir is the deepest directory that holds every file.
+func commonDir(files []PendingFile) string {
+	dir := filepath.Dir(absPath(files[0].Path))
+	for _, f := range files[1:] {
+		p := absPath(f.Path)
+		for dir != filepath.Dir(dir) && !strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			dir = filepath.Dir(dir)
+		}
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
+	return dir
 }
 
-// SyncDir makes the entries of dir (a file just renamed into it) durable.
-// Where directories cannot be synced (Windows), it does nothing.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// readJournal returns the paths an interrupted write listed (nil when there
+// is no journal).
+func readJournal(path string) map[string]bool {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) && runtime.GOOS != "windows" {
-		return err
+	left := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line != "" {
+			left[line] = true
+		}
 	}
-	return nil
+	return left
+}
+
+// writeJournal lists the files about to be written, with those an
+// interrupted write left and this one does not rewrite.
+func writeJournal(path string, left map[string]bool, files []PendingFile) error {
+	var b strings.Builder
+	for p := range left {
+		b.WriteString(p + "\n")
+	}
+	for _, f := range files {
+		if p := absPath(f.Path); !left[p] {
+			b.WriteString(p + "\n")
+		}
+	}
+	return fileio.Write(path, []byte(b.String()), KeyMode)
 }
 
 // LoadCert reads the certificate at certPath: its first certificate, and the
 // ones after it (a chain file's intermediates) in Chain.
 func LoadCert(certPath string) (*Issued, error) {
-	certPEM, err := os.ReadFile(certPath)
+	certPEM, err := fileio.Read(certPath)
 	if err != nil {
 		return nil, err
 	}

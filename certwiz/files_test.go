@@ -6,7 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // TestWriteRefusesOverwrite: an existing key or certificate stops the whole
@@ -40,5 +45,125 @@ func TestWriteRefusesOverwrite(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(KeyPath(l.CA())); bytes.Equal(before, after) {
 		t.Fatal("--force did not replace the CA key")
+	}
+}
+
+// watchSyncs records each fsync of fileio (the one atomic write), as the
+// file or directory synced, and fails call fail (0: none).
+func watchSyncs(t *testing.T, fail int) *[]string {
+	t.Helper()
+	var got []string
+	orig := fileio.Sync
+	t.Cleanup(func() { fileio.Sync = orig })
+	fileio.Sync = func(f *os.File) error {
+		got = append(got, f.Name())
+		if len(got) == fail {
+			return errors.New("power cut")
+		}
+		return orig(f)
+	}
+	return &got
+}
+
+// TestWritesAreDurable: every file of a PKI, and a renewed pair, goes
+// through fileio.Write: its data synced under a temporary name, then (after
+// the rename) its directory synced, before the write reports success.
+func TestWritesAreDurable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	k := mustGenerate(t, testPlan(t, dir))
+	syncs := watchSyncs(t, 0)
+	files, err := k.Write(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed, err := Renew(Layout{Dir: dir}.Server("etcd-0"), RenewOptions{CADir: dir, RotateKey: true, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRenewed(Layout{Dir: dir}.Server("etcd-0"), renewed, true); err != nil {
+		t.Fatal(err)
+	}
+	written := append(files, PairFiles(Layout{Dir: dir}.Server("etcd-0"), &Issued{})...)
+	for _, f := range written {
+		tmp := slices.IndexFunc(*syncs, func(s string) bool {
+			return filepath.Dir(s) == filepath.Dir(f.Path) && strings.HasPrefix(filepath.Base(s), "."+filepath.Base(f.Path)+".tmp-")
+		})
+		if tmp < 0 {
+			t.Errorf("%s: its data was never synced", f.Path)
+			continue
+		}
+		if !slices.Contains((*syncs)[tmp+1:], filepath.Dir(f.Path)) {
+			t.Errorf("%s: its directory was not synced after it was renamed", f.Path)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the journal outlived a complete write: %v", err)
+	}
+}
+
+// TestInterruptedWriteCompletes: a PKI write that dies after some files
+// (here the disk fails the sync of the 7th write) leaves keys without their
+// certificates; running the same write again completes it without --force,
+// into a tree check passes, while files the interrupted write did not make
+// are still never overwritten.
+func TestInterruptedWriteCompletes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	plan := testPlan(t, dir)
+	// Syncs: the journal (data, directory), then two per file: the 14th is
+	// the directory sync of the 6th file, renamed already.
+	watchSyncs(t, 14)
+	if _, err := mustGenerate(t, plan).Write(false); err == nil || !strings.Contains(err.Error(), "power cut") {
+		t.Fatalf("first write: %v, want it interrupted", err)
+	}
+	fileio.Sync = func(f *os.File) error { return f.Sync() }
+	l := Layout{Dir: dir}
+	for _, p := range []string{l.CA(), KeyPath(l.CA()), l.PeerCA(), KeyPath(l.PeerCA()), l.Server("etcd-0"), KeyPath(l.Server("etcd-0"))} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("the interrupted write should have left %s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(l.Peer("etcd-0")); err == nil {
+		t.Fatal("the interrupted write went further than the test meant")
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); err != nil {
+		t.Fatalf("no journal after an interrupted write: %v", err)
+	}
+
+	// A file the interrupted write did not list still stops a write: here
+	// the plan now has one more client, whose files someone made meanwhile.
+	stray := l.Client("ops")
+	if err := fileio.Write(stray, []byte("mine"), CertMode); err != nil {
+		t.Fatal(err)
+	}
+	more := testPlan(t, dir)
+	more.Clients = append(more.Clients, Client{Name: "ops"})
+	if err := more.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	var exists *ExistsError
+	if _, err := mustGenerate(t, more).Write(false); !errors.As(err, &exists) || exists.Path != stray {
+		t.Fatalf("write over a file of someone else's: %v, want ExistsError for %s", err, stray)
+	}
+	if data, _ := os.ReadFile(stray); string(data) != "mine" {
+		t.Fatal("the refused write replaced it")
+	}
+	os.Remove(stray)
+
+	if _, err := mustGenerate(t, plan).Write(false); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	check, err := CheckTree(dir, 24*time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Failed(check.Results) || len(check.Results) != 2+2*3+2 {
+		t.Errorf("after the re-run: %d results, failed=%v, skipped %v", len(check.Results), Failed(check.Results), check.Skipped)
+	}
+	if _, err := os.Stat(filepath.Join(dir, JournalName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the journal outlived the completed write: %v", err)
+	}
+	// Complete now: a third run refuses, as before.
+	if _, err := mustGenerate(t, plan).Write(false); !errors.As(err, &exists) {
+		t.Errorf("third write: %v, want ExistsError", err)
 	}
 }

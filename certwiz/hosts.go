@@ -22,6 +22,11 @@ type HostError struct {
 
 func (e *HostError) Error() string { return fmt.Sprintf("%q is not a valid host: %s", e.Host, e.Why) }
 
+// Hint shows what hosts look like.
+func (e *HostError) Hint() string {
+	return "hosts are IPs (10.0.1.10, ::1) or DNS names (etcd-0.example.internal), comma-separated"
+}
+
 // LocalHosts are the SANs every member's server certificate gets so that
 // etcdctl and the gRPC gateway on the member itself can connect.
 var LocalHosts = []string{"localhost", "127.0.0.1", "::1"}
@@ -175,7 +180,7 @@ func ValidName(kind, name string) error {
 		return fmt.Errorf("%s name %q: use a single label without dots (put FQDNs in dns)", kind, name)
 	}
 	if err := validLabel(name); err != nil {
-		return fmt.Errorf("%s name %q: %v", kind, name, err)
+		return fmt.Errorf("%s name %q: %w", kind, name, err)
 	}
 	return nil
 }

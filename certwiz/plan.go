@@ -7,13 +7,14 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // Plan describes a whole cluster's PKI. Its YAML form is a user-facing
@@ -90,6 +91,11 @@ func (e *PlanError) Error() string {
 	return where + ": " + e.Msg
 }
 
+// Hint says where the format is described.
+func (e *PlanError) Hint() string {
+	return "fix the plan file; 'etcd-certwiz init --help' shows its format"
+}
+
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 var unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
@@ -111,7 +117,7 @@ func ParsePlan(data []byte) (*Plan, error) {
 // LoadPlan reads and parses a plan file. A relative out directory is taken
 // relative to the plan file, so a plan means the same from any directory.
 func LoadPlan(path string) (*Plan, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.Read(path)
 	if err != nil {
 		return nil, err
 	}

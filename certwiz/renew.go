@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -197,11 +198,11 @@ func WriteRenewed(certPath string, r *Renewed, keyChanged bool) error {
 		if keyPath == "" {
 			keyPath = KeyPath(certPath)
 		}
-		if err := WriteFile(keyPath, r.KeyPEM, KeyMode); err != nil {
+		if err := fileio.Write(keyPath, r.KeyPEM, KeyMode); err != nil {
 			return err
 		}
 	}
-	return WriteFile(certPath, r.CertPEM, certMode(certPath))
+	return fileio.Write(certPath, r.CertPEM, certMode(certPath))
 }
 
 func certMode(path string) os.FileMode {

@@ -2,6 +2,7 @@ package completion
 
 import (
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -37,8 +38,12 @@ func Command(prog string) *cli.Command {
 }
 
 // CompleteCommand is the hidden `PROG __complete WORD... CURRENT` the scripts
-// call on <TAB>. It must stay cheap: no keyring, no network.
+// call on <TAB>. It must stay cheap: no keyring, no network. The argument
+// of `completion` (Command) is one of Shells in every binary.
 func CompleteCommand(hints Hints) *cli.Command {
+	args := map[string]Source{"completion": Words(Shells...).Upto(1)}
+	maps.Copy(args, hints.Args)
+	hints.Args = args
 	return &cli.Command{
 		Name:            CompleteCommandName,
 		Hidden:          true,

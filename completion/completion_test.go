@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
 // testApp is a small tree with each kind of thing the engine completes.
 func testApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "prog",
 		ArgsUsage: "[NAME]",
 		Flags: []cli.Flag{
@@ -22,16 +24,20 @@ func testApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			{Name: "list", Aliases: []string{"ls"}, Usage: "list them", Flags: []cli.Flag{
-				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text|json"},
+				clix.OutputFlag("text", "json"),
 				&cli.BoolFlag{Name: "all"},
+				// Values in the help text are only words: nothing is offered.
+				&cli.StringFlag{Name: "mode", Usage: "one of fast|slow"},
 			}},
 			{Name: "use", ArgsUsage: "NAME"},
 			{Name: "completion", ArgsUsage: "bash|zsh"},
-			{Name: "exec", ArgsUsage: "-- CMD", Flags: []cli.Flag{&cli.StringFlag{Name: "context"}}},
+			{Name: "exec", ArgsUsage: "CMD [ARGS...]", Flags: []cli.Flag{&cli.StringFlag{Name: "context"}}},
 			{Name: "raw", SkipFlagParsing: true},
 			{Name: "secret", Hidden: true},
 		},
 	}
+	clix.SetMeta(app, "exec", clix.CommandMeta{PassThrough: true})
+	return app
 }
 
 func testHints() Hints {
@@ -66,7 +72,8 @@ func TestCompletionEngine(t *testing.T) {
 		{[]string{"prod", ""}, nil, 0}, // NAME is one argument
 		{[]string{"use", "st"}, []string{"staging"}, 0},
 		{[]string{"ls", ""}, nil, 0},
-		{[]string{"list", "-"}, []string{"--output", "-o", "--all", "--help"}, 0},
+		{[]string{"list", "-"}, []string{"--output", "-o", "--all", "--mode", "--help"}, 0},
+		{[]string{"list", "--mode", ""}, nil, 0},
 		{[]string{"-"}, []string{"--config", "--context", "--help", "--version"}, 0},
 		{[]string{"list", "-o", ""}, []string{"text", "json"}, 0},
 		{[]string{"list", "--output=j"}, []string{"--output=json"}, 0},
@@ -77,10 +84,10 @@ func TestCompletionEngine(t *testing.T) {
 		{[]string{"use", "--config=other.yaml", ""}, []string{"other"}, 0},
 		{[]string{"--config", ""}, nil, DirectiveFiles},
 		{[]string{"exec", "--", ""}, nil, DirectiveFiles},
+		{[]string{"exec", "etcdctl", "--context", ""}, nil, DirectiveFiles}, // etcdctl's words, not ours
+		{[]string{"exec", "etcdctl", "-"}, nil, DirectiveFiles},
 		{[]string{"raw", "--context", ""}, nil, DirectiveFiles}, // not our flags
-		{[]string{"completion", ""}, []string{"bash", "zsh"}, 0},
-		{[]string{"completion", "bash", ""}, nil, 0},
-		{[]string{"completion", `""`}, []string{"bash", "zsh"}, 0}, // old PowerShell's empty word
+		{[]string{"completion", ""}, nil, 0},                    // ArgsUsage is only words: see TestCompleteCommand
 		{nil, []string{"list", "ls", "use", "completion", "exec", "raw", "prod", "staging"}, 0},
 	} {
 		r := Complete(testApp(), testHints(), tc.words)
@@ -98,22 +105,6 @@ func TestCompletionProtocol(t *testing.T) {
 	}
 	if want := "list\tlist them\nprod\n:1\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
-	}
-}
-
-func TestCompletionEnum(t *testing.T) {
-	for usage, want := range map[string][]string{
-		"output format: text|json":    {"text", "json"},
-		"ecdsa-p256|rsa-2048|ed25519": {"ecdsa-p256", "rsa-2048", "ed25519"},
-		"bash|zsh|fish|powershell":    {"bash", "zsh", "fish", "powershell"},
-		"NAME | -":                    nil,
-		"FILE|https://HOST:PORT...":   nil,
-		"keyring (copied) or path":    nil,
-		"a list: x|y (default)":       nil,
-	} {
-		if got := enum(usage); !slices.Equal(got, want) {
-			t.Errorf("enum(%q) = %q, want %q", usage, got, want)
-		}
 	}
 }
 
@@ -161,46 +152,27 @@ func TestCompletionScripts(t *testing.T) {
 	if _, err := Script("tcsh", "etcd-ctx"); err == nil {
 		t.Error("tcsh: want an error")
 	}
-	for _, sh := range InitShells {
-		plain, err := ShellInit(sh, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wrapped, _ := ShellInit(sh, true)
-		for _, want := range []string{"etcd_ctx_prompt", "ectx", "ectl", "etcd-certwiz", "etcd-diag"} {
-			if !strings.Contains(plain, want) {
-				t.Errorf("shell-init %s lacks %q", sh, want)
-			}
-		}
-		if strings.Contains(plain, "exec -- etcdctl") || !strings.Contains(wrapped, "exec -- etcdctl") {
-			t.Errorf("shell-init %s: the etcdctl function must be opt-in", sh)
-		}
-	}
 }
 
-func TestManEscaping(t *testing.T) {
-	app := testApp()
-	app.Usage = "does things"
-	app.Description = ".starts with a dot, has a back\\slash and an ellipsis…\n\n   indented example\n   --flag value"
-	var b bytes.Buffer
-	info := ManInfo{Env: []ManEntry{{Name: "X_Y", Text: "'quoted at line start"}}, Exit: []ManEntry{{Name: "0", Text: "ok"}}}
-	if err := Man(&b, app, info, "1.0", "2025-01-31"); err != nil {
-		t.Fatal(err)
-	}
-	page := b.String()
-	for _, want := range []string{
-		`.TH "PROG" 1 "2025\-01\-31" "prog 1.0" "User Commands"`,
-		`\&.starts with a dot, has a back\eslash and an ellipsis\[u2026]`,
-		".nf\nindented example\n\\-\\-flag value\n.fi",
-		"\\&'quoted at line start",
-		`.SS "prog list"`, "(alias: ls)", `\fB\-\-output\fR, \fB\-o\fR \fIvalue\fR`,
-		".SH \"ENVIRONMENT\"", ".SH \"EXIT STATUS\"",
+// TestCompleteCommand: the hidden command answers in the protocol, and
+// offers the shells as completion's argument in every binary.
+func TestCompleteCommand(t *testing.T) {
+	for words, want := range map[string]string{
+		"completion|":    "bash\nzsh\nfish\npowershell\n:0\n",
+		"completion|z":   "zsh\n:0\n",
+		`completion|""`:  "bash\nzsh\nfish\npowershell\n:0\n", // old PowerShell's empty word
+		"completion|x|":  ":0\n",
+		"list|--output=": "--output=text\n--output=json\n:0\n",
 	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("page lacks %q:\n%s", want, page)
+		app := testApp()
+		app.Commands = append(app.Commands, CompleteCommand(testHints()))
+		var out bytes.Buffer
+		app.Writer = &out
+		if err := app.Run(append([]string{"prog", CompleteCommandName}, strings.Split(words, "|")...)); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if strings.Contains(page, "secret") || strings.Contains(page, "__complete") {
-		t.Errorf("hidden commands must not be documented:\n%s", page)
+		if out.String() != want {
+			t.Errorf("%s: got %q, want %q", words, out.String(), want)
+		}
 	}
 }

@@ -3,12 +3,12 @@ package completion
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
 // The shell scripts are thin: they pass the words typed so far to the binary
@@ -52,8 +52,9 @@ var Files = Source{Files: true}
 func (s Source) Upto(n int) Source { s.Max = n; return s }
 
 // Hints say what flag values and positional arguments are, beyond what the
-// command tree itself tells (TakesFile flags complete files; a help text
-// ending in a|b|c lists the values).
+// command tree itself tells: TakesFile flags complete files, a
+// clix.ChoiceFlag its choices, and the arguments of a command that passes
+// them through (clix.CommandMeta) are another program's.
 type Hints struct {
 	Flags map[string]Source // by flag name, in every command
 	Args  map[string]Source // by command path: "" (the root), "use", "jwt-token"…
@@ -72,9 +73,9 @@ type Result struct {
 func (r Result) Write(w io.Writer) error {
 	var b strings.Builder
 	for _, c := range r.Candidates {
-		b.WriteString(oneLine(c.Word))
+		b.WriteString(clix.OneLine(c.Word))
 		if c.Desc != "" {
-			b.WriteString("\t" + oneLine(c.Desc))
+			b.WriteString("\t" + clix.OneLine(c.Desc))
 		}
 		b.WriteByte('\n')
 	}
@@ -83,23 +84,22 @@ func (r Result) Write(w io.Writer) error {
 	return err
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 // level is the command being completed: the app or a (sub)command.
 type level struct {
-	flags     []cli.Flag
-	cmds      []*cli.Command
-	argsUsage string
-	skipFlags bool
-	root      bool
+	flags       []cli.Flag
+	cmds        []*cli.Command
+	skipFlags   bool
+	passThrough bool // clix.CommandMeta: the arguments from the first positional on are not ours
+	root        bool
 }
 
 func appLevel(app *cli.App) level {
-	return level{flags: app.Flags, cmds: app.Commands, argsUsage: app.ArgsUsage, root: true}
+	return level{flags: app.Flags, cmds: app.Commands, passThrough: clix.Meta(app, "").PassThrough, root: true}
 }
 
-func cmdLevel(c *cli.Command) level {
-	return level{flags: c.Flags, cmds: c.Subcommands, argsUsage: c.ArgsUsage, skipFlags: c.SkipFlagParsing}
+func cmdLevel(app *cli.App, path []string, c *cli.Command) level {
+	return level{flags: c.Flags, cmds: c.Subcommands, skipFlags: c.SkipFlagParsing,
+		passThrough: clix.Meta(app, strings.Join(path, " ")).PassThrough}
 }
 
 // Complete computes the candidates for words (the arguments after the program
@@ -120,7 +120,7 @@ func Complete(app *cli.App, hints Hints, words []string) Result {
 		return Result{Directive: DirectiveFiles} // a command line of its own
 	case strings.HasPrefix(cur, "-") && strings.Contains(cur, "="):
 		name, val, _ := strings.Cut(cur, "=")
-		if f := findFlag(p.scope, strings.TrimLeft(name, "-")); f != nil && takesValue(f) {
+		if f := findFlag(p.scope, strings.TrimLeft(name, "-")); f != nil && clix.TakesValue(f) {
 			return flagValues(hints, f, p.st, name+"=", val)
 		}
 		return Result{}
@@ -152,11 +152,11 @@ func parse(app *cli.App, typed []string) parsed {
 			p.st.Args = append(p.st.Args, w)
 		case w == "--":
 			p.dashdash = true
-		case isFlag(w):
+		case clix.IsFlag(w):
 			name, val, hasVal := strings.Cut(strings.TrimLeft(w, "-"), "=")
 			f := findFlag(p.scope, name)
 			switch {
-			case f == nil || !takesValue(f):
+			case f == nil || !clix.TakesValue(f):
 				val = "true"
 			case hasVal:
 			case i+1 == len(typed):
@@ -168,13 +168,14 @@ func parse(app *cli.App, typed []string) parsed {
 			}
 			setFlag(p.st.Flags, f, name, val)
 		default:
-			if sub := findCommand(p.lv.cmds, w); sub != nil && len(p.st.Args) == 0 {
+			if sub := clix.FindCommand(p.lv.cmds, w); sub != nil && len(p.st.Args) == 0 {
 				p.st.Path = append(p.st.Path, sub.Name)
-				p.lv = cmdLevel(sub)
+				p.lv = cmdLevel(app, p.st.Path, sub)
 				p.scope = append(p.scope, p.lv.flags)
 				continue
 			}
 			p.st.Args = append(p.st.Args, w)
+			p.dashdash = p.lv.passThrough // the rest is that command line's
 		}
 	}
 	return p
@@ -194,11 +195,6 @@ func positional(hints Hints, lv level, st State, cur string) Result {
 		}
 	}
 	src, ok := hints.Args[strings.Join(st.Path, " ")]
-	if !ok {
-		if vals := enum(lv.argsUsage); vals != nil {
-			src, ok = Words(vals...).Upto(1), true
-		}
-	}
 	if !ok || (src.Max > 0 && len(st.Args) >= src.Max) {
 		return Result{Candidates: filter(out, cur)}
 	}
@@ -224,14 +220,10 @@ func flagValues(hints Hints, f cli.Flag, st State, prefix, cur string) Result {
 			break
 		}
 	}
-	if !ok {
-		if dg, isDoc := f.(cli.DocGenerationFlag); isDoc {
-			if vals := enum(dg.GetUsage()); vals != nil {
-				src, ok = Words(vals...), true
-			}
-		}
+	if choice, isChoice := f.(*clix.ChoiceFlag); !ok && isChoice {
+		src, ok = Words(choice.Choices...), true
 	}
-	if !ok && takesFile(f) {
+	if !ok && clix.TakesFile(f) {
 		src = Files
 	}
 	if src.Files && prefix == "" {
@@ -260,7 +252,7 @@ func flagCandidates(lv level) []Candidate {
 			usage = dg.GetUsage()
 		}
 		for _, n := range f.Names() {
-			out = append(out, Candidate{dashed(n), usage})
+			out = append(out, Candidate{clix.Dashed(n), usage})
 		}
 	}
 	out = append(out, Candidate{"--help", "show help"})
@@ -284,29 +276,6 @@ func dedupe(cands []Candidate) []Candidate {
 	return out
 }
 
-func dashed(name string) string {
-	if len(name) == 1 {
-		return "-" + name
-	}
-	return "--" + name
-}
-
-// enumRE matches a help text ending in a list of values: "output format:
-// text|json". Compiled on first use: not at every start of the binaries.
-var enumRE = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?:^|[\s:])([a-z0-9][a-z0-9.-]*(?:\|[a-z0-9][a-z0-9.-]*)+)$`)
-})
-
-// enum returns the values listed at the end of a help text, or nil. Reading
-// them from the help keeps --help and completion from ever disagreeing.
-func enum(usage string) []string {
-	m := enumRE().FindStringSubmatch(strings.TrimSpace(usage))
-	if m == nil {
-		return nil
-	}
-	return strings.Split(m[1], "|")
-}
-
 func filter(cands []Candidate, prefix string) []Candidate {
 	out := cands[:0:0]
 	for _, c := range cands {
@@ -317,14 +286,11 @@ func filter(cands []Candidate, prefix string) []Candidate {
 	return out
 }
 
-func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }
-
+// findFlag looks name up in the flags in effect, innermost first.
 func findFlag(scope [][]cli.Flag, name string) cli.Flag {
 	for i := len(scope) - 1; i >= 0; i-- {
-		for _, f := range scope[i] {
-			if slices.Contains(f.Names(), name) {
-				return f
-			}
+		if f := clix.FindFlag(scope[i], name); f != nil {
+			return f
 		}
 	}
 	return nil
@@ -338,31 +304,4 @@ func setFlag(flags map[string]string, f cli.Flag, name, val string) {
 	for _, n := range f.Names() {
 		flags[n] = val
 	}
-}
-
-// takesFile reports a flag declared with TakesFile (a field, not a method, in urfave/cli v2).
-func takesFile(f cli.Flag) bool {
-	switch f := f.(type) {
-	case *cli.StringFlag:
-		return f.TakesFile
-	case *cli.StringSliceFlag:
-		return f.TakesFile
-	case *cli.PathFlag:
-		return true
-	}
-	return false
-}
-
-func takesValue(f cli.Flag) bool {
-	dg, ok := f.(cli.DocGenerationFlag)
-	return ok && dg.TakesValue()
-}
-
-func findCommand(cmds []*cli.Command, name string) *cli.Command {
-	for _, c := range cmds {
-		if c.Name == name || slices.Contains(c.Aliases, name) {
-			return c
-		}
-	}
-	return nil
 }

@@ -162,11 +162,6 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// NameError is a context name that cannot be used.
-type NameError struct{ Name, Why string }
-
-func (e *NameError) Error() string { return fmt.Sprintf("invalid context name %q: %s", e.Name, e.Why) }
-
 // ValidName checks a context name: it becomes a keyring item name, a shell
 // completion word and a prompt segment, so it stays simple.
 func ValidName(name string) error {

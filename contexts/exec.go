@@ -13,28 +13,6 @@ import (
 	"syscall"
 )
 
-// NotFoundCmdError is a command that is not on PATH.
-type NotFoundCmdError struct{ Name string }
-
-func (e *NotFoundCmdError) Error() string { return fmt.Sprintf("%s: command not found", e.Name) }
-
-// TokenUnsupportedError is a JWT token context used with an etcdctl that
-// cannot take one: running it would silently make an anonymous call.
-type TokenUnsupportedError struct{ Version string }
-
-func (e *TokenUnsupportedError) Error() string {
-	return fmt.Sprintf("this context authenticates with a token, but etcdctl %s cannot take one (--auth-jwt-token arrived in etcdctl 3.7)", e.Version)
-}
-
-// ServerNameUnsupportedError is a context that verifies the server as
-// another name (--server-name): etcdctl has no such flag, so the command
-// would verify the endpoint's own host and fail with a TLS error.
-type ServerNameUnsupportedError struct{ ServerName string }
-
-func (e *ServerNameUnsupportedError) Error() string {
-	return fmt.Sprintf("this context verifies the server certificate as %q (--server-name), which etcdctl cannot do: it would check the endpoint's host instead and fail", e.ServerName)
-}
-
 // Exec runs argv with the context's credentials and returns the command's exit
 // status. Where the material lives in inherited descriptors, the command
 // replaces this process (exec(2)): signals, stdio and the exit code are the
@@ -46,7 +24,7 @@ func Exec(spec Spec, argv []string) (int, error) {
 		return 0, &NotFoundCmdError{Name: argv[0]}
 	}
 	if spec.ServerName != "" && !spec.InsecureSkipVerify {
-		return 0, &ServerNameUnsupportedError{ServerName: spec.ServerName}
+		return 0, &ServerNameUnsupportedError{Context: spec.Name, ServerName: spec.ServerName}
 	}
 	if spec.Token != "" && isEtcdctl(path) {
 		if v := EtcdctlVersion(path); !TokenCapable(v) {

@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
+	"github.com/etcd-ctx/etcd-ctx/internal/flock"
 )
 
 // EnvConfig names the config file, like KUBECONFIG; --config wins over it.
@@ -45,15 +48,6 @@ func (f File) resolve(path string) string {
 	}
 	return filepath.Join(dir, path)
 }
-
-// FileError is a config file that cannot be read or parsed.
-type FileError struct {
-	Path string
-	Err  error
-}
-
-func (e *FileError) Error() string { return fmt.Sprintf("config file %s: %v", e.Path, e.Err) }
-func (e *FileError) Unwrap() error { return e.Err }
 
 // File is the config file on disk, with its state file and index beside it
 // (see state.go).
@@ -104,7 +98,7 @@ func (f File) read() (*Config, stamp, error) {
 	}
 	cfg, err := Parse(data)
 	if err != nil {
-		return nil, stamp{}, &FileError{Path: f.Path, Err: err}
+		return nil, stamp{}, &FileError{Path: f.Path, Err: err, Invalid: true}
 	}
 	return cfg, s, nil
 }
@@ -114,7 +108,7 @@ func (f File) read() (*Config, stamp, error) {
 // written), when the lock is free: a writer holding it writes both anyway.
 // Failing to is not an error: the next read tries again.
 func (f File) refresh(cfg Config, s stamp) {
-	unlock, ok := tryLockFile(f.Path + ".lock")
+	unlock, ok := flock.TryLock(f.Path + ".lock")
 	if !ok {
 		return
 	}
@@ -144,7 +138,7 @@ func (f File) Update(fn func(*Config) error) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return &FileError{Path: f.Path, Err: err}
 	}
-	unlock, err := lockFile(f.Path + ".lock")
+	unlock, err := flock.Lock(f.Path + ".lock")
 	if err != nil {
 		return &FileError{Path: f.Path, Err: fmt.Errorf("lock: %w", err)}
 	}
@@ -155,7 +149,7 @@ func (f File) Update(fn func(*Config) error) error {
 	}
 	cfg, err := Parse(old)
 	if err != nil {
-		return &FileError{Path: f.Path, Err: err}
+		return &FileError{Path: f.Path, Err: err, Invalid: true}
 	}
 	cfg.applySelection(readState(f.Path))
 	if err := fn(cfg); err != nil {
@@ -165,7 +159,7 @@ func (f File) Update(fn func(*Config) error) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(f.Path, data); err != nil {
+	if err := fileio.Write(f.Path, data, 0o600); err != nil {
 		return &FileError{Path: f.Path, Err: err}
 	}
 	s, err := statConfig(f.Path)
@@ -179,30 +173,4 @@ func (f File) Update(fn func(*Config) error) error {
 		return &FileError{Path: statePath(f.Path), Err: fmt.Errorf("the config was written, but not the current context: %w", err)}
 	}
 	return nil
-}
-
-// writeAtomic writes data to a temp file in the same directory, syncs it and
-// renames it over path, so a crash leaves either the old or the new file.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

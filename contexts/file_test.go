@@ -250,7 +250,7 @@ func TestUpdateConcurrentSavesAllLand(t *testing.T) {
 	}
 	for i := range n {
 		name := fmt.Sprintf("ctx-%02d", i)
-		spec, err := store.Spec(cfg, name)
+		spec, err := store.Resolve(cfg, name)
 		if err != nil {
 			t.Fatal(err)
 		}

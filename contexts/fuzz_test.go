@@ -134,7 +134,7 @@ func FuzzParseConfig(f *testing.F) {
 		// the test read /dev/zero.
 		st := &Store{File: File{Path: filepath.Join("nonexistent", "config.yaml")}, Keyring: newMemKeyring()}
 		for _, name := range again.Names() {
-			spec, err := st.Spec(withoutPaths(again), name)
+			spec, err := st.Resolve(withoutPaths(again), name)
 			if err == nil && spec.Name != name {
 				t.Fatalf("Spec(%q) named %q", name, spec.Name)
 			}

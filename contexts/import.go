@@ -3,13 +3,14 @@ package contexts
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // Source is what an import found: endpoints, file paths and credentials.
@@ -81,13 +82,13 @@ type podManifest struct {
 // apiserver-etcd-client.{crt,key} one level up.
 func FromKubeadm(manifest string) (Source, error) {
 	var s Source
-	data, err := os.ReadFile(manifest)
+	data, err := fileio.Read(manifest)
 	if err != nil {
 		return s, err
 	}
 	var pod podManifest
 	if err := yaml.Unmarshal(data, &pod); err != nil {
-		return s, fmt.Errorf("%s is not a pod manifest: %v", manifest, strings.TrimPrefix(err.Error(), "yaml: "))
+		return s, fmt.Errorf("%s is not a pod manifest: %s", manifest, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	flags := map[string]string{}
 	for _, c := range pod.Spec.Containers {
@@ -115,15 +116,10 @@ func FromKubeadm(manifest string) (Source, error) {
 		{filepath.Join(filepath.Dir(pki), "apiserver-etcd-client.crt"), filepath.Join(filepath.Dir(pki), "apiserver-etcd-client.key")},
 	}
 	for _, c := range candidates {
-		if fileExists(c[0]) && fileExists(c[1]) {
+		if fileio.IsRegular(c[0]) && fileio.IsRegular(c[1]) {
 			s.CertFile, s.KeyFile = c[0], c[1]
 			return s, nil
 		}
 	}
 	return s, fmt.Errorf("no client certificate beside %s (looked for %s and %s)", s.CAFile, candidates[0][0], candidates[1][0])
-}
-
-func fileExists(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }

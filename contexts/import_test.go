@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 func envFunc(m map[string]string) func(string) string {
@@ -290,21 +291,29 @@ func TestFromKubeadm(t *testing.T) {
 func TestReadMaterial(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "ca.crt", []byte("pem bytes"))
+	writeFile(t, dir, "empty.crt", []byte(" \n"))
 	t.Chdir(dir)
-	m, err := ReadMaterial("CA", "ca.crt")
+	m, err := ReadMaterial(conn.InputCA, "ca.crt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(m.PEM) != "pem bytes" || m.Path != filepath.Join(dir, "ca.crt") || !filepath.IsAbs(m.Path) {
-		t.Fatalf("got %+v", m)
+	if string(m.PEM) != "pem bytes" || m.Path != "ca.crt" {
+		t.Fatalf("got %+v, want the path as given", m)
 	}
 
-	_, err = ReadMaterial("client key", "missing.key")
+	_, err = ReadMaterial(conn.InputKey, "missing.key")
 	var ie *conn.InputError
-	if !errors.As(err, &ie) || ie.Input != "client key file" || !errors.Is(err, os.ErrNotExist) {
+	if !errors.As(err, &ie) || ie.Input != conn.InputKey || ie.Detail != "file" || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("got %v, want an *InputError for the client key file", err)
 	}
-	if want := "client key file: " + filepath.Join(dir, "missing.key") + ": "; !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "open ") {
+	if want := "client key file: missing.key: "; !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "open ") {
 		t.Fatalf("error %q, want it to start with %q and not repeat open", err, want)
+	}
+
+	// An empty file is not "no file".
+	_, err = ReadMaterial(conn.InputCA, "empty.crt")
+	var empty *fileio.EmptyError
+	if !errors.As(err, &empty) || !errors.As(err, &ie) || err.Error() != "CA bundle file: empty.crt is empty" || ie.Hint() != empty.Hint() {
+		t.Fatalf("got %v, want the empty file refused", err)
 	}
 }

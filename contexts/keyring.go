@@ -25,18 +25,6 @@ type Keyring interface {
 // ErrNotFound is a keyring item that does not exist.
 var ErrNotFound = errors.New("not found in the keyring")
 
-// KeyringError says the OS keyring could not be used at all, with the way out.
-type KeyringError struct{ Err error }
-
-func (e *KeyringError) Error() string {
-	return "OS keyring unavailable: " + e.Err.Error()
-}
-func (e *KeyringError) Unwrap() error { return e.Err }
-
-// KeyringHint is the way out when there is no usable keyring.
-const KeyringHint = "keep certificates as file references with --store=path, or start a Secret Service " +
-	"(gnome-keyring-daemon, KeePassXC) and unlock it; passwords and tokens always need the keyring"
-
 // ChunkSize is the largest value stored in one item. Windows Credential
 // Manager takes at most 2560 bytes and macOS's `security -i` a 4096-byte
 // command line (after base64), so larger values (an RSA-4096 key with its

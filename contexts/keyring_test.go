@@ -495,12 +495,12 @@ func TestSpecReadsTheContextsItemsInOneBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := loadCfg(t, store)
-	want, err := store.Spec(cfg, "a")
+	want, err := store.Resolve(cfg, "a")
 	if err != nil {
 		t.Fatal(err)
 	}
 	bk := &batchKeyring{memKeyring: kr}
-	got, err := (&Store{File: store.File, Keyring: bk}).Spec(cfg, "a")
+	got, err := (&Store{File: store.File, Keyring: bk}).Resolve(cfg, "a")
 	if err != nil {
 		t.Fatal(err)
 	}

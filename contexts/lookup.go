@@ -3,6 +3,8 @@ package contexts
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/flock"
 )
 
 // The commands that run often (the prompt's `current`, <TAB>, `use`, `list`,
@@ -60,7 +62,7 @@ func (f File) Names() ([]string, error) {
 
 // LoadSelected resolves the context a command is about (as Selected) and
 // returns it with a config holding that context, its cluster and user, and
-// the current and previous context: what Store.Spec needs, without decoding
+// the current and previous context: what Store.Resolve needs, without decoding
 // the other contexts. Do not pass that config to anything that writes.
 func (f File) LoadSelected(flag string) (*Config, string, error) {
 	s, err := statConfig(f.Path)
@@ -103,7 +105,7 @@ func (f File) use(name string) (switched string, done bool, err error) {
 	if _, err := os.Stat(filepath.Dir(f.Path)); err != nil {
 		return "", false, nil
 	}
-	unlock, err := lockFile(f.Path + ".lock")
+	unlock, err := flock.Lock(f.Path + ".lock")
 	if err != nil {
 		return "", false, nil
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // The current and previous context live in a small state file beside the
@@ -145,7 +147,7 @@ func writeState(config string, st *state) error {
 	fmt.Fprintf(&b, "current %s\nprevious %s\nknown %t\nconfig %s\nconfig-current-context %s\nconfig-previous-context %s\n",
 		strconv.Quote(st.Current), strconv.Quote(st.Previous), st.Known, st.Config,
 		strconv.Quote(st.InFileCurrent), strconv.Quote(st.InFilePrevious))
-	return writeAtomic(statePath(config), []byte(b.String()))
+	return fileio.Write(statePath(config), []byte(b.String()), 0o600)
 }
 
 // selection resolves the current and previous context of a config whose own
@@ -356,7 +358,7 @@ func writeIndex(config string, cfg *Config, s stamp) error {
 		}
 	}
 	head := indexMagic + s.String() + "\n" + strings.Join(names, " ") + "\n" + strings.Join(offsets, " ") + "\n"
-	return writeAtomic(indexPath(config), append([]byte(head), body.Bytes()...))
+	return fileio.Write(indexPath(config), append([]byte(head), body.Bytes()...), 0o600)
 }
 
 // removeIfExists removes a derived file; a missing one is fine.

@@ -396,8 +396,8 @@ contexts:
 		if err != nil || got != name {
 			t.Fatalf("LoadSelected(%q) = %q, %v", name, got, err)
 		}
-		want, wantErr := store.Spec(full, name)
-		spec, err := store.Spec(one, name)
+		want, wantErr := store.Resolve(full, name)
+		spec, err := store.Resolve(one, name)
 		if fmt.Sprint(err) != fmt.Sprint(wantErr) || fmt.Sprintf("%+v", spec) != fmt.Sprintf("%+v", want) {
 			t.Fatalf("%q: spec from the index %+v (%v), from the config %+v (%v)", name, spec, err, want, wantErr)
 		}

@@ -40,7 +40,7 @@ func pemBody(pem []byte) []byte {
 
 func loadCfg(t *testing.T, s *Store) *Config {
 	t.Helper()
-	cfg, err := s.Load()
+	cfg, err := s.Config()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestSaveSpecRoundTripKeyring(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := loadCfg(t, store)
-	got, err := store.Spec(cfg, "prod")
+	got, err := store.Resolve(cfg, "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestSaveKeyringModeDropsFilePaths(t *testing.T) {
 	if data := readFile(t, store.File.Path); bytes.Contains(data, []byte(dir)) {
 		t.Fatalf("keyring-mode config refers to the source files:\n%s", data)
 	}
-	got, err := store.Spec(loadCfg(t, store), "copy")
+	got, err := store.Resolve(loadCfg(t, store), "copy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestSaveSpecRoundTripPaths(t *testing.T) {
 	if data := readFile(t, store.File.Path); bytes.Contains(data, pemBody(want.Key.PEM)) {
 		t.Fatal("config file contains the key")
 	}
-	got, err := store.Spec(cfg, "dev")
+	got, err := store.Resolve(cfg, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestSaveSpecRoundTripPaths(t *testing.T) {
 	// The files are read afresh: a renewed certificate is picked up.
 	renewed := append([]byte("# renewed\n"), want.Cert.PEM...)
 	writeFile(t, filepath.Dir(want.Cert.Path), "client.crt", renewed)
-	got, err = store.Spec(cfg, "dev")
+	got, err = store.Resolve(cfg, "dev")
 	if err != nil || !bytes.Equal(got.Cert.PEM, renewed) {
 		t.Fatalf("renewed file not read: %v", err)
 	}
@@ -203,8 +203,30 @@ func TestSaveSpecRoundTripPaths(t *testing.T) {
 	if err := os.Remove(want.Key.Path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Spec(cfg, "dev"); err == nil || !strings.Contains(err.Error(), "client key") || !errors.Is(err, os.ErrNotExist) {
+	if _, err := store.Resolve(cfg, "dev"); err == nil || !strings.Contains(err.Error(), "client key") || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing key file: got %v", err)
+	}
+}
+
+// TestSavePathModeRelativePaths: files named relative to the working
+// directory (as ReadMaterial keeps them) are stored absolute, so the
+// context works from anywhere.
+func TestSavePathModeRelativePaths(t *testing.T) {
+	store, _ := newStore(t)
+	spec := pathSpec(t, "rel")
+	abs := []string{spec.CA.Path, spec.Cert.Path, spec.Key.Path}
+	t.Chdir(filepath.Dir(spec.CA.Path))
+	spec.CA.Path, spec.Cert.Path, spec.Key.Path = "ca.crt", "client.crt", "./client.key"
+	if err := store.Save(spec, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	got, err := store.Resolve(loadCfg(t, store), "rel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paths := []string{got.CA.Path, got.Cert.Path, got.Key.Path}; !slices.Equal(paths, abs) {
+		t.Errorf("stored %q, want %q", paths, abs)
 	}
 }
 
@@ -225,7 +247,7 @@ func TestSavePathModeWithPassword(t *testing.T) {
 	if u != (secrets{Password: "pw"}) {
 		t.Fatalf("user item holds %+v, want only the password", u)
 	}
-	got, err := store.Spec(loadCfg(t, store), "dev")
+	got, err := store.Resolve(loadCfg(t, store), "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +292,7 @@ func TestSpecKeepPathsForAnonymousContext(t *testing.T) {
 	if ctx, _ := cfg.Context("anon"); ctx.User != "" || len(cfg.Users) != 0 {
 		t.Fatalf("anonymous context got a user: %+v", cfg)
 	}
-	got, err := store.Spec(cfg, "anon")
+	got, err := store.Resolve(cfg, "anon")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +330,7 @@ func TestSaveExistingWithoutReplace(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := loadCfg(t, store)
-	got, err := store.Spec(cfg, "prod")
+	got, err := store.Resolve(cfg, "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +354,7 @@ func TestSaveReplaceRemovesStaleItems(t *testing.T) {
 		if names := kr.names(); len(names) != 0 {
 			t.Fatalf("stale keyring items %v", names)
 		}
-		got, err := store.Spec(loadCfg(t, store), "x")
+		got, err := store.Resolve(loadCfg(t, store), "x")
 		if err != nil || !got.KeepPaths || got.Password != "" || got.Token != "" {
 			t.Fatalf("got %+v, %v", got, err)
 		}
@@ -353,7 +375,7 @@ func TestSaveReplaceRemovesStaleItems(t *testing.T) {
 		if len(cfg.Users) != 0 {
 			t.Fatalf("stale user entry: %+v", cfg.Users)
 		}
-		got, err := store.Spec(cfg, "x")
+		got, err := store.Resolve(cfg, "x")
 		if err != nil || !reflect.DeepEqual(got, anon) {
 			t.Fatalf("got %+v, %v", got, err)
 		}
@@ -415,7 +437,7 @@ func TestSaveWithoutKeyring(t *testing.T) {
 	if err := store.Save(pathSpec(t, "c"), SaveOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Spec(loadCfg(t, store), "c"); err != nil {
+	if _, err := store.Resolve(loadCfg(t, store), "c"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -559,7 +581,7 @@ func TestRenameMovesItemsAndSelection(t *testing.T) {
 		t.Fatalf("config still refers to the old items:\n%s", data)
 	}
 	for old, spec := range map[string]Spec{"a2": a, "b2": b} {
-		got, err := store.Spec(cfg, old)
+		got, err := store.Resolve(cfg, old)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -582,7 +604,7 @@ func TestRenamePathModeTouchesNoKeyring(t *testing.T) {
 	if len(kr.setCalls()) != 0 || len(kr.deleteCalls()) != 0 {
 		t.Fatalf("keyring touched: sets %v deletes %v", kr.setCalls(), kr.deleteCalls())
 	}
-	got, err := store.Spec(loadCfg(t, store), "q")
+	got, err := store.Resolve(loadCfg(t, store), "q")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -615,7 +637,7 @@ func TestRenameKeepsSharedCluster(t *testing.T) {
 		t.Fatalf("keyring %v", names)
 	}
 	for _, name := range []string{"b", "alias"} {
-		spec, err := store.Spec(cfg, name)
+		spec, err := store.Resolve(cfg, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -668,7 +690,7 @@ func TestRenameKeyringFailureLeavesFileUnchanged(t *testing.T) {
 		t.Fatal("file changed")
 	}
 	kr.failSet = nil
-	if _, err := store.Spec(loadCfg(t, store), "a"); err != nil {
+	if _, err := store.Resolve(loadCfg(t, store), "a"); err != nil {
 		t.Fatalf("context unusable after a failed rename: %v", err)
 	}
 }
@@ -768,7 +790,7 @@ func TestDeleteKeepsSharedClusterAndUser(t *testing.T) {
 		t.Fatalf("shared items deleted: %v", d)
 	}
 	cfg := loadCfg(t, store)
-	spec, err := store.Spec(cfg, "alias")
+	spec, err := store.Resolve(cfg, "alias")
 	if err != nil {
 		t.Fatalf("the alias lost its cluster or user: %v", err)
 	}
@@ -847,24 +869,24 @@ func TestSpecErrors(t *testing.T) {
 	cfg := loadCfg(t, store)
 
 	var nf *NotFoundError
-	if _, err := store.Spec(cfg, "nope"); !errors.As(err, &nf) {
+	if _, err := store.Resolve(cfg, "nope"); !errors.As(err, &nf) {
 		t.Errorf("unknown context: %v", err)
 	}
 
 	items := kr.snapshot()
 	kr.items["user/a"] = "not json"
-	if _, err := store.Spec(cfg, "a"); err == nil || !strings.Contains(err.Error(), "not etcd-ctx data") {
+	if _, err := store.Resolve(cfg, "a"); err == nil || !strings.Contains(err.Error(), "not etcd-ctx data") {
 		t.Errorf("garbage item: %v", err)
 	}
 	delete(kr.items, "user/a")
-	if _, err := store.Spec(cfg, "a"); err == nil || !strings.Contains(err.Error(), "etcd-ctx/user/a is missing") {
+	if _, err := store.Resolve(cfg, "a"); err == nil || !strings.Contains(err.Error(), "etcd-ctx/user/a is missing") {
 		t.Errorf("missing item: %v", err)
 	}
 	kr.items = items
 
 	noKeyring := &Store{File: store.File}
 	var ke *KeyringError
-	if _, err := noKeyring.Spec(cfg, "a"); !errors.As(err, &ke) {
+	if _, err := noKeyring.Resolve(cfg, "a"); !errors.As(err, &ke) {
 		t.Errorf("keyring refs without a keyring: %v", err)
 	}
 
@@ -872,10 +894,10 @@ func TestSpecErrors(t *testing.T) {
 		{Name: "nocluster", Context: Context{Cluster: "ghost"}},
 		{Name: "nouser", Context: Context{Cluster: "c", User: "ghost"}},
 	}, Clusters: []NamedCluster{{Name: "c"}}}
-	if _, err := store.Spec(broken, "nocluster"); err == nil || !strings.Contains(err.Error(), `cluster "ghost"`) {
+	if _, err := store.Resolve(broken, "nocluster"); err == nil || !strings.Contains(err.Error(), `cluster "ghost"`) {
 		t.Errorf("dangling cluster: %v", err)
 	}
-	if _, err := store.Spec(broken, "nouser"); err == nil || !strings.Contains(err.Error(), `user "ghost"`) {
+	if _, err := store.Resolve(broken, "nouser"); err == nil || !strings.Contains(err.Error(), `user "ghost"`) {
 		t.Errorf("dangling user: %v", err)
 	}
 }
@@ -887,7 +909,7 @@ func TestSpecReadsEachItemOnce(t *testing.T) {
 	}
 	counting := &countingKeyring{Keyring: store.Keyring}
 	s := &Store{File: store.File, Keyring: counting}
-	if _, err := s.Spec(loadCfg(t, store), "a"); err != nil {
+	if _, err := s.Resolve(loadCfg(t, store), "a"); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(counting.gets, []string{"cluster/a", "user/a"}) {

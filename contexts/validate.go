@@ -3,35 +3,24 @@ package contexts
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
-// ReadMaterial reads a PEM file given on the command line, keeping its
-// absolute path for --store=path.
-func ReadMaterial(what, path string) (Material, error) {
-	abs, err := filepath.Abs(path)
+// ReadMaterial reads a PEM file a user named for input (conn.InputCA,
+// InputCert, InputKey), keeping its path as given (Save makes it absolute
+// for --store=path). An unreadable or empty file is an *conn.InputError
+// (an empty one wraps a *fileio.EmptyError: it is never taken for "none").
+func ReadMaterial(input conn.Input, path string) (Material, error) {
+	data, err := fileio.Read(path)
 	if err != nil {
-		return Material{}, err
+		return Material{}, &conn.InputError{Input: input, Detail: "file", Err: err}
 	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return Material{}, &conn.InputError{Input: what + " file", Err: unwrapPathError(err)}
-	}
-	return Material{PEM: data, Path: abs}, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
-	}
-	return err
+	return Material{PEM: data, Path: path}, nil
 }
 
 // Validate checks a context before anything is saved, the way etcd will
@@ -44,7 +33,7 @@ func unwrapPathError(err error) error {
 func Validate(spec *Spec, now time.Time) error {
 	secure := len(spec.CA.PEM) > 0 || len(spec.Cert.PEM) > 0 || spec.InsecureSkipVerify
 	if len(spec.Endpoints) == 0 {
-		return &conn.InputError{Input: "endpoints", Err: errors.New("none given (--endpoints https://HOST:2379)")}
+		return &conn.InputError{Input: conn.InputEndpoints, Err: errors.New("none given (--endpoints https://HOST:2379)")}
 	}
 	eps, err := conn.NormalizeEndpoints(spec.Endpoints, secure)
 	if err != nil {
@@ -62,16 +51,16 @@ func Validate(spec *Spec, now time.Time) error {
 		}
 	}
 	if spec.Token != "" && (spec.Username != "" || spec.Password != "") {
-		return &conn.InputError{Input: "credentials", Err: errors.New("a token and a user/password are mutually exclusive")}
+		return &conn.InputError{Input: conn.InputCredentials, Err: errors.New("a token and a user/password are mutually exclusive")}
 	}
 	if spec.Password != "" && spec.Username == "" {
-		return &conn.InputError{Input: "credentials", Err: errors.New("a password needs a user (--user)")}
+		return &conn.InputError{Input: conn.InputCredentials, Err: errors.New("a password needs a user (--user)")}
 	}
 	if strings.ContainsAny(spec.Username, ":\n") {
-		return &conn.InputError{Input: "user", Err: errors.New("a user name cannot contain ':' or a newline")}
+		return &conn.InputError{Input: conn.InputUser, Err: errors.New("a user name cannot contain ':' or a newline")}
 	}
 	if strings.ContainsAny(spec.Token, " \n\t") {
-		return &conn.InputError{Input: "token", Err: errors.New("a token cannot contain spaces or newlines")}
+		return &conn.InputError{Input: conn.InputToken, Err: errors.New("a token cannot contain spaces or newlines")}
 	}
 	return nil
 }
@@ -118,22 +107,6 @@ func Advise(spec Spec, now time.Time) []string {
 	return out
 }
 
-// Settings turns a context into connection settings for the Go client.
-func (spec Spec) Settings() conn.Settings {
-	return conn.Settings{
-		Endpoints:          spec.Endpoints,
-		CA:                 spec.CA.PEM,
-		Cert:               spec.Cert.PEM,
-		Key:                spec.Key.PEM,
-		Username:           spec.Username,
-		Password:           spec.Password,
-		Token:              spec.Token,
-		DialTimeout:        spec.DialTimeout,
-		ServerName:         spec.ServerName,
-		InsecureSkipVerify: spec.InsecureSkipVerify,
-	}
-}
-
 // withPath names the file an input came from, so the user knows which one
 // to fix: "client key (/etc/etcd/client.key): does not match…".
 func withPath(err error, cert, key Material) error {
@@ -142,11 +115,11 @@ func withPath(err error, cert, key Material) error {
 		return err
 	}
 	path := cert.Path
-	if ie.Input == "client key" {
+	if ie.Input == conn.InputKey {
 		path = key.Path
 	}
-	if path == "" {
+	if path == "" || ie.Detail != "" {
 		return err
 	}
-	return &conn.InputError{Input: ie.Input + " (" + path + ")", Err: ie.Err}
+	return &conn.InputError{Input: ie.Input, Detail: "(" + path + ")", Err: ie.Err}
 }

@@ -73,7 +73,7 @@ func TestValidate(t *testing.T) {
 	cases := []struct {
 		name      string
 		edit      func(*Spec)
-		wantInput string // the *conn.InputError's Input
+		wantInput string // the *conn.InputError's Input and Detail
 		wantText  string
 	}{
 		{"no endpoints", func(s *Spec) { s.Endpoints = nil }, "endpoints", "none given"},
@@ -118,8 +118,8 @@ func TestValidate(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("got %v, want an *InputError", err)
 			}
-			if ie.Input != tc.wantInput || !strings.Contains(err.Error(), tc.wantText) {
-				t.Fatalf("got %q (input %q), want input %q and text %q", err, ie.Input, tc.wantInput, tc.wantText)
+			if label := strings.TrimSpace(string(ie.Input) + " " + ie.Detail); label != tc.wantInput || !strings.Contains(err.Error(), tc.wantText) {
+				t.Fatalf("got %q (input %q), want input %q and text %q", err, label, tc.wantInput, tc.wantText)
 			}
 		})
 	}

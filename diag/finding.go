@@ -2,7 +2,8 @@ package diag
 
 import (
 	"sort"
-	"strings"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/words"
 )
 
 // Severity ranks findings: errors break access, warnings will (or hide a
@@ -202,9 +203,4 @@ func ms(d interface{ Seconds() float64 }) JSONDuration {
 	return JSONDuration(float64(int64(d.Seconds()*1e5)) / 100)
 }
 
-func list(items []string) string {
-	if len(items) == 0 {
-		return "(none)"
-	}
-	return strings.Join(items, ", ")
-}
+func list(items []string) string { return words.List(items) }

@@ -162,7 +162,7 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		var ie *conn.InputError
 		what := "client certificate"
 		if errors.As(err, &ie) {
-			what = ie.Input
+			what = string(ie.Input)
 		}
 		from := what + " from " + in.source(pick(what == "client key", in.Sources.Key, in.Sources.Cert))
 		var uk *pki.UnsupportedKeyError

@@ -12,6 +12,8 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"time"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/words"
 )
 
 // UnsupportedKeyError is a key Go cannot use, and so neither can etcd,
@@ -24,6 +26,11 @@ type UnsupportedKeyError struct {
 
 func (e *UnsupportedKeyError) Error() string {
 	return e.Key + " is not supported by Go, so not by etcd: reissue with P-256/P-384, RSA or Ed25519"
+}
+
+// Hint says how to get a key Go can use.
+func (e *UnsupportedKeyError) Hint() string {
+	return "Go, and so etcd and etcdctl, cannot use this key: issue a new key and certificate (etcd-certwiz client NAME --key-type ecdsa-p256, or openssl with -pkeyopt ec_paramgen_curve:P-256)"
 }
 
 // MinRSABits is the smallest RSA key crypto/rsa (Go ≥ 1.24, and so etcd
@@ -315,7 +322,7 @@ func KeyIDBytes(b []byte) string { return hexID(b) }
 
 func hexID(b []byte) string {
 	if len(b) == 0 {
-		return "(none)"
+		return words.None
 	}
 	const digits = "0123456789ABCDEF"
 	out := make([]byte, 0, 3*len(b))

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // The layouts operators really have, and how they name files:
@@ -97,9 +99,13 @@ func FindKey(certPath string, cert *x509.Certificate, explicit string) (string, 
 	if explicit != "" {
 		candidates = []string{explicit}
 	}
+	read := os.ReadFile
+	if explicit != "" {
+		read = fileio.Read // a file the user named: an empty one is refused as such
+	}
 	var mismatched []string
 	for _, p := range candidates {
-		data, err := os.ReadFile(p)
+		data, err := read(p)
 		if errors.Is(err, os.ErrNotExist) && explicit == "" {
 			continue
 		}

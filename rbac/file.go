@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 // The file format (YAML, or the same fields as JSON). Every field is checked:
@@ -281,9 +282,10 @@ func Parse(data []byte) (*Model, error) {
 	return f.model()
 }
 
-// Load reads and parses a file; errors name it.
+// Load reads and parses a file; errors name it. An empty file is refused
+// (*fileio.EmptyError), never taken for an empty model.
 func Load(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.Read(path)
 	if err != nil {
 		return nil, err
 	}

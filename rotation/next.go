@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -401,10 +402,10 @@ func (s *State) retire(retired string) error {
 	if err := os.Rename(filepath.Join(s.dir, StateFileName), filepath.Join(retired, StateFileName)); err != nil {
 		return err
 	}
-	if err := certwiz.SyncDir(retired); err != nil {
+	if err := fileio.SyncDir(retired); err != nil {
 		return err
 	}
-	return certwiz.SyncDir(s.dir)
+	return fileio.SyncDir(s.dir)
 }
 
 func keyRel(certRel string) string { return certwiz.KeyPath(certRel) }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -106,7 +107,7 @@ func copyFile(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := certwiz.WriteFile(to, data, certwiz.CertMode); err != nil {
+	if err := fileio.Write(to, data, certwiz.CertMode); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -291,7 +292,7 @@ func TestStartRefuses(t *testing.T) {
 
 func copyData(t *testing.T, path string, data []byte) {
 	t.Helper()
-	if err := certwiz.WriteFile(path, data, certwiz.CertMode); err != nil {
+	if err := fileio.Write(path, data, certwiz.CertMode); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/internal/flock"
 )
 
@@ -237,7 +238,7 @@ func (s *State) Save() error {
 	if err := enc.Close(); err != nil {
 		return err
 	}
-	return certwiz.WriteFile(filepath.Join(s.dir, StateFileName), buf.Bytes(), certwiz.CertMode)
+	return fileio.Write(filepath.Join(s.dir, StateFileName), buf.Bytes(), certwiz.CertMode)
 }
 
 // lock takes the rotation lock of dir for the time of one command.
@@ -267,7 +268,7 @@ func (s *State) write(abs string, data []byte, mode fs.FileMode, force bool) err
 			return &certwiz.ExistsError{Path: abs}
 		}
 	}
-	if err := certwiz.WriteFile(abs, data, mode); err != nil {
+	if err := fileio.Write(abs, data, mode); err != nil {
 		return err
 	}
 	s.Written[rel] = digest(data)

@@ -12,10 +12,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/etcd-ctx/etcd-ctx/completion"
 	"github.com/etcd-ctx/etcd-ctx/internal/certcmd"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxcmd"
 	"github.com/etcd-ctx/etcd-ctx/internal/diagcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/manpage"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -27,7 +27,7 @@ func TestManPages(t *testing.T) {
 	harness.Need(t, harness.HasCommand("groff") && harness.HasCommand("man"), "groff and man-db")
 	pages := []struct {
 		app  *cli.App
-		info completion.ManInfo
+		info manpage.Info
 		env  []string
 	}{
 		{ctxcmd.NewApp(), ctxcmd.ManInfo(), []string{"ETCD_CTX", "ETCD_CTX_CONFIG", "NO_COLOR", "ETCDCTL_ENDPOINTS", "ETCDCTL_CACERT", "ETCDCTL_PASSWORD"}},
@@ -38,7 +38,7 @@ func TestManPages(t *testing.T) {
 	for _, p := range pages {
 		t.Run(p.app.Name, func(t *testing.T) {
 			var src bytes.Buffer
-			if err := completion.Man(&src, p.app, p.info, "1.2.3", "2025-01-31"); err != nil {
+			if err := manpage.Write(&src, p.app, p.info, "1.2.3", "2025-01-31"); err != nil {
 				t.Fatal(err)
 			}
 			file := filepath.Join(dir, p.app.Name+".1")

@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
@@ -318,7 +319,7 @@ func copyFile(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := certwiz.WriteFile(to, data, 0o644); err != nil {
+	if err := fileio.Write(to, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

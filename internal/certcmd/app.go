@@ -47,11 +47,11 @@ func caDirFlag() cli.Flag {
 }
 
 func keyTypeFlag() cli.Flag {
-	names := make([]string, len(certwiz.KeyTypes))
+	names := make([]string, len(certwiz.KeyTypes)) // the default first
 	for i, kt := range certwiz.KeyTypes {
 		names[i] = string(kt)
 	}
-	return &cli.StringFlag{Name: "key-type", Value: string(certwiz.ECDSAP256), Usage: strings.Join(names, "|")}
+	return clix.Choice("key-type", strings.Join(names, "|"), names...)
 }
 
 func daysFlag(def int) cli.Flag {
@@ -72,7 +72,7 @@ func caDir(c *cli.Context) string {
 func keyType(c *cli.Context) (certwiz.KeyType, error) {
 	kt, err := certwiz.ParseKeyType(c.String("key-type"))
 	if err != nil {
-		return "", clix.Usage("e.g. --key-type ecdsa-p256", "%v", err)
+		return "", clix.Usage("e.g. --key-type ecdsa-p256", "%w", err)
 	}
 	if w := kt.Warning(); w != "" {
 		fmt.Fprintln(c.App.ErrWriter, "warning: "+w)
@@ -84,7 +84,7 @@ func keyType(c *cli.Context) (certwiz.KeyType, error) {
 // each on stderr (stdout is for data).
 func write(c *cli.Context, files []certwiz.PendingFile) error {
 	if err := certwiz.WriteFiles(files, c.Bool("force")); err != nil {
-		return explain(err)
+		return err
 	}
 	for _, f := range files {
 		fmt.Fprintf(c.App.ErrWriter, "Wrote %s (%#o)\n", f.Path, f.Mode)
@@ -92,38 +92,14 @@ func write(c *cli.Context, files []certwiz.PendingFile) error {
 	return nil
 }
 
-// explain turns domain errors into one line plus a hint.
-func explain(err error) error {
-	if err == nil {
-		return nil
-	}
-	var (
-		clixErr *clix.Error
-		exists  *certwiz.ExistsError
-		plan    *certwiz.PlanError
-		host    *certwiz.HostError
-		pathErr *fs.PathError
-	)
-	switch {
-	case errors.As(err, &clixErr):
-		return err
-	case errors.As(err, &exists):
-		return clix.Wrap(err, "keys and certificates are never replaced silently: pass --force to overwrite, or choose another --out")
-	case errors.As(err, &plan):
-		return &clix.Error{Msg: err.Error(), Hint: "fix the plan file; 'etcd-certwiz init --help' shows its format", Code: clix.ExitUsage, Err: err}
-	case errors.As(err, &host):
-		return &clix.Error{Msg: err.Error(), Hint: "hosts are IPs (10.0.1.10, ::1) or DNS names (etcd-0.example.internal), comma-separated", Code: clix.ExitUsage, Err: err}
-	case errors.As(err, &pathErr) && errors.Is(err, fs.ErrNotExist):
-		return clix.Wrap(err, "check the path")
-	}
-	return clix.Wrap(err, "")
-}
-
 // loadCA reads the CA named file ("ca.crt" or "peer-ca.crt") from the CA directory.
 func loadCA(c *cli.Context, file string) (*certwiz.Issued, error) {
 	ca, err := certwiz.LoadCA(filepath.Join(caDir(c), file))
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, clix.Wrap(err, "create one with 'etcd-certwiz ca --out DIR', or point --ca-dir at the directory holding ca.crt and ca.key")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return ca, nil
 }
@@ -142,7 +118,7 @@ func issueLeaf(c *cli.Context, req certwiz.Request, caFile, certPath string) err
 	req.Days = c.Int("days")
 	leaf, err := certwiz.NewLeaf(req, kt, ca)
 	if err != nil {
-		return explain(err)
+		return clix.UsageOn[*certwiz.HostError](err)
 	}
 	return write(c, certwiz.PairFiles(certPath, leaf))
 }

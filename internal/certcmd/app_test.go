@@ -2,10 +2,13 @@ package certcmd
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 )
 
 func run(t *testing.T, args ...string) (string, string, int) {
@@ -66,5 +69,45 @@ func TestSingleShotLayout(t *testing.T) {
 	}
 	if out, errs, code := run(t, "check", dir); code != 1 || !strings.Contains(errs, "1 of 6 certificates need attention") || !strings.Contains(out, "junk.crt") {
 		t.Fatalf("check with a garbage file: exit %d %s%s", code, out, errs)
+	}
+}
+
+// TestInitInterruptedThenRerun: `etcd-certwiz init` dying part way (the
+// disk fails a sync after some keys are written) leaves a PKI that the same
+// command, run again without --force, completes; check passes on the result.
+func TestInitInterruptedThenRerun(t *testing.T) {
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.yaml")
+	if err := os.WriteFile(plan, []byte("cluster: t\nout: ./pki\nseparate-peer-ca: true\nmembers:\n  - name: m0\n    ips: [10.0.0.1]\nclients:\n  - name: root\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orig := fileio.Sync
+	t.Cleanup(func() { fileio.Sync = orig })
+	calls := 0
+	fileio.Sync = func(f *os.File) error {
+		if calls++; calls == 9 { // the journal's two syncs, then CA, CA key, peer CA, ...
+			return errors.New("input/output error")
+		}
+		return orig(f)
+	}
+	if _, errs, code := run(t, "init", "--plan", plan); code != 1 || !strings.Contains(errs, "input/output error") {
+		t.Fatalf("interrupted init: exit %d %s", code, errs)
+	}
+	fileio.Sync = orig
+	pkiDir := filepath.Join(dir, "pki")
+	if _, err := os.Stat(filepath.Join(pkiDir, "peer-ca.crt")); err != nil {
+		t.Fatalf("the interrupted init should have left the peer CA: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(pkiDir, "m0", "server.crt")); err == nil {
+		t.Fatal("the interrupted init went further than the test meant")
+	}
+	if _, errs, code := run(t, "init", "--plan", plan); code != 0 {
+		t.Fatalf("re-run: exit %d %s", code, errs)
+	}
+	if out, errs, code := run(t, "check", pkiDir); code != 0 {
+		t.Fatalf("check after the re-run: exit %d %s%s", code, out, errs)
+	}
+	if _, errs, code := run(t, "init", "--plan", plan); code != 1 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("a third init over a complete PKI: exit %d %s", code, errs)
 	}
 }

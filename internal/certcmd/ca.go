@@ -36,7 +36,7 @@ func caAction(c *cli.Context) error {
 	}
 	ca, err := certwiz.NewCA(cn, kt, c.Int("days"))
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	return write(c, certwiz.PairFiles(joinDir(caDir(c), file), ca))
 }

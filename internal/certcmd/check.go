@@ -10,6 +10,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
 
@@ -21,7 +22,7 @@ func checkCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window and within the last third of their lifetime (30d, 720h)"},
 			&cli.BoolFlag{Name: "live", Usage: "also check that each member serves its certificates of the tree (serials on its client and peer ports), through --context"},
-			rotateContextFlag(), configFlag(), timeoutFlag(),
+			ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(), timeoutFlag(),
 			clix.OutputFlag("text", "json"),
 		},
 		Action: checkAction,
@@ -32,13 +33,13 @@ func checkAction(c *cli.Context) error {
 	if err := clix.Args(c, 0, 1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
 	warn, err := certwiz.ParseDays(c.String("warn"))
 	if err != nil {
-		return clix.Usage("e.g. --warn 30d", "--warn: %v", err)
+		return clix.Usage("e.g. --warn 30d", "--warn: %w", err)
 	}
 	dir := c.Args().First()
 	if dir == "" {
@@ -46,7 +47,7 @@ func checkAction(c *cli.Context) error {
 	}
 	check, err := certwiz.CheckTree(dir, warn, time.Now())
 	if err != nil {
-		return explain(err)
+		return clix.Wrap(err, "check the path: a PKI directory (default "+certwiz.DefaultOut+")")
 	}
 	results := check.Results
 	var report *rotation.Report

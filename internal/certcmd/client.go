@@ -26,7 +26,7 @@ func clientAction(c *cli.Context) error {
 	}
 	name := c.Args().First()
 	if err := certwiz.ValidName("client", name); err != nil {
-		return clix.Usage("a client name is a file name: letters, digits and hyphens", "%v", err)
+		return clix.Usage("a client name is a file name: letters, digits and hyphens", "%w", err)
 	}
 	cn := name
 	if c.IsSet("cn") {

@@ -61,7 +61,7 @@ func initAction(c *cli.Context) error {
 	switch {
 	case c.IsSet("plan"):
 		if plan, err = certwiz.LoadPlan(c.String("plan")); err != nil {
-			return explain(err)
+			return clix.UsageOn[*certwiz.PlanError](err)
 		}
 	case clix.IsTTY(os.Stdin) && clix.IsTTY(c.App.Writer):
 		if plan, err = runWizard(c); err != nil {
@@ -86,18 +86,18 @@ func initAction(c *cli.Context) error {
 func generate(c *cli.Context, plan *certwiz.Plan, planPath string) error {
 	pki, err := certwiz.Generate(plan)
 	if err != nil {
-		return explain(err)
+		return clix.UsageOn[*certwiz.PlanError](err)
 	}
 	files := pki.Files(plan.Out)
 	if planPath != "" {
 		data, err := planFile(plan, planPath)
 		if err != nil {
-			return explain(err)
+			return err
 		}
 		files = append([]certwiz.PendingFile{{Path: planPath, Data: data, Mode: certwiz.CertMode}}, files...)
 	}
 	if err := certwiz.WriteFiles(files, c.Bool("force")); err != nil {
-		return explain(err)
+		return err
 	}
 	if planPath != "" {
 		fmt.Fprintf(c.App.ErrWriter, "Wrote plan %s (re-run with 'etcd-certwiz init --plan %s').\n", planPath, planPath)

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +13,8 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
+	"github.com/etcd-ctx/etcd-ctx/internal/words"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -36,7 +36,7 @@ func inspectAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, -1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -83,17 +83,17 @@ func inspectTarget(c *cli.Context, target string) ([]certwiz.Report, error) {
 	if addr, ok := remoteAddr(target); ok {
 		chain, err := certwiz.FetchRemote(addr, c.Duration("timeout"))
 		if err != nil {
-			return nil, clix.Fail("check the address and that it serves TLS (etcd's client port is usually 2379)", "%s: %v", target, err)
+			return nil, clix.Fail("check the address and that it serves TLS (etcd's client port is usually 2379)", "%s: %w", target, err)
 		}
 		return certwiz.InspectChain(target, chain, now), nil
 	}
-	data, err := os.ReadFile(target)
+	data, err := fileio.Read(target)
 	if err != nil {
-		return nil, explain(err)
+		return nil, err
 	}
 	reports, err := certwiz.InspectPEM(target, data, now)
 	if err != nil {
-		return nil, clix.Fail("inspect a certificate file (a key is checked against its certificate with --key)", "%v", err)
+		return nil, clix.Fail("inspect a certificate file (a key is checked against its certificate with --key)", "%w", err)
 	}
 	first := pki.ParseFile(data).Certs
 	if len(first) == 0 || reports[0].Unusable() && reports[0].KeyType == "unsupported" {
@@ -106,10 +106,10 @@ func inspectTarget(c *cli.Context, target string) ([]certwiz.Report, error) {
 	case errors.Is(err, pki.ErrKeyMismatch):
 		match := false
 		reports[0].KeyFile, reports[0].KeyMatch = keyFile, &match
-	case err != nil && errors.Is(err, fs.ErrNotExist):
-		return nil, explain(err)
+	case clix.HintOf(err) != "":
+		return nil, err // unreadable, empty, or a key Go cannot use: it says what to do
 	case err != nil:
-		return nil, clix.Fail("--key must be an unencrypted PEM private key Go can use", "%v", err)
+		return nil, clix.Fail("--key must be an unencrypted PEM private key Go can use", "%w", err)
 	default:
 		match := true
 		reports[0].KeyFile, reports[0].KeyMatch = keyFile, &match
@@ -161,13 +161,13 @@ func printReport(w io.Writer, p clix.Painter, r certwiz.Report) {
 		sans = append(sans, "IP:"+ip)
 	}
 	if !r.IsCA || len(sans) > 0 {
-		row("SANs", orNone(sans))
+		row("SANs", words.List(sans))
 	}
-	row("key usage", orNone(r.Usages))
-	row("ext key usage", orNone(r.ExtUsages))
+	row("key usage", words.List(r.Usages))
+	row("ext key usage", words.List(r.ExtUsages))
 	validity := r.Validity
 	if r.DaysLeft < 0 || r.Validity == "" {
-		validity = p.Red(orNone([]string{validity}))
+		validity = p.Red(validity)
 	}
 	row("validity", validity)
 	for _, pr := range r.Problems {
@@ -186,11 +186,4 @@ func printReport(w io.Writer, p clix.Painter, r certwiz.Report) {
 		row("signs "+string(f.Role)+" certs", verdict(f))
 	}
 	tw.Flush()
-}
-
-func orNone(s []string) string {
-	if len(s) == 0 {
-		return "(none)"
-	}
-	return strings.Join(s, ", ")
 }

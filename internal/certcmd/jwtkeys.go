@@ -31,11 +31,11 @@ func jwtKeysAction(c *cli.Context) error {
 	}
 	keys, err := certwiz.NewJWTKeys(kt)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	dir, err := filepath.Abs(c.String("out"))
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	if err := write(c, keys.Files(dir)); err != nil {
 		return err

@@ -2,8 +2,9 @@ package certcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -26,9 +29,9 @@ func jwtTokenCommand() *cli.Command {
 			&cli.StringFlag{Name: "user", Usage: "etcd user name the token stands for", Required: true},
 			&cli.DurationFlag{Name: "ttl", Value: time.Hour, Usage: "lifetime of the token"},
 			&cli.StringFlag{Name: "key", Usage: "signing key from jwt-keys (default " + filepath.Join(certwiz.DefaultOut, certwiz.JWTKeyFile) + ")", TakesFile: true},
-			&cli.StringFlag{Name: "context", Usage: "etcd-ctx context to read the auth revision from"},
+			ctxflags.ContextFlag("etcd-ctx context to read the auth revision from"),
 			&cli.Uint64Flag{Name: "revision", Usage: "auth revision to put in the token instead of asking the cluster"},
-			configFlag(),
+			ctxflags.ConfigFlag(),
 		},
 		Action: jwtTokenAction,
 	}
@@ -45,13 +48,16 @@ func jwtTokenAction(c *cli.Context) error {
 	if keyFile == "" {
 		keyFile = filepath.Join(certwiz.DefaultOut, certwiz.JWTKeyFile)
 	}
-	data, err := os.ReadFile(keyFile)
-	if err != nil {
+	data, err := fileio.Read(keyFile)
+	if errors.Is(err, fs.ErrNotExist) {
 		return clix.Wrap(err, "create the key pair with 'etcd-certwiz jwt-keys', or pass --key FILE")
+	}
+	if err != nil {
+		return err
 	}
 	key, err := pki.ParseKey(data)
 	if err != nil {
-		return clix.Fail("--key must be the private key from jwt-keys (etcd's priv-key)", "%s: %v", keyFile, err)
+		return clix.Fail("--key must be the private key from jwt-keys (etcd's priv-key)", "%s: %w", keyFile, err)
 	}
 	rev, err := authRevision(c)
 	if err != nil {
@@ -59,7 +65,7 @@ func jwtTokenAction(c *cli.Context) error {
 	}
 	token, err := certwiz.MintToken(key, certwiz.Token{User: c.String("user"), Revision: rev, Expires: time.Now().Add(c.Duration("ttl"))})
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	clix.Println(c.App.Writer, token)
 	return nil
@@ -74,7 +80,7 @@ func authRevision(c *cli.Context) (uint64, error) {
 		return 0, clix.Usage("pass --context ADMIN_CTX to read it from the cluster, or --revision N ('etcdctl auth status' shows it)",
 			"the token needs etcd's auth revision")
 	}
-	spec, err := loadSpec(c, c.String("context"))
+	spec, err := ctxflags.Select(c, "")
 	if err != nil {
 		return 0, err
 	}
@@ -87,7 +93,7 @@ func authRevision(c *cli.Context) (uint64, error) {
 	defer cancel()
 	st, err := cli.AuthStatus(ctx)
 	if err != nil {
-		return 0, clix.Fail("check the context with 'etcd-ctx ping "+spec.Name+"'", "reading the auth revision: %v", err)
+		return 0, clix.Fail("check the context with 'etcd-ctx ping "+spec.Name+"'", "reading the auth revision: %w", err)
 	}
 	if !st.Enabled {
 		fmt.Fprintln(c.App.ErrWriter, "warning: authentication is not enabled on this cluster; etcd ignores tokens until 'etcdctl auth enable'")

@@ -27,7 +27,7 @@ func peerAction(c *cli.Context) error {
 	}
 	name := c.Args().First()
 	if err := certwiz.ValidName("member", name); err != nil {
-		return clix.Usage("a member name is one DNS label, e.g. etcd-0", "%v", err)
+		return clix.Usage("a member name is one DNS label, e.g. etcd-0", "%w", err)
 	}
 	hosts, err := memberHosts(c, []string{name})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/internal/v3client"
 	"github.com/etcd-ctx/etcd-ctx/rbac"
 )
@@ -38,7 +39,7 @@ func rbacCommand() *cli.Command {
 }
 
 func contextFlag() cli.Flag {
-	return &cli.StringFlag{Name: "context", Usage: "etcd-ctx context acting as a user with the root role (default: the current context)"}
+	return ctxflags.ContextFlag("etcd-ctx context acting as a user with the root role")
 }
 
 func pkiFlag(usage string) cli.Flag {
@@ -55,7 +56,7 @@ type session struct {
 }
 
 func connect(c *cli.Context) (*session, error) {
-	spec, err := loadSpec(c, c.String("context"))
+	spec, err := ctxflags.Select(c, "")
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +78,7 @@ func (s *session) identity(ctx context.Context, probe bool) (rbac.Identity, erro
 	}
 	cfg, err := v3client.Config(s.spec.Settings())
 	if err != nil {
-		return id, ctxError(err)
+		return id, err
 	}
 	id.CertAuth, err = rbac.ProbeCertAuth(ctx, cfg.Endpoints, cfg.TLS, cfg.DialTimeout)
 	if err != nil {
@@ -108,12 +109,8 @@ func clusterError(err error, ctxName string) error {
 // loadModel reads a file; a bad file is a usage error naming its line.
 func loadModel(path string) (*rbac.Model, error) {
 	m, err := rbac.Load(path)
-	var fe *rbac.FileError
-	if errors.As(err, &fe) {
-		return nil, &clix.Error{Msg: err.Error(), Hint: fe.Hint(), Code: clix.ExitUsage, Err: err}
-	}
 	if err != nil {
-		return nil, clix.Wrap(err, "check the path")
+		return nil, clix.UsageOn[*rbac.FileError](err) // else unreadable or empty: its own hint
 	}
 	return m, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func rbacExportCommand() *cli.Command {
@@ -20,7 +21,7 @@ func rbacExportCommand() *cli.Command {
 		Flags: []cli.Flag{
 			clix.OutputFlag("yaml", "json"),
 			pkiFlag("PKI directory whose client certificates (CN = user) are listed with their users"),
-			contextFlag(), configFlag(),
+			contextFlag(), ctxflags.ConfigFlag(),
 		},
 		Action: rbacExportAction,
 	}
@@ -30,7 +31,7 @@ func rbacExportAction(c *cli.Context) error {
 	if err := clix.NoArgs(c); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "yaml", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/internal/v3client"
 	"github.com/etcd-ctx/etcd-ctx/rbac"
 )
@@ -23,7 +24,7 @@ func planFlags(extra ...cli.Flag) []cli.Flag {
 		&cli.BoolFlag{Name: "prune", Usage: "also delete the users and roles FILE does not declare (never root or the root role)"},
 		pkiFlag("PKI directory whose client CA (ca.crt, ca.key) issues the certificates of users declared with certificate:"),
 		&cli.BoolFlag{Name: "force", Usage: "replace a user's certificate file that exists but does not fit (other CN or CA, expired)"},
-		contextFlag(), configFlag(),
+		contextFlag(), ctxflags.ConfigFlag(),
 	}, extra...)
 }
 
@@ -197,7 +198,7 @@ func rbacApplyAction(c *cli.Context) error {
 		Verify: p.verify,
 	})
 	if err != nil {
-		return clix.Wrap(explain(err), "")
+		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "Applied %d changes to context %s.\n", n, p.spec.Name)
 	return nil

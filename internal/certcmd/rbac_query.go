@@ -1,7 +1,6 @@
 package certcmd
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
+	"github.com/etcd-ctx/etcd-ctx/internal/words"
 	"github.com/etcd-ctx/etcd-ctx/rbac"
 )
 
@@ -21,7 +22,7 @@ func requestFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "write", Usage: "a write (put, delete) instead of a read"},
 		&cli.StringFlag{Name: "file", Usage: "answer for the model in this file instead of the cluster", TakesFile: true},
 		clix.OutputFlag("text", "json"),
-		contextFlag(), configFlag(),
+		contextFlag(), ctxflags.ConfigFlag(),
 	}
 }
 
@@ -71,7 +72,7 @@ func request(c *cli.Context, key string) (rbac.Request, error) {
 		q.Range = rbac.SingleKey(key)
 	}
 	if err := q.Valid(); err != nil {
-		return q, clix.Usage("e.g. /app/config, or /app/ --prefix", "%v", err)
+		return q, clix.Usage("e.g. /app/config, or /app/ --prefix", "%w", err)
 	}
 	return q, nil
 }
@@ -120,7 +121,7 @@ func rbacWhoCanAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, 1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,7 @@ func rbacExplainAction(c *cli.Context) error {
 	if err := clix.Args(c, 2, 2); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func rbacExplainAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, verdict, user, q)
 	fmt.Fprintf(w, "rule: %s\n", v.Rule)
-	fmt.Fprintf(w, "roles: %s\n", cmp.Or(strings.Join(roles, ", "), "(none)"))
+	fmt.Fprintf(w, "roles: %s\n", words.List(roles))
 	for _, p := range out.Permissions {
 		mark := ""
 		if p.Applies {

@@ -54,7 +54,7 @@ func renewAction(c *cli.Context) error {
 			return clix.Usage("e.g. --warn 30d", "--warn: %v", err)
 		}
 		if paths, _, err = certwiz.Due(c.Args().First(), warn, c.Bool("force"), opts.Now); err != nil {
-			return explain(err)
+			return err
 		}
 		if len(paths) == 0 {
 			fmt.Fprintf(c.App.ErrWriter, "Nothing to renew: no leaf certificate of %s expires within %s (or in the last third of its lifetime); --force renews them all.\n", c.Args().First(), c.String("warn"))
@@ -69,13 +69,13 @@ func renewAction(c *cli.Context) error {
 	for i, path := range paths {
 		r, err := certwiz.Renew(path, opts)
 		if err != nil {
-			return explain(err)
+			return clix.UsageOn[*certwiz.HostError](err)
 		}
 		renewed[i] = r
 	}
 	for i, path := range paths {
 		if err := certwiz.WriteRenewed(path, renewed[i], opts.RotateKey); err != nil {
-			return explain(err)
+			return err
 		}
 		what := "certificate"
 		if opts.RotateKey {

@@ -15,6 +15,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
@@ -41,10 +42,6 @@ func rotateCommand() *cli.Command {
 			return clix.Usage("run 'etcd-certwiz rotate --help' to list them: start, status, next, abort", "unknown rotate command %q", c.Args().First())
 		},
 	}
-}
-
-func rotateContextFlag() cli.Flag {
-	return &cli.StringFlag{Name: "context", Usage: "etcd-ctx context to reach the cluster with (default: the current context)"}
 }
 
 func timeoutFlag() cli.Flag {
@@ -80,7 +77,7 @@ func (l *live) options(c *cli.Context) rotation.SurveyOptions {
 
 // connectLive opens the context given (or the current one).
 func connectLive(c *cli.Context) (*live, error) {
-	spec, err := loadSpec(c, c.String("context"))
+	spec, err := ctxflags.Select(c, "")
 	if err != nil {
 		return nil, err
 	}
@@ -110,23 +107,23 @@ func connectLive(c *cli.Context) (*live, error) {
 // the tree's client it acts as.
 func contextName(c *cli.Context, cert bool) (string, *x509.Certificate) {
 	if !cert {
-		store, err := openStore(c)
+		store, err := ctxflags.Store(c)
 		if err != nil {
-			return c.String("context"), nil
+			return ctxflags.Lookup(c, "context"), nil
 		}
-		cfg, err := store.Load()
+		cfg, err := store.Config()
 		if err != nil {
-			return c.String("context"), nil
+			return ctxflags.Lookup(c, "context"), nil
 		}
-		name, err := contexts.Selected(cfg, c.String("context"))
+		name, err := contexts.Selected(cfg, ctxflags.Lookup(c, "context"))
 		if err != nil {
-			return c.String("context"), nil
+			return ctxflags.Lookup(c, "context"), nil
 		}
 		return name, nil
 	}
-	spec, err := loadSpec(c, c.String("context"))
+	spec, err := ctxflags.Select(c, "")
 	if err != nil {
-		return c.String("context"), nil
+		return ctxflags.Lookup(c, "context"), nil
 	}
 	if certs, err := pki.ParseCerts(spec.Cert.PEM); err == nil {
 		return spec.Name, certs[0]
@@ -149,7 +146,7 @@ func rotationError(err error) error {
 	case errors.As(err, &exists):
 		return clix.Wrap(err, "the rotation replaces only files it wrote itself, or the originals it recorded at start: move that file away, or pass --force to replace it")
 	}
-	return explain(err)
+	return err
 }
 
 // rotationJSON is what start, status and next print with -o json: the

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
 
@@ -22,7 +23,7 @@ func rotateNextCommand() *cli.Command {
 			"rolling restart. After trust-new: the old CA(s) go to DIR/retired/, the new ones and the new\n" +
 			"certificates into the tree. It refuses while the gate does not hold; --force overrides, with a warning.",
 		Flags: []cli.Flag{
-			rotateContextFlag(), configFlag(), timeoutFlag(),
+			ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(), timeoutFlag(),
 			&cli.BoolFlag{Name: "force", Usage: "go on although the gate does not hold (or cannot be checked); at the end, replace tree files changed meanwhile"},
 			clix.OutputFlag("text", "json"),
 		},
@@ -35,7 +36,7 @@ func rotateNextAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func rotateAbortCommand() *cli.Command {
 		Description: "From trust-both: put the original bundles back, restarting one member at a time. From serve-new: first\n" +
 			"the original certificates (no restart), then the bundles. Follow with 'rotate status' and 'rotate next'\n" +
 			"as for the rotation itself; at the end the new CA's key is deleted.",
-		Flags:  []cli.Flag{rotateContextFlag(), configFlag(), clix.OutputFlag("text", "json")},
+		Flags:  []cli.Flag{ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(), clix.OutputFlag("text", "json")},
 		Action: rotateAbortAction,
 	}
 }
@@ -170,7 +171,7 @@ func rotateAbortAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

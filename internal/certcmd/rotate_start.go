@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
 
@@ -29,7 +30,7 @@ func rotateStartCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "member", Usage: "kubeadm: NAME=DIR, another member's etcd PKI directory (a copy of its /etc/kubernetes/pki/etcd)"},
 			&cli.StringSliceFlag{Name: "member-dir", Usage: "[NAME=]PATH: where the tree (certwiz) or etcd PKI directory (kubeadm) is on the member(s)"},
 			&cli.StringSliceFlag{Name: "member-config", Usage: "NAME=FILE: the member's etcd flags (etcd YAML config, kubeadm manifest, systemd unit, ETCD_* variables)"},
-			rotateContextFlag(), configFlag(),
+			ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(),
 			clix.OutputFlag("text", "json"),
 		},
 		Action: rotateStartAction,
@@ -41,7 +42,7 @@ func rotateStartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
 
@@ -20,7 +21,7 @@ func rotateStatusCommand() *cli.Command {
 			"(minted in memory, never written) and still from the old one, and which CA the certificate it serves\n" +
 			"chains to; and is the cluster healthy (member list, one leader). Without a rotation in progress it checks\n" +
 			"that each member serves the certificates of the tree's files (after 'renew', without a restart).",
-		Flags:  []cli.Flag{rotateContextFlag(), configFlag(), timeoutFlag(), clix.OutputFlag("text", "json")},
+		Flags:  []cli.Flag{ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(), timeoutFlag(), clix.OutputFlag("text", "json")},
 		Action: rotateStatusAction,
 	}
 }
@@ -30,7 +31,7 @@ func rotateStatusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

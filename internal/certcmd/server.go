@@ -26,7 +26,7 @@ func serverAction(c *cli.Context) error {
 	}
 	name := c.Args().First()
 	if err := certwiz.ValidName("member", name); err != nil {
-		return clix.Usage("a member name is one DNS label, e.g. etcd-0", "%v", err)
+		return clix.Usage("a member name is one DNS label, e.g. etcd-0", "%w", err)
 	}
 	extra := []string{name}
 	if !c.Bool("no-localhost") {
@@ -47,7 +47,7 @@ func memberHosts(c *cli.Context, extra []string) (certwiz.Hosts, error) {
 	}
 	hosts, err := certwiz.ParseHosts(c.StringSlice("hosts")...)
 	if err != nil {
-		return certwiz.Hosts{}, explain(err)
+		return certwiz.Hosts{}, clix.UsageOn[*certwiz.HostError](err)
 	}
 	more, _ := certwiz.ParseHosts(extra...)
 	hosts.Merge(more)

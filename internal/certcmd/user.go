@@ -15,6 +15,8 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func userCommand() *cli.Command {
@@ -23,15 +25,15 @@ func userCommand() *cli.Command {
 		Usage:     "issue a client certificate for NAME and create the etcd user (no password) and a role on --prefix",
 		ArgsUsage: "NAME",
 		Flags: append(leafFlags(),
-			&cli.StringFlag{Name: "context", Usage: "etcd-ctx context with admin (root) rights on the cluster"},
+			ctxflags.ContextFlag("etcd-ctx context with admin (root) rights on the cluster"),
 			&cli.StringFlag{Name: "role", Usage: "role to create and grant (default NAME)"},
 			&cli.StringFlag{Name: "prefix", Usage: "key prefix the user may access", Required: true},
 			&cli.BoolFlag{Name: "read", Usage: "read-only permission"},
 			&cli.BoolFlag{Name: "write", Usage: "write-only permission"},
 			&cli.BoolFlag{Name: "readwrite", Usage: "read and write permission"},
 			&cli.StringFlag{Name: "add-context", Usage: "also add an etcd-ctx context of this name for the new user (asked on a terminal otherwise)"},
-			&cli.StringFlag{Name: "store", Value: "keyring", Usage: "where the new context keeps the certificate: keyring or path (as etcd-ctx add --store)"},
-			configFlag(),
+			ctxflags.StoreFlag("where the new context keeps the certificate: keyring or path (as etcd-ctx add --store)"),
+			ctxflags.ConfigFlag(),
 		),
 		Action: userAction,
 	}
@@ -47,12 +49,13 @@ func userAction(c *cli.Context) error {
 		return err
 	}
 	if err := certwiz.ValidName("client", name); err != nil {
-		return clix.Usage("the user name becomes the certificate's CN and file name: letters, digits and hyphens", "%v", err)
+		return clix.Usage("the user name becomes the certificate's CN and file name: letters, digits and hyphens", "%w", err)
 	}
-	if s := c.String("store"); s != "keyring" && s != "path" {
-		return clix.Usage("use --store keyring or --store path", "unknown store %q", s)
+	keepPaths, err := ctxflags.KeepPaths(c)
+	if err != nil {
+		return err
 	}
-	admin, err := loadSpec(c, c.String("context"))
+	admin, err := ctxflags.Select(c, "")
 	if err != nil {
 		return err
 	}
@@ -69,7 +72,7 @@ func userAction(c *cli.Context) error {
 	if err := grant(c, cli, name, perm); err != nil {
 		return err
 	}
-	return offerContext(c, admin, name, certPath)
+	return offerContext(c, admin, name, certPath, keepPaths)
 }
 
 func permission(c *cli.Context) (clientv3.PermissionType, error) {
@@ -99,18 +102,18 @@ func grant(c *cli.Context, cli *clientv3.Client, name string, perm clientv3.Perm
 	hint := "the --context must have root rights ('etcd-ctx show' tells which user it is)"
 	if _, err := cli.UserAddWithOptions(ctx, name, "", &clientv3.UserAddOptions{NoPassword: true}); err != nil {
 		if !errors.Is(err, rpctypes.ErrUserAlreadyExist) {
-			return clix.Fail(hint, "creating user %s: %v", name, err)
+			return clix.Fail(hint, "creating user %s: %w", name, err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "User %s exists; granting the role to it.\n", name)
 	}
 	if _, err := cli.RoleAdd(ctx, role); err != nil && !errors.Is(err, rpctypes.ErrRoleAlreadyExist) {
-		return clix.Fail(hint, "creating role %s: %v", role, err)
+		return clix.Fail(hint, "creating role %s: %w", role, err)
 	}
 	if _, err := cli.RoleGrantPermission(ctx, role, prefix, clientv3.GetPrefixRangeEnd(prefix), perm); err != nil {
-		return clix.Fail(hint, "granting %s on %s to role %s: %v", permName(perm), prefix, role, err)
+		return clix.Fail(hint, "granting %s on %s to role %s: %w", permName(perm), prefix, role, err)
 	}
 	if _, err := cli.UserGrantRole(ctx, name, role); err != nil {
-		return clix.Fail(hint, "granting role %s to %s: %v", role, name, err)
+		return clix.Fail(hint, "granting role %s to %s: %w", role, name, err)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "User %s (certificate CN) has role %s: %s on prefix %s.\n", name, role, permName(perm), prefix)
 	return nil
@@ -123,7 +126,7 @@ func permName(p clientv3.PermissionType) string { return permFlags[p] }
 
 // offerContext adds an etcd-ctx context for the new user when asked to by
 // flag or, on a terminal, by answer; otherwise it says how.
-func offerContext(c *cli.Context, admin contexts.Spec, user, certPath string) error {
+func offerContext(c *cli.Context, admin contexts.Spec, user, certPath string, keepPaths bool) error {
 	ctxName := c.String("add-context")
 	if ctxName == "" && clix.IsTTY(os.Stdin) && clix.IsTTY(c.App.Writer) {
 		p := promptui.Prompt{Label: "Add an etcd-ctx context for " + user + " (name, empty for no)", Default: user, Stdout: clix.NoBell{}, Validate: validContextName}
@@ -138,7 +141,7 @@ func offerContext(c *cli.Context, admin contexts.Spec, user, certPath string) er
 			user, joinComma(admin.Endpoints), certPath, certwiz.KeyPath(certPath), c.String("prefix"))
 		return nil
 	}
-	return addContext(c, admin, ctxName, certPath)
+	return addContext(c, admin, ctxName, certPath, keepPaths)
 }
 
 func validContextName(s string) error {
@@ -148,29 +151,29 @@ func validContextName(s string) error {
 	return contexts.ValidName(s)
 }
 
-func addContext(c *cli.Context, admin contexts.Spec, name, certPath string) error {
-	cert, err := contexts.ReadMaterial("client certificate", certPath)
+func addContext(c *cli.Context, admin contexts.Spec, name, certPath string, keepPaths bool) error {
+	cert, err := contexts.ReadMaterial(conn.InputCert, certPath)
 	if err != nil {
-		return ctxError(err)
+		return err
 	}
-	key, err := contexts.ReadMaterial("client key", certwiz.KeyPath(certPath))
+	key, err := contexts.ReadMaterial(conn.InputKey, certwiz.KeyPath(certPath))
 	if err != nil {
-		return ctxError(err)
+		return err
 	}
 	spec := contexts.Spec{
 		Name: name, Endpoints: admin.Endpoints, CA: admin.CA, Cert: cert, Key: key,
 		ServerName: admin.ServerName, DialTimeout: admin.DialTimeout, Prefix: c.String("prefix"),
-		KeepPaths: c.String("store") == "path",
+		KeepPaths: keepPaths,
 	}
 	if err := contexts.Validate(&spec, time.Now()); err != nil {
-		return ctxError(err)
+		return err
 	}
-	store, err := openStore(c)
+	store, err := ctxflags.Store(c)
 	if err != nil {
 		return err
 	}
 	if err := store.Save(spec, contexts.SaveOptions{Replace: c.Bool("force")}); err != nil {
-		return ctxError(err)
+		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "Added context %q.\n", name)
 	return nil

@@ -34,7 +34,7 @@ func runWizard(c *cli.Context) (*certwiz.Plan, error) {
 		return nil, err
 	}
 	if err := plan.Complete(); err != nil {
-		return nil, explain(err)
+		return nil, clix.UsageOn[*certwiz.PlanError](err)
 	}
 	w.summary(plan)
 	if ok, err := w.yesNo("Write the plan and the certificates?", true); err != nil || !ok {

@@ -28,14 +28,13 @@ func VersionString() string {
 // returned, never printed by urfave/cli and never os.Exit'ed from inside.
 func NewApp(name, usage string) *cli.App {
 	app := &cli.App{
-		Name:                 name,
-		Usage:                usage,
-		Version:              VersionString(),
-		HideHelpCommand:      true,
-		EnableBashCompletion: true,
-		Suggest:              true,
-		ExitErrHandler:       func(*cli.Context, error) {},
-		OnUsageError:         usageError,
+		Name:            name,
+		Usage:           usage,
+		Version:         VersionString(),
+		HideHelpCommand: true,
+		Suggest:         true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		OnUsageError:    usageError,
 	}
 	return app
 }

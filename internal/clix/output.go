@@ -13,20 +13,23 @@ import (
 )
 
 // OutputFlag is the -o flag; the first format is the default.
-func OutputFlag(formats ...string) *cli.StringFlag {
-	return &cli.StringFlag{
-		Name:    "output",
-		Aliases: []string{"o"},
-		Value:   formats[0],
-		Usage:   "output format: " + strings.Join(formats, "|"),
+func OutputFlag(formats ...string) *ChoiceFlag {
+	return &ChoiceFlag{
+		StringFlag: &cli.StringFlag{
+			Name:    "output",
+			Aliases: []string{"o"},
+			Value:   formats[0],
+			Usage:   "output format: " + strings.Join(formats, "|"),
+		},
+		Choices: formats,
 	}
 }
 
-// Format returns the validated -o value.
-func Format(c *cli.Context, formats ...string) (string, error) {
+// Format returns the validated -o value of the running command.
+func Format(c *cli.Context) (string, error) {
 	f := c.String("output")
-	if !slices.Contains(formats, f) {
-		return "", Usage("use -o "+strings.Join(formats, "|"), "unknown output format %q", f)
+	if o := lookupChoice(c, "output"); o != nil && !slices.Contains(o.Choices, f) {
+		return "", Usage("use -o "+strings.Join(o.Choices, "|"), "unknown output format %q", f)
 	}
 	return f, nil
 }

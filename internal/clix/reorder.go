@@ -1,7 +1,6 @@
 package clix
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -9,17 +8,19 @@ import (
 
 // reorder moves a command's flags ahead of its positional arguments, so that
 // `etcd-ctx add NAME --endpoints URL` works: urfave/cli v2, like Go's flag
-// package, stops parsing flags at the first positional argument. Commands that
-// take a command line (ArgsUsage mentions CMD) or skip flag parsing keep
-// everything from their first positional argument on, untouched.
+// package, stops parsing flags at the first positional argument. Commands
+// that pass their arguments through (CommandMeta.PassThrough) keep
+// everything from their first positional argument on, untouched, and so do
+// commands that skip flag parsing.
 func reorder(app *cli.App, args []string) []string {
-	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
-		return args // completion looks at the arguments exactly as typed
+	if len(args) < 2 {
+		return args
 	}
 	out := []string{args[0]}
 	rest := args[1:]
 	flags, cmds := app.Flags, app.Commands
-	keepTail := false
+	var path []string
+	passThrough := Meta(app, "").PassThrough
 	// Global flags, then the (sub)command path.
 	for {
 		lead, tail := splitLeadingFlags(flags, rest)
@@ -28,7 +29,7 @@ func reorder(app *cli.App, args []string) []string {
 		if len(rest) == 0 {
 			return out
 		}
-		cmd := findCommand(cmds, rest[0])
+		cmd := FindCommand(cmds, rest[0])
 		if cmd == nil {
 			break
 		}
@@ -37,8 +38,9 @@ func reorder(app *cli.App, args []string) []string {
 		if cmd.SkipFlagParsing {
 			return append(out, rest...)
 		}
+		path = append(path, cmd.Name)
 		flags, cmds = cmd.Flags, cmd.Subcommands
-		keepTail = strings.Contains(cmd.ArgsUsage, "CMD")
+		passThrough = Meta(app, strings.Join(path, " ")).PassThrough
 		if len(cmds) == 0 {
 			break
 		}
@@ -49,16 +51,15 @@ func reorder(app *cli.App, args []string) []string {
 		switch {
 		case a == "--":
 			return append(append(append(out, fl...), pos...), rest[i:]...)
-		case isFlag(a) && !(keepTail && len(pos) > 0):
+		case IsFlag(a):
 			fl = append(fl, a)
-			if takesValue(flags, a) && i+1 < len(rest) {
+			if takesNext(flags, a) && i+1 < len(rest) {
 				i++
 				fl = append(fl, rest[i])
 			}
+		case passThrough:
+			return append(append(append(out, fl...), "--"), rest[i:]...)
 		default:
-			if keepTail {
-				return append(append(append(out, fl...), "--"), rest[i:]...)
-			}
 			pos = append(pos, a)
 		}
 	}
@@ -72,8 +73,8 @@ func reorder(app *cli.App, args []string) []string {
 // splitLeadingFlags returns the flags (with values) at the start of args.
 func splitLeadingFlags(flags []cli.Flag, args []string) (lead, tail []string) {
 	i := 0
-	for i < len(args) && isFlag(args[i]) {
-		if takesValue(flags, args[i]) && i+1 < len(args) {
+	for i < len(args) && IsFlag(args[i]) {
+		if takesNext(flags, args[i]) && i+1 < len(args) {
 			i++
 		}
 		i++
@@ -81,30 +82,12 @@ func splitLeadingFlags(flags []cli.Flag, args []string) (lead, tail []string) {
 	return args[:i], args[i:]
 }
 
-func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' && a != "--" }
-
-func findCommand(cmds []*cli.Command, name string) *cli.Command {
-	for _, c := range cmds {
-		if c.Name == name || slices.Contains(c.Aliases, name) {
-			return c
-		}
-	}
-	return nil
-}
-
-// takesValue reports whether a flag token needs the next token as its value.
-func takesValue(flags []cli.Flag, a string) bool {
+// takesNext reports whether a flag word needs the next word as its value.
+func takesNext(flags []cli.Flag, a string) bool {
 	name := strings.TrimLeft(a, "-")
 	if strings.Contains(name, "=") {
 		return false
 	}
-	for _, f := range flags {
-		if !slices.Contains(f.Names(), name) {
-			continue
-		}
-		if dg, ok := f.(cli.DocGenerationFlag); ok {
-			return dg.TakesValue()
-		}
-	}
-	return false
+	f := FindFlag(flags, name)
+	return f != nil && TakesValue(f)
 }

@@ -23,18 +23,18 @@ func CheckClientPair(certPEM, keyPEM []byte, now time.Time) (*x509.Certificate, 
 	}
 	leaf := pair.Leaf
 	if !pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) {
-		return nil, &InputError{Input: "client certificate", Err: fmt.Errorf("%q lacks the clientAuth extended key usage; etcd rejects it", leaf.Subject.CommonName)}
+		return nil, &InputError{Input: InputCert, Err: fmt.Errorf("%q lacks the clientAuth extended key usage; etcd rejects it", leaf.Subject.CommonName)}
 	}
 	if err := pki.CheckValidity(leaf, now); err != nil {
-		return nil, &InputError{Input: "client certificate", Err: err}
+		return nil, &InputError{Input: InputCert, Err: err}
 	}
 	for _, p := range pki.KeyProblems(leaf) {
 		if p.Severity == pki.SevError {
-			return nil, &InputError{Input: "client certificate", Err: errors.New(p.Msg)}
+			return nil, &InputError{Input: InputCert, Err: errors.New(p.Msg)}
 		}
 	}
 	if brk := PresentedChainBreak(certPEM, "the client certificate file", pki.RoleClient, now); brk != nil {
-		return nil, &InputError{Input: "client certificate", Err: brk}
+		return nil, &InputError{Input: InputCert, Err: brk}
 	}
 	return leaf, nil
 }
@@ -71,10 +71,10 @@ func PresentedChainBreak(certPEM []byte, source string, role pki.Role, now time.
 func CheckCA(caPEM []byte, now time.Time) ([]*x509.Certificate, error) {
 	certs, err := pki.ParseCerts(caPEM)
 	if err != nil {
-		return nil, &InputError{Input: "CA bundle", Err: err}
+		return nil, &InputError{Input: InputCA, Err: err}
 	}
 	if err := pki.JudgeBundle(certs, now).Err(now); err != nil {
-		return nil, &InputError{Input: "CA bundle", Err: err}
+		return nil, &InputError{Input: InputCA, Err: err}
 	}
 	return certs, nil
 }

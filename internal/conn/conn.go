@@ -75,7 +75,7 @@ func (s Settings) TLSConfig() (*tls.Config, error) {
 func CertPool(caPEM []byte) (*x509.CertPool, error) {
 	certs, err := pki.ParseCerts(caPEM)
 	if err != nil {
-		return nil, &InputError{Input: "CA bundle", Err: err}
+		return nil, &InputError{Input: InputCA, Err: err}
 	}
 	pool := x509.NewCertPool()
 	for _, c := range certs {
@@ -90,20 +90,20 @@ func KeyPair(certPEM, keyPEM []byte) (tls.Certificate, error) {
 	case len(certPEM) == 0 && len(keyPEM) == 0:
 		return tls.Certificate{}, &InputError{Input: "client certificate", Err: errors.New("missing: neither a client certificate nor its key was given")}
 	case len(certPEM) == 0:
-		return tls.Certificate{}, &InputError{Input: "client certificate", Err: errors.New("missing: a client key was given without its certificate")}
+		return tls.Certificate{}, &InputError{Input: InputCert, Err: errors.New("missing: a client key was given without its certificate")}
 	case len(keyPEM) == 0:
-		return tls.Certificate{}, &InputError{Input: "client key", Err: errors.New("missing: a client certificate was given without its key")}
+		return tls.Certificate{}, &InputError{Input: InputKey, Err: errors.New("missing: a client certificate was given without its key")}
 	}
 	certs, err := pki.ParseCerts(certPEM)
 	if err != nil {
-		return tls.Certificate{}, &InputError{Input: "client certificate", Err: err}
+		return tls.Certificate{}, &InputError{Input: InputCert, Err: err}
 	}
 	key, err := pki.ParseKey(keyPEM)
 	if err != nil {
-		return tls.Certificate{}, &InputError{Input: "client key", Err: err}
+		return tls.Certificate{}, &InputError{Input: InputKey, Err: err}
 	}
 	if !pki.KeyMatches(certs[0], key) {
-		return tls.Certificate{}, &InputError{Input: "client key", Err: pki.ErrKeyMismatch}
+		return tls.Certificate{}, &InputError{Input: InputKey, Err: pki.ErrKeyMismatch}
 	}
 	pair := tls.Certificate{PrivateKey: key, Leaf: certs[0]}
 	for _, c := range certs {
@@ -126,7 +126,7 @@ type Prepared struct {
 // through clientv3, like `etcd-ctx current`, do not link gRPC.)
 func (s Settings) Prepare() (Prepared, error) {
 	if len(s.Endpoints) == 0 {
-		return Prepared{}, &InputError{Input: "endpoints", Err: errors.New("none given")}
+		return Prepared{}, &InputError{Input: InputEndpoints, Err: errors.New("none given")}
 	}
 	eps, err := NormalizeEndpoints(s.Endpoints, s.Secure())
 	if err != nil {
@@ -137,7 +137,7 @@ func (s Settings) Prepare() (Prepared, error) {
 		return Prepared{}, err
 	}
 	if s.Token != "" && (s.Username != "" || s.Password != "") {
-		return Prepared{}, &InputError{Input: "credentials", Err: errors.New("a token and a user/password are mutually exclusive")}
+		return Prepared{}, &InputError{Input: InputCredentials, Err: errors.New("a token and a user/password are mutually exclusive")}
 	}
 	timeout := s.DialTimeout
 	if timeout <= 0 {
@@ -164,7 +164,7 @@ func NormalizeEndpoints(endpoints []string, secure bool) ([]string, error) {
 func NormalizeEndpoint(raw string, secure bool) (string, error) {
 	ep := strings.TrimSpace(raw)
 	if ep == "" {
-		return "", &InputError{Input: "endpoint", Err: errors.New("empty endpoint")}
+		return "", &InputError{Input: InputEndpoint, Err: errors.New("empty endpoint")}
 	}
 	if !strings.Contains(ep, "://") {
 		scheme := "http://"
@@ -175,26 +175,26 @@ func NormalizeEndpoint(raw string, secure bool) (string, error) {
 	}
 	u, err := url.Parse(ep)
 	if err != nil {
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("not a valid URL")}
+		return "", &InputError{Input: InputEndpoint, Detail: quote(raw), Err: errors.New("not a valid URL")}
 	}
 	switch u.Scheme {
 	case "http", "https":
 	case "unix", "unixs":
 		return ep, nil
 	default:
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: fmt.Errorf("unsupported scheme %q (use https:// or http://)", u.Scheme)}
+		return "", &InputError{Input: InputEndpoint, Detail: quote(raw), Err: fmt.Errorf("unsupported scheme %q (use https:// or http://)", u.Scheme)}
 	}
 	if u.Hostname() == "" {
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("no host")}
+		return "", &InputError{Input: InputEndpoint, Detail: quote(raw), Err: errors.New("no host")}
 	}
 	if u.Port() == "" {
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("no port (etcd's client port is usually 2379)")}
+		return "", &InputError{Input: InputEndpoint, Detail: quote(raw), Err: errors.New("no port (etcd's client port is usually 2379)")}
 	}
 	if port, err := strconv.Atoi(u.Port()); err != nil || port < 1 || port > 65535 {
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: fmt.Errorf("port %s is not between 1 and 65535", u.Port())}
+		return "", &InputError{Input: InputEndpoint, Detail: quote(raw), Err: fmt.Errorf("port %s is not between 1 and 65535", u.Port())}
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" || strings.HasSuffix(ep, "#") {
-		return "", &InputError{Input: "endpoint " + quote(raw), Err: errors.New("an endpoint is scheme://host:port, without path, query, fragment or user")}
+		return "", &InputError{Input: InputEndpoint, Detail: quote(raw), Err: errors.New("an endpoint is scheme://host:port, without path, query, fragment or user")}
 	}
 	// u.Host is unescaped: an IPv6 zone written %25 (the only way a URL can
 	// hold it) must be escaped again, or the result is no longer a URL.

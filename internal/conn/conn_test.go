@@ -71,8 +71,11 @@ func TestSettingsErrorsNameTheInput(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("got %v, want an *conn.InputError", err)
 			}
-			if ie.Input != tc.wantInput || !strings.Contains(err.Error(), tc.wantText) {
-				t.Fatalf("got %q (input %q), want input %q and text %q", err, ie.Input, tc.wantInput, tc.wantText)
+			if label := strings.TrimSpace(string(ie.Input) + " " + ie.Detail); label != tc.wantInput || !strings.Contains(err.Error(), tc.wantText) {
+				t.Fatalf("got %q (input %q), want input %q and text %q", err, label, tc.wantInput, tc.wantText)
+			}
+			if ie.Hint() == "" && ie.Input != conn.InputCredentials {
+				t.Errorf("%s: no hint", tc.name)
 			}
 		})
 	}

@@ -126,7 +126,7 @@ func leaksKey(msg string, input []byte) bool {
 }
 
 // inputError asserts err is a *conn.InputError naming one of the inputs.
-func inputError(t *testing.T, err error, inputs ...string) *conn.InputError {
+func inputError(t *testing.T, err error, inputs ...conn.Input) *conn.InputError {
 	t.Helper()
 	var ie *conn.InputError
 	if !errors.As(err, &ie) || ie.Err == nil || ie.Input == "" {
@@ -208,7 +208,7 @@ func FuzzParseCerts(f *testing.F) {
 
 		cas, caErr := conn.CheckCA(data, now)
 		if caErr != nil {
-			inputError(t, caErr, "CA bundle")
+			inputError(t, caErr, conn.InputCA)
 			if err == nil && len(pki.JudgeBundle(certs, now).Valid) > 0 {
 				t.Fatalf("CheckCA refused a bundle holding a valid certificate: %v", caErr)
 			}
@@ -223,7 +223,7 @@ func FuzzParseCerts(f *testing.F) {
 			t.Fatalf("CertPool (%v) disagrees with ParseCerts (%v)", poolErr, err)
 		}
 		if poolErr != nil {
-			inputError(t, poolErr, "CA bundle")
+			inputError(t, poolErr, conn.InputCA)
 		}
 	})
 }
@@ -419,7 +419,7 @@ func FuzzKeyPair(f *testing.F) {
 			return
 		}
 		if err != nil {
-			inputError(t, err, "client certificate", "client key")
+			inputError(t, err, conn.InputCert, conn.InputKey)
 			if leaksKey(err.Error(), keyPEM) {
 				t.Fatalf("error repeats the key: %v", err)
 			}
@@ -442,7 +442,7 @@ func FuzzKeyPair(f *testing.F) {
 			t.Fatalf("Prepare refused a pair KeyPair accepts: %v", prepErr)
 		}
 		if checkErr != nil {
-			inputError(t, checkErr, "client certificate")
+			inputError(t, checkErr, conn.InputCert)
 			if leaksKey(checkErr.Error(), keyPEM) {
 				t.Fatalf("error repeats the key: %v", checkErr)
 			}
@@ -476,7 +476,7 @@ func FuzzNormalizeEndpoint(f *testing.F) {
 		eps, errs := conn.NormalizeEndpoints([]string{raw, raw}, secure)
 		if err != nil {
 			ie := inputError(t, err)
-			if !strings.HasPrefix(ie.Input, "endpoint") {
+			if ie.Input != conn.InputEndpoint {
 				t.Fatalf("error names input %q, want the endpoint", ie.Input)
 			}
 			if errs == nil || errs.Error() != err.Error() || eps != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func addCommand() *cli.Command {
@@ -33,29 +34,29 @@ func addAction(c *cli.Context) error {
 	}
 	name := c.Args().First()
 	if err := contexts.ValidName(name); err != nil {
-		return explain(err)
+		return clix.WithCode(err, clix.ExitUsage, "")
 	}
 	if !c.IsSet("endpoints") {
 		return clix.Usage("e.g. etcd-ctx add "+name+" --endpoints https://10.0.0.1:2379 --cacert ca.crt --cert client.crt --key client.key", "--endpoints is required")
 	}
 	spec := contexts.Spec{Name: name}
 	if err := applyFlags(c, &spec); err != nil {
-		return explain(err)
+		return err
 	}
 	return save(c, spec, contexts.SaveOptions{Replace: c.Bool("force"), Use: c.Bool("use")}, "Added")
 }
 
 func save(c *cli.Context, spec contexts.Spec, opts contexts.SaveOptions, verb string) error {
-	store, err := openStore(c)
+	store, err := ctxflags.Store(c)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	if err := store.Save(spec, opts); err != nil {
-		return explain(err)
+		return err
 	}
 	if c.IsSet("server-name") && spec.ServerName != "" {
 		fmt.Fprintf(c.App.ErrWriter, "%s: warning: etcdctl has no server-name flag: 'etcd-ctx exec' refuses this context (etcd-diag and etcd-ctx ping honour the name); %s\n",
-			c.App.Name, strings.Replace(serverNameFix, "HOST", strings.Join(endpointHosts(spec.Endpoints), " --add-san "), 1))
+			c.App.Name, strings.Replace(contexts.ServerNameFix, "HOST", strings.Join(endpointHosts(spec.Endpoints), " --add-san "), 1))
 	}
 	msg := fmt.Sprintf("%s context %q", verb, spec.Name)
 	if opts.Use {

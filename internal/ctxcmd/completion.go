@@ -13,24 +13,22 @@ func completionCommand() *cli.Command { return completion.Command(Name) }
 func completeCommand() *cli.Command { return completion.CompleteCommand(completionHints()) }
 
 // completionHints says which arguments are context names (read from the
-// config file only) and what --store takes; flags and subcommands come from
-// the command tree.
+// config file only) and what shell-init takes; flags (with their choices)
+// and subcommands come from the command tree.
 func completionHints() completion.Hints {
 	names := completion.Contexts
 	return completion.Hints{
-		Flags: map[string]completion.Source{
-			"context": names,
-			"store":   completion.Words("keyring", "path"),
-		},
+		Flags: map[string]completion.Source{"context": names},
 		Args: map[string]completion.Source{
-			"":       names.Upto(1), // etcd-ctx NAME switches
-			"use":    names.Upto(1),
-			"rename": names.Upto(1), // OLD only: NEW is a new name
-			"delete": names,
-			"show":   names.Upto(1),
-			"set":    names.Upto(1),
-			"shell":  names.Upto(1),
-			"ping":   names.Upto(1),
+			"":           names.Upto(1), // etcd-ctx NAME switches
+			"use":        names.Upto(1),
+			"rename":     names.Upto(1), // OLD only: NEW is a new name
+			"delete":     names,
+			"show":       names.Upto(1),
+			"set":        names.Upto(1),
+			"shell":      names.Upto(1),
+			"ping":       names.Upto(1),
+			"shell-init": completion.Words(initShells...).Upto(1),
 		},
 	}
 }

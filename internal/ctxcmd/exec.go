@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func execCommand() *cli.Command {
@@ -15,7 +16,7 @@ func execCommand() *cli.Command {
 		Name:      "exec",
 		Usage:     "run a command with the context's ETCDCTL_* credentials (key material never on disk or in argv)",
 		ArgsUsage: "-- CMD [ARGS...]",
-		Flags:     []cli.Flag{configFlag(), contextFlag()},
+		Flags:     []cli.Flag{ctxflags.ConfigFlag(), contextFlag()},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return clix.Usage("e.g. etcd-ctx exec -- etcdctl get --prefix /", "no command given")
@@ -40,7 +41,7 @@ func etcdctlCommand() *cli.Command {
 // run executes argv with the selected context; the command's exit status
 // becomes ours.
 func run(c *cli.Context, argv []string) error {
-	spec, err := loadSpec(c, "")
+	spec, err := ctxflags.Select(c, "")
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func run(c *cli.Context, argv []string) error {
 	}
 	code, err := contexts.Exec(spec, argv)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	return &clix.ExitError{Code: code}
 }

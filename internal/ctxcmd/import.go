@@ -8,6 +8,8 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func importCommand() *cli.Command {
@@ -17,10 +19,10 @@ func importCommand() *cli.Command {
 		ArgsUsage: "NAME [--from-env | --from-kubeadm [MANIFEST]]\n\n" +
 			"   --from-kubeadm reads " + contexts.DefaultKubeadmManifest + " unless a MANIFEST follows NAME",
 		Flags: []cli.Flag{
-			configFlag(),
+			ctxflags.ConfigFlag(),
 			&cli.BoolFlag{Name: "from-env", Usage: "read ETCDCTL_ENDPOINTS, _CACERT, _CERT, _KEY, _USER, _PASSWORD, _AUTH_JWT_TOKEN"},
 			&cli.BoolFlag{Name: "from-kubeadm", Usage: "read a kubeadm static pod manifest and the client pair beside its CA"},
-			&cli.StringFlag{Name: "store", Value: "keyring", Usage: "keyring (copy certificates and keys) or path (reference the files)"},
+			ctxflags.StoreFlag("keyring (copy certificates and keys) or path (reference the files)"),
 			&cli.BoolFlag{Name: "use", Usage: "switch to the new context"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing context of that name"},
 		},
@@ -53,43 +55,42 @@ func importAction(c *cli.Context) error {
 		src, err = contexts.FromKubeadm(manifest)
 	}
 	if err != nil {
-		return clix.Fail("", "import: %v", err)
+		return clix.Fail("", "import: %w", err)
 	}
-	spec, err := specFromSource(name, src, c.String("store"))
+	if err := contexts.ValidName(name); err != nil {
+		return clix.WithCode(err, clix.ExitUsage, "")
+	}
+	keep, err := ctxflags.KeepPaths(c)
 	if err != nil {
-		return explain(err)
+		return err
+	}
+	spec, err := specFromSource(name, src, keep)
+	if err != nil {
+		return err
 	}
 	return save(c, spec, contexts.SaveOptions{Replace: c.Bool("force"), Use: c.Bool("use")}, "Imported")
 }
 
-func specFromSource(name string, src contexts.Source, store string) (contexts.Spec, error) {
+// specFromSource reads the files an import names (the same reader as the
+// flags': an empty file is refused) into a validated context.
+func specFromSource(name string, src contexts.Source, keepPaths bool) (contexts.Spec, error) {
 	spec := contexts.Spec{
 		Name: name, Endpoints: src.Endpoints, Username: src.Username, Password: src.Password, Token: src.Token,
-		DialTimeout: src.DialTimeout, InsecureSkipVerify: src.InsecureSkipVerify,
-	}
-	switch store {
-	case "keyring":
-	case "path":
-		spec.KeepPaths = true
-	default:
-		return spec, clix.Usage("use --store keyring or --store path", "unknown store %q", store)
+		DialTimeout: src.DialTimeout, InsecureSkipVerify: src.InsecureSkipVerify, KeepPaths: keepPaths,
 	}
 	var err error
 	if src.CAFile != "" {
-		if spec.CA, err = contexts.ReadMaterial("CA", src.CAFile); err != nil {
+		if spec.CA, err = contexts.ReadMaterial(conn.InputCA, src.CAFile); err != nil {
 			return spec, err
 		}
 	}
 	if src.CertFile != "" || src.KeyFile != "" {
-		if spec.Cert, err = contexts.ReadMaterial("client certificate", src.CertFile); err != nil {
+		if spec.Cert, err = contexts.ReadMaterial(conn.InputCert, src.CertFile); err != nil {
 			return spec, err
 		}
-		if spec.Key, err = contexts.ReadMaterial("client key", src.KeyFile); err != nil {
+		if spec.Key, err = contexts.ReadMaterial(conn.InputKey, src.KeyFile); err != nil {
 			return spec, err
 		}
-	}
-	if err := contexts.ValidName(name); err != nil {
-		return spec, err
 	}
 	return spec, contexts.Validate(&spec, time.Now())
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func listCommand() *cli.Command {
@@ -15,7 +16,7 @@ func listCommand() *cli.Command {
 		Name:    "list",
 		Aliases: []string{"ls"},
 		Usage:   "list contexts (current marked with *)",
-		Flags:   []cli.Flag{configFlag(), clix.OutputFlag("text", "name", "json", "yaml")},
+		Flags:   []cli.Flag{ctxflags.ConfigFlag(), clix.OutputFlag("text", "name", "json", "yaml")},
 		Action:  listAction,
 	}
 }
@@ -35,18 +36,22 @@ func listAction(c *cli.Context) error {
 	if err := clix.NoArgs(c); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "name", "json", "yaml")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
 	if format == "text" || format == "name" {
 		return listNames(c, format == "name")
 	}
-	cfg, err := loadConfig(c)
+	store, err := ctxflags.Store(c)
 	if err != nil {
 		return err
 	}
-	current, _ := contexts.Selected(cfg, lookup(c, "context"))
+	cfg, err := store.Config()
+	if err != nil {
+		return err
+	}
+	current, _ := contexts.Selected(cfg, ctxflags.Lookup(c, "context"))
 	entries := make([]listEntry, 0, len(cfg.Contexts))
 	for _, nc := range cfg.Contexts {
 		e := listEntry{Name: nc.Name, Current: nc.Name == current, Prefix: nc.Context.Prefix, Note: nc.Context.Note, Auth: "none"}
@@ -88,13 +93,13 @@ func authKind(u *contexts.User) string {
 // with "*" (and coloured on a terminal), like kubectx. It reads the names
 // from the index beside the config when it is up to date.
 func listNames(c *cli.Context, bare bool) error {
-	store, err := openStore(c)
+	store, err := ctxflags.Store(c)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	names, err := store.File.Names()
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	if bare {
 		for _, name := range names {
@@ -102,7 +107,7 @@ func listNames(c *cli.Context, bare bool) error {
 		}
 		return nil
 	}
-	current, _ := store.File.Selected(lookup(c, "context"))
+	current, _ := store.File.Selected(ctxflags.Lookup(c, "context"))
 	paint := clix.Painter{On: clix.Color(c.App.Writer)}
 	for _, name := range names {
 		if name == current {

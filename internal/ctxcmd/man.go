@@ -1,14 +1,14 @@
 package ctxcmd
 
 import (
-	"github.com/etcd-ctx/etcd-ctx/completion"
 	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/manpage"
 )
 
 // ManInfo is what etcd-ctx(1) says beyond the command tree (packaging/gen).
-func ManInfo() completion.ManInfo {
-	return completion.ManInfo{
-		Env: append([]completion.ManEntry{
+func ManInfo() manpage.Info {
+	return manpage.Info{
+		Env: append([]manpage.Entry{
 			{Name: contexts.EnvContext, Text: "Context for this shell only: overrides current-context (--context overrides it). " +
 				"'etcd-ctx shell' and the commands run by exec set it."},
 			{
@@ -22,12 +22,12 @@ func ManInfo() completion.ManInfo {
 			{Name: "XDG_RUNTIME_DIR", Text: "Where that private directory is created (else a per-user temporary directory)."},
 			{Name: "SHELL", Text: "The shell 'etcd-ctx shell' starts (default /bin/sh)."},
 			{Name: "DBUS_SESSION_BUS_ADDRESS", Text: "The session bus of the Secret Service holding secrets (Linux)."},
-		}, completion.CommonEnv()...),
-		Files: []completion.ManEntry{
+		}, manpage.CommonEnv()...),
+		Files: []manpage.Entry{
 			{Name: "$XDG_CONFIG_HOME/etcd-ctx/config.yaml", Text: "Contexts, clusters and users (references only; 0600, " +
 				"replaced atomically under a lock). Secrets live in the OS keyring, service etcd-ctx."},
 		},
-		Exit: []completion.ManEntry{
+		Exit: []manpage.Entry{
 			{Name: "0", Text: "Success."},
 			{Name: "1", Text: "Failure (the error and a hint are printed on standard error)."},
 			{Name: "2", Text: "Usage error."},

@@ -10,18 +10,19 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 // pick shows an interactive, searchable list of contexts and switches to the
 // chosen one. Only called with a terminal on stdin and stdout.
 func pick(c *cli.Context) error {
-	store, err := openStore(c)
+	store, err := ctxflags.Store(c)
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	names, err := store.File.Names()
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	if len(names) == 0 {
 		return clix.Fail("add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'", "no contexts yet")

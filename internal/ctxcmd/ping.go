@@ -11,6 +11,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func pingCommand() *cli.Command {
@@ -18,7 +19,7 @@ func pingCommand() *cli.Command {
 		Name:      "ping",
 		Usage:     "one status call per endpoint with the stored credentials (version, leader, latency)",
 		ArgsUsage: "[NAME]",
-		Flags: []cli.Flag{configFlag(),
+		Flags: []cli.Flag{ctxflags.ConfigFlag(),
 			&cli.DurationFlag{Name: "timeout", Value: 3 * time.Second, Usage: "time allowed per endpoint"},
 		},
 		Action: pingAction,
@@ -29,13 +30,13 @@ func pingAction(c *cli.Context) error {
 	if err := clix.Args(c, 0, 1); err != nil {
 		return err
 	}
-	spec, err := loadSpec(c, c.Args().First())
+	spec, err := ctxflags.Select(c, c.Args().First())
 	if err != nil {
 		return err
 	}
 	p, err := spec.Settings().Prepare()
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	results := make([]*conn.StatusInfo, len(p.Endpoints))
 	errs := make([]error, len(p.Endpoints))
@@ -59,7 +60,7 @@ func pingAction(c *cli.Context) error {
 		if errs[i] != nil {
 			failed++
 			if firstErr == nil {
-				firstErr = fmt.Errorf("%s: %v", ep, errs[i])
+				firstErr = fmt.Errorf("%s: %w", ep, errs[i])
 			}
 			fmt.Fprintf(tw, "%s\t-\t-\tFAILED\n", ep)
 			continue
@@ -76,7 +77,7 @@ func pingAction(c *cli.Context) error {
 	tw.Flush()
 	if failed > 0 {
 		return clix.Fail(fmt.Sprintf("run 'etcd-diag --context %s' to find out why", spec.Name),
-			"%d of %d endpoints failed; first: %v", failed, len(p.Endpoints), firstErr)
+			"%d of %d endpoints failed; first: %w", failed, len(p.Endpoints), firstErr)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func setCommand() *cli.Command {
@@ -21,23 +22,23 @@ func setAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, 1); err != nil {
 		return err
 	}
-	store, err := openStore(c)
+	store, err := ctxflags.Store(c)
 	if err != nil {
-		return explain(err)
+		return err
 	}
-	cfg, err := store.Load()
+	cfg, err := store.Config()
 	if err != nil {
-		return explain(err)
+		return err
 	}
-	spec, err := store.Spec(cfg, c.Args().First())
+	spec, err := store.Resolve(cfg, c.Args().First())
 	if err != nil {
-		return explain(err)
+		return err
 	}
 	if !c.IsSet("store") && spec.KeepPaths {
 		_ = c.Set("store", "path")
 	}
 	if err := applyFlags(c, &spec); err != nil {
-		return explain(err)
+		return err
 	}
 	return save(c, spec, contexts.SaveOptions{Replace: true}, "Updated")
 }

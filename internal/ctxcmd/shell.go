@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func shellCommand() *cli.Command {
@@ -15,12 +16,12 @@ func shellCommand() *cli.Command {
 		Name:      "shell",
 		Usage:     "start $SHELL with the context's ETCDCTL_* environment (and ETCD_CTX set for this shell only)",
 		ArgsUsage: "[NAME]",
-		Flags:     []cli.Flag{configFlag()},
+		Flags:     []cli.Flag{ctxflags.ConfigFlag()},
 		Action: func(c *cli.Context) error {
 			if err := clix.Args(c, 0, 1); err != nil {
 				return err
 			}
-			spec, err := loadSpec(c, c.Args().First())
+			spec, err := ctxflags.Select(c, c.Args().First())
 			if err != nil {
 				return err
 			}
@@ -31,7 +32,7 @@ func shellCommand() *cli.Command {
 			fmt.Fprintf(c.App.ErrWriter, "Starting %s with context %q; exit to leave.\n", sh, spec.Name)
 			code, err := contexts.Exec(spec, []string{sh})
 			if err != nil {
-				return explain(err)
+				return err
 			}
 			return &clix.ExitError{Code: code}
 		},

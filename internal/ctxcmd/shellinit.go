@@ -1,8 +1,12 @@
 package ctxcmd
 
 import (
+	"embed"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"text/template"
 
 	"github.com/urfave/cli/v2"
 
@@ -28,7 +32,7 @@ func shellInitCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "shell-init",
 		Usage:       "print the shell setup for your rc file: completion, aliases (ectx, ectl), prompt helper",
-		ArgsUsage:   strings.Join(completion.InitShells, "|"),
+		ArgsUsage:   strings.Join(initShells, "|"),
 		Description: shellInitHelp,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "wrap-etcdctl", Usage: "also define an etcdctl function that uses the current context"},
@@ -37,12 +41,55 @@ func shellInitCommand() *cli.Command {
 			if err := clix.Args(c, 1, 1); err != nil {
 				return err
 			}
-			s, err := completion.ShellInit(c.Args().First(), c.Bool("wrap-etcdctl"))
+			s, err := shellInit(c.Args().First(), c.Bool("wrap-etcdctl"))
 			if err != nil {
-				return clix.Usage("use one of: "+strings.Join(completion.InitShells, ", "), "%v", err)
+				return clix.Usage("use one of: "+strings.Join(initShells, ", "), "%w", err)
 			}
 			_, err = io.WriteString(c.App.Writer, s)
 			return err
 		},
 	}
+}
+
+// initShells are the shells shell-init supports.
+var initShells = []string{"bash", "zsh", "fish"}
+
+// programs are the suite's binaries, all completed by shell-init.
+var programs = []string{"etcd-ctx", "etcd-certwiz", "etcd-diag"}
+
+//go:embed shellinit
+var initFS embed.FS
+
+// initScripts are parsed on first use, not at start-up: every run of
+// etcd-ctx (current on each prompt) would pay for it.
+var initScripts = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(initFS, "shellinit/*"))
+})
+
+// shellInit returns what `eval "$(etcd-ctx shell-init SHELL)"` runs:
+// completion for the three binaries, the ectx/ectl aliases, etcd_ctx_prompt
+// and, when wrapEtcdctl is set, an etcdctl function that uses the current
+// context.
+func shellInit(shell string, wrapEtcdctl bool) (string, error) {
+	file := "init.sh"
+	switch shell {
+	case "bash", "zsh":
+	case "fish":
+		file = "init.fish"
+	default:
+		return "", fmt.Errorf("unknown shell %q (want %s)", shell, strings.Join(initShells, ", "))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# etcd-ctx shell-init %s: completion, aliases and the prompt helper.\n", shell)
+	for _, prog := range programs {
+		s, err := completion.Script(shell, prog)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(s)
+	}
+	if err := initScripts().ExecuteTemplate(&b, file, map[string]any{"Shell": shell, "WrapEtcdctl": wrapEtcdctl}); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }

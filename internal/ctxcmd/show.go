@@ -12,6 +12,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -20,7 +21,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "show a context: endpoints, certificates (subject, SANs, expiry), user; secrets redacted",
 		ArgsUsage: "[NAME]",
-		Flags:     []cli.Flag{configFlag(), clix.OutputFlag("text", "json", "yaml")},
+		Flags:     []cli.Flag{ctxflags.ConfigFlag(), clix.OutputFlag("text", "json", "yaml")},
 		Action:    showAction,
 	}
 }
@@ -58,24 +59,20 @@ func showAction(c *cli.Context) error {
 	if err := clix.Args(c, 0, 1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json", "yaml")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
-	store, err := openStore(c)
-	if err != nil {
-		return explain(err)
-	}
-	cfg, name, err := selected(c, store, c.Args().First())
+	spec, err := ctxflags.Select(c, c.Args().First())
 	if err != nil {
 		return err
 	}
-	spec, err := store.Spec(cfg, name)
+	store, err := ctxflags.Store(c)
 	if err != nil {
-		return explain(err)
+		return err
 	}
-	current, _ := contexts.Selected(cfg, "")
-	s := describe(spec, name == current)
+	current, _ := store.File.Selected("")
+	s := describe(spec, spec.Name == current)
 	switch format {
 	case "json":
 		return clix.WriteJSON(c.App.Writer, s)
@@ -100,9 +97,9 @@ func describe(spec contexts.Spec, current bool) shown {
 	s.CA = certOf(spec.CA)
 	s.Cert = certOf(spec.Cert)
 	if len(spec.Key.PEM) > 0 {
-		s.Key = "(set) " + source(spec.Key)
+		s.Key = "(set) " + spec.Key.Source()
 		if k, err := pki.ParseKey(spec.Key.PEM); err == nil {
-			s.Key = pki.KeyType(k.Public()) + " " + source(spec.Key)
+			s.Key = pki.KeyType(k.Public()) + " " + spec.Key.Source()
 		}
 	}
 	if spec.Password != "" {
@@ -114,24 +111,17 @@ func describe(spec contexts.Spec, current bool) shown {
 	return s
 }
 
-func source(m contexts.Material) string {
-	if m.Path != "" {
-		return m.Path
-	}
-	return "keyring"
-}
-
 func certOf(m contexts.Material) *certInfo {
 	if len(m.PEM) == 0 {
 		return nil
 	}
 	certs, err := pki.ParseCerts(m.PEM)
 	if err != nil {
-		return &certInfo{Subject: "unreadable: " + err.Error(), Source: source(m)}
+		return &certInfo{Subject: "unreadable: " + err.Error(), Source: m.Source()}
 	}
 	info := func(c *x509.Certificate) certInfo {
 		return certInfo{Subject: c.Subject.String(), Issuer: c.Issuer.String(), SANs: sans(c), NotAfter: c.NotAfter.UTC(),
-			DaysLeft: int(time.Until(c.NotAfter).Hours() / 24), Source: source(m)}
+			DaysLeft: int(time.Until(c.NotAfter).Hours() / 24), Source: m.Source()}
 	}
 	first := info(certs[0])
 	for _, c := range certs[1:] {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 // Name is the program name used in messages.
@@ -31,7 +31,7 @@ func NewApp() *cli.App {
 		"then the cluster view: the member list checked (each advertised client URL dialled, each peer\n" +
 		"certificate read by a handshake), leader, alarms, versions.\n\n" +
 		"Exit status: 0 healthy, 1 problems found, 2 usage error or could not run."
-	app.Flags = slices.Concat(contextFlags(), settingsFlags(), []cli.Flag{
+	app.Flags = slices.Concat(contextFlags(), ctxflags.ConnFlags(), []cli.Flag{
 		&cli.StringFlag{Name: "key-path", Usage: "check read access to this key"},
 		&cli.BoolFlag{Name: "prefix", Usage: "with --key-path: check the whole prefix"},
 		&cli.BoolFlag{Name: "admin", Usage: "check that the identity may make admin calls (defrag, snapshot, member operations: the root role)"},
@@ -56,26 +56,7 @@ func NewApp() *cli.App {
 
 // contextFlags name the etcd-ctx context and config file.
 func contextFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "context", Usage: "etcd-ctx context to diagnose (default $" + contexts.EnvContext + ", else the current context)"},
-		&cli.StringFlag{Name: "config", Usage: "etcd-ctx config file", TakesFile: true},
-	}
-}
-
-// settingsFlags give a cluster and credentials explicitly, or override a
-// context's.
-func settingsFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "endpoints", Usage: "endpoints to diagnose instead of a context's (comma-separated)"},
-		&cli.StringFlag{Name: "cacert", Usage: "PEM CA bundle", TakesFile: true},
-		&cli.StringFlag{Name: "cert", Usage: "PEM client certificate", TakesFile: true},
-		&cli.StringFlag{Name: "key", Usage: "PEM client key", TakesFile: true},
-		&cli.StringFlag{Name: "user", Usage: "user name for password authentication"},
-		&cli.BoolFlag{Name: "password-stdin", Usage: "read the password from standard input"},
-		&cli.BoolFlag{Name: "token-stdin", Usage: "read a JWT token from standard input"},
-		&cli.StringFlag{Name: "server-name", Usage: "TLS server name to verify instead of the endpoint host"},
-		&cli.BoolFlag{Name: "insecure-skip-tls-verify", Usage: "do not verify the server certificate"},
-	}
+	return []cli.Flag{ctxflags.ContextFlag("etcd-ctx context to diagnose"), ctxflags.ConfigFlag()}
 }
 
 // probeFlags are the deadline and the expiry window of every diagnosis.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 // certsCommand is `etcd-diag certs`: the certificate inventory of one
@@ -29,7 +30,7 @@ func certsCommand() *cli.Command {
 			"Exit status: 0 none due; 1 a certificate expired, not yet valid, or expiring (within --warn and\n" +
 			"its last third of lifetime), or a member's certificate could not be read (said on stderr);\n" +
 			"2 usage error or a context could not be loaded.",
-		Flags:  slices.Concat(contextFlags(), settingsFlags(), probeFlags(), fleetFlags(), []cli.Flag{clix.OutputFlag("text", "json", "csv")}),
+		Flags:  slices.Concat(contextFlags(), ctxflags.ConnFlags(), probeFlags(), fleetFlags(), []cli.Flag{clix.OutputFlag("text", "json", "csv")}),
 		Action: certsAction,
 	}
 }
@@ -38,7 +39,7 @@ func certsAction(c *cli.Context) error {
 	if err := clix.NoArgs(c); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json", "csv")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package diagcmd
 
 import (
 	"errors"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -10,13 +9,14 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 func diagnoseAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return clix.Usage("run 'etcd-diag --help' for usage", "unknown command %q", c.Args().First())
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
@@ -43,33 +43,36 @@ func diagnoseAction(c *cli.Context) error {
 
 // cannotRun is a setup failure: exit 2, as for usage errors.
 func cannotRun(err error, hint string) error {
-	var e *clix.Error
-	if errors.As(err, &e) {
-		e.Code = clix.ExitUsage
-		return e
-	}
-	return &clix.Error{Msg: err.Error(), Hint: hint, Code: clix.ExitUsage, Err: err}
+	return clix.WithCode(err, clix.ExitUsage, hint)
 }
 
-// input builds the diagnosis input from a context, explicit flags, or a
-// context with some parts overridden by flags.
+// input builds the diagnosis input from a context (--context, else
+// $ETCD_CTX, else the current one), explicit flags, or a context with some
+// parts overridden by flags.
 func input(c *cli.Context) (diag.Input, error) {
 	in, err := baseInput(c)
 	if err != nil {
 		return in, err
 	}
-	explicit := c.IsSet("endpoints")
-	if !explicit || c.IsSet("context") {
-		if err := fromContext(c, &in, explicit); err != nil {
-			return in, err
+	var spec contexts.Spec
+	if !c.IsSet("endpoints") || c.IsSet("context") {
+		s, err := ctxflags.Select(c, "")
+		switch {
+		case err == nil:
+			spec = s
+		case errors.Is(err, contexts.ErrNoCurrent) && !c.IsSet("context"):
+			// explicit flags alone, or nothing to diagnose (below)
+		default:
+			return in, cannotRun(err, "")
 		}
 	}
-	if err := overlay(c, &in); err != nil {
-		return in, err
+	if err := ctxflags.ApplyConn(c, &spec, ctxflags.ConnOptions{}); err != nil {
+		return in, cannotRun(err, "")
 	}
-	if len(in.Settings.Endpoints) == 0 {
+	if len(spec.Endpoints) == 0 {
 		return in, clix.Usage("give --context NAME or --endpoints https://HOST:2379 [--cacert …]", "nothing to diagnose")
 	}
+	setContext(&in, spec)
 	return in, nil
 }
 
@@ -87,111 +90,35 @@ func baseInput(c *cli.Context) (diag.Input, error) {
 	return in, nil
 }
 
-// openConfig opens the etcd-ctx config file the flags name.
+// openConfig reads the etcd-ctx config file the flags name, for a run
+// over many contexts.
 func openConfig(c *cli.Context) (*contexts.Store, *contexts.Config, error) {
-	store, err := contexts.Open(c.String("config"))
+	store, err := ctxflags.Store(c)
 	if err != nil {
 		return nil, nil, cannotRun(err, "")
 	}
-	cfg, err := store.Load()
+	cfg, err := store.Config()
 	if err != nil {
-		return nil, nil, cannotRun(err, "fix the etcd-ctx config file, or pass --endpoints and the TLS flags")
+		return nil, nil, cannotRun(err, "")
 	}
 	return store, cfg, nil
 }
 
-func fromContext(c *cli.Context, in *diag.Input, optional bool) error {
-	store, cfg, err := openConfig(c)
-	if err != nil {
-		return err
-	}
-	name, err := contexts.Selected(cfg, c.String("context"))
-	if err != nil {
-		if optional || (errors.Is(err, contexts.ErrNoCurrent) && !c.IsSet("context")) {
-			return nil
-		}
-		return cannotRun(err, "")
-	}
-	return loadContext(store, cfg, name, in)
-}
-
-// loadContext reads context name (its files or keyring items) into in: the
-// one way etcd-diag loads a context, for one diagnosis or many.
+// loadContext reads context name of cfg (its files or keyring items) into
+// in, for a run over many contexts.
 func loadContext(store *contexts.Store, cfg *contexts.Config, name string, in *diag.Input) error {
-	spec, err := store.Spec(cfg, name)
+	spec, err := store.Resolve(cfg, name)
 	if err != nil {
 		return cannotRun(err, "") // keyring and file errors carry their own hint
 	}
-	in.Context = name
+	setContext(in, spec)
+	return nil
+}
+
+// setContext puts a context's settings into in, with where each piece of
+// material came from.
+func setContext(in *diag.Input, spec contexts.Spec) {
+	in.Context = spec.Name
 	in.Settings = spec.Settings()
-	in.Sources = diag.Sources{CA: source(spec.CA), Cert: source(spec.Cert), Key: source(spec.Key)}
-	return nil
-}
-
-func source(m contexts.Material) string {
-	switch {
-	case m.Path != "":
-		return m.Path
-	case len(m.PEM) > 0:
-		return "keyring"
-	}
-	return ""
-}
-
-// overlay applies explicit flags on top of the context (or of nothing).
-func overlay(c *cli.Context, in *diag.Input) error {
-	s := &in.Settings
-	if c.IsSet("endpoints") {
-		s.Endpoints = clix.SplitList(c.StringSlice("endpoints"))
-	}
-	read := func(flag string, dst *[]byte, src *string) error {
-		if !c.IsSet(flag) {
-			return nil
-		}
-		data, err := os.ReadFile(c.String(flag))
-		if err != nil {
-			return cannotRun(err, "check the path given to --"+flag)
-		}
-		*dst, *src = data, c.String(flag)
-		return nil
-	}
-	if err := read("cacert", &s.CA, &in.Sources.CA); err != nil {
-		return err
-	}
-	if err := read("cert", &s.Cert, &in.Sources.Cert); err != nil {
-		return err
-	}
-	if err := read("key", &s.Key, &in.Sources.Key); err != nil {
-		return err
-	}
-	if c.IsSet("server-name") {
-		s.ServerName = c.String("server-name")
-	}
-	if c.IsSet("insecure-skip-tls-verify") {
-		s.InsecureSkipVerify = c.Bool("insecure-skip-tls-verify")
-	}
-	if c.Bool("password-stdin") && c.Bool("token-stdin") {
-		return clix.Usage("", "--password-stdin and --token-stdin are exclusive")
-	}
-	if c.IsSet("user") {
-		s.Username, s.Password, s.Token = c.String("user"), "", ""
-	}
-	if c.Bool("password-stdin") {
-		if s.Username == "" {
-			return clix.Usage("give --user with --password-stdin", "--password-stdin needs a user")
-		}
-		pw, err := clix.ReadSecret(c.App.Reader)
-		if err != nil {
-			return err
-		}
-		s.Password = pw
-	}
-	if c.Bool("token-stdin") {
-		tok, err := clix.ReadSecret(c.App.Reader)
-		if err != nil {
-			return err
-		}
-		s.Token, s.Username, s.Password = tok, "", ""
-	}
-	return nil
+	in.Sources = diag.Sources{CA: spec.CA.Source(), Cert: spec.Cert.Source(), Key: spec.Key.Source()}
 }

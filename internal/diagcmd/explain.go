@@ -25,7 +25,7 @@ func explainAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, -1); err != nil {
 		return err
 	}
-	format, err := clix.Format(c, "text", "json")
+	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/contexts"
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
 
 // fleetFlags select many contexts at once.
@@ -38,7 +39,7 @@ func fleetOptions(c *cli.Context) (diag.FleetOptions, error) {
 
 // oneFlags are the flags that describe a single diagnosis: a context's
 // settings overridden, or given outright.
-var oneFlags = []string{"context", "endpoints", "cacert", "cert", "key", "user", "password-stdin", "token-stdin", "server-name", "insecure-skip-tls-verify"}
+var oneFlags = append([]string{"context"}, ctxflags.ConnFlagNames...)
 
 // targets is what a command diagnoses: the contexts --all-contexts or
 // --contexts select, each read when its turn comes (loadContext), or the one
@@ -97,7 +98,7 @@ func selectContexts(cfg *contexts.Config, all bool, globs []string) ([]string, e
 	var names []string
 	for _, g := range globs {
 		if _, err := path.Match(g, ""); err != nil {
-			return nil, clix.Usage("globs use * ? and [a-z], as in the shell", "--contexts %q: %v", g, err)
+			return nil, clix.Usage("globs use * ? and [a-z], as in the shell", "--contexts %q: %w", g, err)
 		}
 		matched := false
 		for _, n := range known {
@@ -131,9 +132,9 @@ func contextTargets(store *contexts.Store, cfg *contexts.Config, names []string,
 	for i, name := range names {
 		out[i] = diag.Target{Name: name, Load: func() (diag.Input, error) {
 			in := base
-			err := gate.do(usesKeyring(cfg, name), func() error { return loadContext(store, cfg, name, &in) })
+			err := gate.do(cfg.UsesKeyring(name), func() error { return loadContext(store, cfg, name, &in) })
 			if hints != nil {
-				if h := hintOf(err); h != "" {
+				if h := clix.HintOf(err); h != "" {
 					hints.Store(name, h)
 				} else {
 					hints.Delete(name)
@@ -143,19 +144,6 @@ func contextTargets(store *contexts.Store, cfg *contexts.Config, names []string,
 		}}
 	}
 	return out
-}
-
-// hintOf is the way out an error suggests, as clix.Report would print it.
-func hintOf(err error) string {
-	var e *clix.Error
-	if errors.As(err, &e) && e.Hint != "" {
-		return e.Hint
-	}
-	var h interface{ Hint() string }
-	if errors.As(err, &h) {
-		return h.Hint()
-	}
-	return ""
 }
 
 // keyringGate serialises keyring reads and remembers a keyring that failed.
@@ -179,22 +167,6 @@ func (g *keyringGate) do(keyring bool, load func() error) error {
 		g.broken = err
 	}
 	return err
-}
-
-// usesKeyring reports whether a context keeps any material in the keyring.
-func usesKeyring(cfg *contexts.Config, name string) bool {
-	ctx, ok := cfg.Context(name)
-	if !ok {
-		return false
-	}
-	refs := []*contexts.Ref{}
-	if cl, ok := cfg.Cluster(ctx.Cluster); ok {
-		refs = append(refs, cl.CA)
-	}
-	if u, ok := cfg.User(ctx.User); ok && ctx.User != "" {
-		refs = append(refs, u.Cert, u.Key, u.Password, u.Token)
-	}
-	return slices.ContainsFunc(refs, func(r *contexts.Ref) bool { return r != nil && r.Keyring != "" })
 }
 
 // fleetExit is the exit status over a set of reports: 2 when any could not
@@ -223,17 +195,15 @@ func loadErrors(c *cli.Context, reports []*diag.Report, hints *sync.Map) {
 		if r.Error == "" {
 			continue
 		}
-		fmt.Fprintf(c.App.ErrWriter, "%s: error: context %q: %s\n", Name, r.Context, oneLine(r.Error))
+		fmt.Fprintf(c.App.ErrWriter, "%s: error: context %q: %s\n", Name, r.Context, clix.OneLine(r.Error))
 		if h, ok := hints.Load(r.Context); ok && !slices.Contains(said, h.(string)) {
 			said = append(said, h.(string))
 		}
 	}
 	for _, h := range said {
-		fmt.Fprintf(c.App.ErrWriter, "hint: %s\n", oneLine(h))
+		fmt.Fprintf(c.App.ErrWriter, "hint: %s\n", clix.OneLine(h))
 	}
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // progress shows "diagnosed 12/22 contexts" on stderr while a run goes on,
 // on a terminal only, and clears it at the end.
@@ -294,7 +264,7 @@ func fleetAction(c *cli.Context, format string) error {
 		if c.Bool("verbose") {
 			for _, r := range reports {
 				if r.Error != "" {
-					fmt.Fprintf(c.App.Writer, "%s: context %q could not be diagnosed: %s\n\n", p.Bold("etcd-diag"), r.Context, oneLine(r.Error))
+					fmt.Fprintf(c.App.Writer, "%s: context %q could not be diagnosed: %s\n\n", p.Bold("etcd-diag"), r.Context, clix.OneLine(r.Error))
 					continue
 				}
 				render(c.App.Writer, r, p, c.Duration("timeout"))

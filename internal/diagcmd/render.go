@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/words"
 )
 
 // render prints the report as a checklist: ✓ passed, ✗ error, ! warning,
@@ -40,7 +41,7 @@ func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) 
 			}
 		}
 		fmt.Fprintf(w, "  %s %d member(s), %d reachable; leader %s; version %s; alarms: %s\n",
-			mark(len(c.Members) > 0 && reachable == len(c.Members) && len(c.Alarms) == 0, ok, bad), len(c.Members), reachable, orNone(c.Leader), join(c.Versions), join(c.Alarms))
+			mark(len(c.Members) > 0 && reachable == len(c.Members) && len(c.Alarms) == 0, ok, bad), len(c.Members), reachable, words.Or(c.Leader), words.List(c.Versions), words.List(c.Alarms))
 		for _, m := range c.Members {
 			renderMember(w, m, ok, bad)
 		}
@@ -80,7 +81,7 @@ func renderMember(w io.Writer, m diag.Member, ok, bad string) {
 	if name == "" {
 		name = m.ID
 	}
-	fmt.Fprintf(w, "  %s member %s (%s): client %s; peer %s\n", mark(m.Reachable, ok, bad), name, m.ID, join(m.ClientURLs), join(m.PeerURLs))
+	fmt.Fprintf(w, "  %s member %s (%s): client %s; peer %s\n", mark(m.Reachable, ok, bad), name, m.ID, words.List(m.ClientURLs), words.List(m.PeerURLs))
 	for _, ep := range m.Advertised {
 		if n := len(ep.Steps); n > 0 {
 			last := ep.Steps[n-1]
@@ -94,7 +95,7 @@ func renderMember(w io.Writer, m diag.Member, ok, bad string) {
 		case !pt.TLS:
 			fmt.Fprintf(w, "      - peer %s: plaintext\n", pt.URL)
 		case pt.NotAfter != nil:
-			fmt.Fprintf(w, "      - peer %s: %s issued by %s, SANs %s, %s, until %s\n", pt.URL, pt.Subject, pt.Issuer, join(pt.SANs), strings.Join(pt.ExtKeyUsages, "+"), pt.NotAfter.Format(time.DateOnly))
+			fmt.Fprintf(w, "      - peer %s: %s issued by %s, SANs %s, %s, until %s\n", pt.URL, pt.Subject, pt.Issuer, words.List(pt.SANs), strings.Join(pt.ExtKeyUsages, "+"), pt.NotAfter.Format(time.DateOnly))
 		default:
 			fmt.Fprintf(w, "      - peer %s: %s\n", pt.URL, pt.Error)
 		}
@@ -106,22 +107,4 @@ func mark(cond bool, ok, bad string) string {
 		return ok
 	}
 	return bad
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
-}
-
-func join(items []string) string {
-	if len(items) == 0 {
-		return "(none)"
-	}
-	out := items[0]
-	for _, s := range items[1:] {
-		out += ", " + s
-	}
-	return out
 }

@@ -148,7 +148,7 @@ func (e *exporter) loop(ctx context.Context, load func() ([]diag.Target, error),
 		start := time.Now()
 		ts, err := load()
 		if err != nil {
-			e.logf("error: %s", oneLine(err.Error()))
+			e.logf("error: %s", clix.OneLine(err.Error()))
 		} else {
 			reports := diag.DiagnoseAll(ctx, ts, opts)
 			if ctx.Err() != nil {
@@ -177,9 +177,9 @@ func (e *exporter) publish(reports []*diag.Report, took time.Duration) {
 		case r.Error != "":
 			if e.errs[r.Context] != r.Error {
 				e.errs[r.Context] = r.Error
-				e.logf("error: context %q: %s", r.Context, oneLine(r.Error))
+				e.logf("error: context %q: %s", r.Context, clix.OneLine(r.Error))
 				if h, ok := e.hints.Load(r.Context); ok {
-					fmt.Fprintf(e.log, "hint: %s\n", oneLine(h.(string)))
+					fmt.Fprintf(e.log, "hint: %s\n", clix.OneLine(h.(string)))
 				}
 			}
 		case r.Healthy:

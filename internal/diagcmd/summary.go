@@ -9,6 +9,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/internal/words"
 )
 
 // renderSummary prints one line per context: members reachable/listed,
@@ -91,7 +92,7 @@ func leader(r *diag.Report) string {
 		return "-"
 	}
 	if r.Cluster.Leader == "" {
-		return "(none)"
+		return words.None
 	}
 	for _, m := range r.Cluster.Members {
 		if m.ID == r.Cluster.Leader && m.Name != "" {

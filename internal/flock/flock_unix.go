@@ -8,15 +8,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Lock takes an exclusive advisory lock; it is released by the returned
-// function or when the process dies, so a crash never leaves a stale lock.
-func Lock(path string) (func(), error) {
+// lock takes flock(2)'s exclusive lock, waiting for it when wait is set.
+func lock(path string, wait bool) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
+	how := unix.LOCK_EX
+	if !wait {
+		how |= unix.LOCK_NB
+	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), how)
 		if err != unix.EINTR {
 			break
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxcmd"
 	"github.com/etcd-ctx/etcd-ctx/internal/diagcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/manpage"
 )
 
 // Extensions of the completion files; packaging renames them to each
@@ -31,7 +32,7 @@ var extensions = map[string]string{"bash": ".bash", "zsh": ".zsh", "fish": ".fis
 
 type page struct {
 	app  *cli.App
-	info completion.ManInfo
+	info manpage.Info
 }
 
 func main() {
@@ -69,7 +70,7 @@ func generate(out, version, date string, pages []page) error {
 			}
 		}
 		var man bytes.Buffer
-		if err := completion.Man(&man, p.app, p.info, version, date); err != nil {
+		if err := manpage.Write(&man, p.app, p.info, version, date); err != nil {
 			return err
 		}
 		if err := writeGzip(filepath.Join(out, "manpages", name+".1.gz"), man.Bytes()); err != nil {

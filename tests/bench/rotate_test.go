@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -95,7 +96,7 @@ func newRotateFixture(bin string) (*rotateFixture, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := certwiz.WriteFile(cp.To, data, certwiz.CertMode); err != nil {
+			if err := fileio.Write(cp.To, data, certwiz.CertMode); err != nil {
 				return nil, err
 			}
 		}

@@ -1,4 +1,7 @@
-package completion
+// Package manpage writes the section 1 manual page of a binary of the suite
+// in roff, from the same command definitions as --help (packaging/gen
+// writes them at release time).
+package manpage
 
 import (
 	"fmt"
@@ -8,25 +11,26 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/contexts"
+	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
-// ManInfo is what a manual page says beyond the command tree.
-type ManInfo struct {
-	Env     []ManEntry // environment variables the program reads or sets
-	Files   []ManEntry
-	Exit    []ManEntry // exit statuses
-	SeeAlso []string   // other pages, "etcd-diag(1)"
+// Info is what a manual page says beyond the command tree.
+type Info struct {
+	Env     []Entry // environment variables the program reads or sets
+	Files   []Entry
+	Exit    []Entry  // exit statuses
+	SeeAlso []string // other pages, "etcd-diag(1)"
 }
 
-// ManEntry is one tagged paragraph: a variable, a file or an exit status.
-type ManEntry struct{ Name, Text string }
+// Entry is one tagged paragraph: a variable, a file or an exit status.
+type Entry struct{ Name, Text string }
 
-// Man writes the section 1 manual page of app in roff (man macros). It is
+// Write writes the section 1 manual page of app in roff (man macros). It is
 // generated from the same command definitions as --help, so the two cannot
 // drift; urfave/cli's own generator is left out of the binaries by the
 // urfave_cli_no_docs tag (it costs start-up time and pulls in a markdown
 // library).
-func Man(w io.Writer, app *cli.App, info ManInfo, version, date string) error {
+func Write(w io.Writer, app *cli.App, info Info, version, date string) error {
 	m := &manWriter{}
 	m.header(app, version, date)
 	m.synopsis(app)
@@ -117,7 +121,7 @@ func (m *manWriter) flags(flags []cli.Flag, root bool) {
 		names := f.Names()
 		parts := make([]string, len(names))
 		for i, n := range names {
-			parts[i] = `\fB` + esc(dashed(n)) + `\fR`
+			parts[i] = `\fB` + esc(clix.Dashed(n)) + `\fR`
 		}
 		tag := strings.Join(parts, ", ")
 		usage, def := "", ""
@@ -150,7 +154,7 @@ var zeroDefault = map[string]bool{"": true, `""`: true, "0": true, "0s": true, "
 
 func placeholder(f cli.Flag) string {
 	switch {
-	case takesFile(f):
+	case clix.TakesFile(f):
 		return "file"
 	}
 	switch f.(type) {
@@ -162,7 +166,7 @@ func placeholder(f cli.Flag) string {
 	return "value"
 }
 
-func (m *manWriter) entries(title string, es []ManEntry) {
+func (m *manWriter) entries(title string, es []Entry) {
 	if len(es) == 0 {
 		return
 	}
@@ -277,8 +281,8 @@ func visible(cmds []*cli.Command) []*cli.Command {
 
 // CommonEnv are the environment entries every binary's page shares: where
 // the etcd-ctx config is, and colour.
-func CommonEnv() []ManEntry {
-	return []ManEntry{
+func CommonEnv() []Entry {
+	return []Entry{
 		{Name: contexts.EnvConfig, Text: "etcd-ctx config file (--config overrides it)."},
 		{Name: "XDG_CONFIG_HOME", Text: "The default etcd-ctx config file is $XDG_CONFIG_HOME/etcd-ctx/config.yaml, else ~/.config/etcd-ctx/config.yaml."},
 		{Name: "NO_COLOR", Text: "When set (to anything), no colour; colour is only ever used on a terminal."},

@@ -1,0 +1,109 @@
+package fileio
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// watchSyncs records what Sync was called on (a temporary file's name with
+// its random part cut, or a directory), failing on call fail (0: never).
+func watchSyncs(t *testing.T, fail int) *[]string {
+	t.Helper()
+	var got []string
+	orig := Sync
+	t.Cleanup(func() { Sync = orig })
+	Sync = func(f *os.File) error {
+		name := f.Name()
+		if i := strings.Index(name, ".tmp-"); i >= 0 {
+			name = name[:i] + ".tmp"
+		}
+		got = append(got, name)
+		if len(got) == fail {
+			return errors.New("disk on fire")
+		}
+		return orig(f)
+	}
+	return &got
+}
+
+func TestWriteIsAtomicDurablePrivate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "ca.key")
+	syncs := watchSyncs(t, 0)
+	if err := Write(path, []byte("KEY"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "sub", ".ca.key") + ".tmp", filepath.Join(dir, "sub")}
+	if !slices.Equal(*syncs, want) {
+		t.Errorf("syncs %q, want the data before the rename, then the directory: %q", *syncs, want)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if di, _ := os.Stat(filepath.Dir(path)); di.Mode().Perm() != DirMode {
+		t.Errorf("directory mode %v, want %v", di.Mode().Perm(), DirMode)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "KEY" {
+		t.Errorf("content %q", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+func TestWriteFailingSyncKeepsTheOldContent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	watchSyncs(t, 1)
+	if err := Write(path, []byte("new"), 0o600); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the sync's", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Errorf("content %q after a failed write, want the old one", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+func TestReadRefusesEmptyFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty": "", "blank": " \n\t\r\n"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Read(p)
+		var empty *EmptyError
+		if !errors.As(err, &empty) || empty.Path != p || err.Error() != p+" is empty" {
+			t.Errorf("%s: err = %v, want an EmptyError naming it", name, err)
+		}
+	}
+	p := filepath.Join(dir, "pem")
+	if err := os.WriteFile(p, []byte("-----BEGIN X-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := Read(p); err != nil || string(data) != "-----BEGIN X-----\n" {
+		t.Errorf("Read = %q, %v", data, err)
+	}
+	missing := filepath.Join(dir, "missing")
+	_, err := Read(missing)
+	var re *ReadError
+	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &re) || err.Error() != missing+": no such file or directory" || re.Hint() == "" {
+		t.Errorf("missing: err = %v", err)
+	}
+	if !IsRegular(p) || IsRegular(dir) || IsRegular(filepath.Join(dir, "missing")) {
+		t.Error("IsRegular")
+	}
+}
