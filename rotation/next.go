@@ -67,11 +67,7 @@ func Advance(dir string, from Phase, opts AdvanceOptions) (*State, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	unlock, err := lock(abs)
+	abs, unlock, err := lock(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +111,7 @@ func Abort(dir string, opts AdvanceOptions) (*State, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	unlock, err := lock(abs)
+	abs, unlock, err := lock(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -62,11 +62,7 @@ func Start(dir string, opts StartOptions) (*State, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	unlock, err := lock(abs)
+	abs, unlock, err := lock(dir)
 	if err != nil {
 		return nil, err
 	}

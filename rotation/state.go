@@ -241,12 +241,17 @@ func (s *State) Save() error {
 	return fileio.Write(filepath.Join(s.dir, StateFileName), buf.Bytes(), certwiz.CertMode)
 }
 
-// lock takes the rotation lock of dir for the time of one command.
-func lock(dir string) (func(), error) {
-	if err := os.MkdirAll(dir, certwiz.DirMode); err != nil {
-		return nil, err
+// lock takes the rotation lock of dir for the time of one command, and
+// returns dir as an absolute path.
+func lock(dir string) (abs string, unlock func(), err error) {
+	if abs, err = filepath.Abs(dir); err != nil {
+		return "", nil, err
 	}
-	return flock.Lock(filepath.Join(dir, lockFileName))
+	if err := os.MkdirAll(abs, certwiz.DirMode); err != nil {
+		return "", nil, err
+	}
+	unlock, err = flock.Lock(filepath.Join(abs, lockFileName))
+	return abs, unlock, err
 }
 
 // event records a step.
@@ -323,7 +328,7 @@ func slotOrder(s Slot) int {
 // reached at. The file is re-read under the lock, so a check never undoes
 // another command's step; nothing is saved if the phase moved meanwhile.
 func RecordVerified(dir string, checked *State) error {
-	unlock, err := lock(checked.dir)
+	_, unlock, err := lock(checked.dir)
 	if err != nil {
 		return err
 	}

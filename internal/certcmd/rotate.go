@@ -48,12 +48,15 @@ func timeoutFlag() cli.Flag {
 	return &cli.DurationFlag{Name: "timeout", Value: 3 * time.Second, Usage: "time each member has to answer its probes"}
 }
 
-// rotateDir is the one DIR argument.
-func rotateDir(c *cli.Context) (string, error) {
+// rotateArgs is the one DIR argument and the -o format.
+func rotateArgs(c *cli.Context) (dir, format string, err error) {
 	if err := clix.Args(c, 1, 1); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return c.Args().First(), nil
+	if format, err = clix.Format(c); err != nil {
+		return "", "", err
+	}
+	return c.Args().First(), format, nil
 }
 
 // live is a connection to the cluster through an etcd-ctx context, with

@@ -32,11 +32,7 @@ func rotateNextCommand() *cli.Command {
 }
 
 func rotateNextAction(c *cli.Context) error {
-	dir, err := rotateDir(c)
-	if err != nil {
-		return err
-	}
-	format, err := clix.Format(c)
+	dir, format, err := rotateArgs(c)
 	if err != nil {
 		return err
 	}
@@ -167,11 +163,7 @@ func rotateAbortCommand() *cli.Command {
 }
 
 func rotateAbortAction(c *cli.Context) error {
-	dir, err := rotateDir(c)
-	if err != nil {
-		return err
-	}
-	format, err := clix.Format(c)
+	dir, format, err := rotateArgs(c)
 	if err != nil {
 		return err
 	}

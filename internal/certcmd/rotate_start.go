@@ -38,11 +38,7 @@ func rotateStartCommand() *cli.Command {
 }
 
 func rotateStartAction(c *cli.Context) error {
-	dir, err := rotateDir(c)
-	if err != nil {
-		return err
-	}
-	format, err := clix.Format(c)
+	dir, format, err := rotateArgs(c)
 	if err != nil {
 		return err
 	}

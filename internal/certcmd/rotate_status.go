@@ -27,11 +27,7 @@ func rotateStatusCommand() *cli.Command {
 }
 
 func rotateStatusAction(c *cli.Context) error {
-	dir, err := rotateDir(c)
-	if err != nil {
-		return err
-	}
-	format, err := clix.Format(c)
+	dir, format, err := rotateArgs(c)
 	if err != nil {
 		return err
 	}
