@@ -702,3 +702,23 @@ func TestFixtures(t *testing.T) {
 		t.Fatalf("kubeconfig lacks current-context %s:\n%s", currentName, kube)
 	}
 }
+
+// onceFixture is a benchmark fixture made once per process, on the release
+// binaries in bin, and shared by every benchmark that needs it.
+type onceFixture[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+// get makes the fixture with newFixture on the first call, and fails b if making
+// it failed (then or on an earlier call).
+func (o *onceFixture[T]) get(b *testing.B, newFixture func(bin string) (T, error)) T {
+	b.Helper()
+	bin := binaries(b)
+	o.once.Do(func() { o.v, o.err = newFixture(bin) })
+	if o.err != nil {
+		b.Fatal(o.err)
+	}
+	return o.v
+}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -37,21 +36,9 @@ type initFixture struct {
 	plan    string
 }
 
-var initShared struct {
-	once sync.Once
-	f    *initFixture
-	err  error
-}
+var initShared onceFixture[*initFixture]
 
-func initSetup(b *testing.B) *initFixture {
-	b.Helper()
-	bin := binaries(b)
-	initShared.once.Do(func() { initShared.f, initShared.err = newInitFixture(bin) })
-	if initShared.err != nil {
-		b.Fatal(initShared.err)
-	}
-	return initShared.f
-}
+func initSetup(b *testing.B) *initFixture { return initShared.get(b, newInitFixture) }
 
 func newInitFixture(bin string) (*initFixture, error) {
 	dir, err := tempDir("certwiz")

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,21 +32,9 @@ type diagFixture struct {
 	hung      string   // https://127.0.0.1:PORT of the silent listener
 }
 
-var diagShared struct {
-	once sync.Once
-	f    *diagFixture
-	err  error
-}
+var diagShared onceFixture[*diagFixture]
 
-func diagSetup(b *testing.B) *diagFixture {
-	b.Helper()
-	bin := binaries(b)
-	diagShared.once.Do(func() { diagShared.f, diagShared.err = newDiagFixture(bin) })
-	if diagShared.err != nil {
-		b.Fatal(diagShared.err)
-	}
-	return diagShared.f
-}
+func diagSetup(b *testing.B) *diagFixture { return diagShared.get(b, newDiagFixture) }
 
 func newDiagFixture(bin string) (*diagFixture, error) {
 	dir, err := tempDir("diag")

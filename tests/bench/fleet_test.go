@@ -38,21 +38,9 @@ type fleetFixture struct {
 	config, hungCf string
 }
 
-var fleetShared struct {
-	once sync.Once
-	f    *fleetFixture
-	err  error
-}
+var fleetShared onceFixture[*fleetFixture]
 
-func fleetSetup(b *testing.B) *fleetFixture {
-	b.Helper()
-	bin := binaries(b)
-	fleetShared.once.Do(func() { fleetShared.f, fleetShared.err = newFleetFixture(bin) })
-	if fleetShared.err != nil {
-		b.Fatal(fleetShared.err)
-	}
-	return fleetShared.f
-}
+func fleetSetup(b *testing.B) *fleetFixture { return fleetShared.get(b, newFleetFixture) }
 
 func newFleetFixture(bin string) (*fleetFixture, error) {
 	dir, err := tempDir("fleet")

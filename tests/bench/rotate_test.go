@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
@@ -25,21 +24,9 @@ type rotateFixture struct {
 	dir      string // the PKI directory
 }
 
-var rotateShared struct {
-	once sync.Once
-	f    *rotateFixture
-	err  error
-}
+var rotateShared onceFixture[*rotateFixture]
 
-func rotateSetup(b *testing.B) *rotateFixture {
-	b.Helper()
-	bin := binaries(b)
-	rotateShared.once.Do(func() { rotateShared.f, rotateShared.err = newRotateFixture(bin) })
-	if rotateShared.err != nil {
-		b.Fatal(rotateShared.err)
-	}
-	return rotateShared.f
-}
+func rotateSetup(b *testing.B) *rotateFixture { return rotateShared.get(b, newRotateFixture) }
 
 func newRotateFixture(bin string) (*rotateFixture, error) {
 	dir, err := tempDir("rotate")

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
@@ -30,21 +29,9 @@ type scaleFixture struct {
 	env     map[int][]string // ETCD_CTX_CONFIG per size
 }
 
-var scaleShared struct {
-	once sync.Once
-	f    *scaleFixture
-	err  error
-}
+var scaleShared onceFixture[*scaleFixture]
 
-func scaleSetup(b *testing.B) *scaleFixture {
-	b.Helper()
-	bin := binaries(b)
-	scaleShared.once.Do(func() { scaleShared.f, scaleShared.err = newScaleFixture(bin) })
-	if scaleShared.err != nil {
-		b.Fatal(scaleShared.err)
-	}
-	return scaleShared.f
-}
+func scaleSetup(b *testing.B) *scaleFixture { return scaleShared.get(b, newScaleFixture) }
 
 func newScaleFixture(bin string) (*scaleFixture, error) {
 	dir, err := tempDir("scale")
