@@ -237,7 +237,7 @@ func clientChainLocal(in *Input, st *localState, leaf pki.Located) (string, *Fin
 	}
 	switch brk.Kind {
 	case pki.KindUnknownIssuer, pki.KindUntrustedRoot, pki.KindMissingIntermediate, pki.KindLeafUsage, pki.KindLeafExpired:
-		return "does not chain to the CA bundle (" + brk.Cause + "); the server may trust another CA for clients", nil
+		return "its chain is not checked here: the CA bundle in use is for the server's certificate, and the server may trust another CA for clients (the TLS rung shows which it accepts): " + brk.Cause, nil
 	case pki.KindKeyMismatch:
 		f := chainFinding(in, brk, "")
 		f.Severity = Warning
