@@ -67,15 +67,11 @@ func Advance(dir string, from Phase, opts AdvanceOptions) (*State, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	abs, unlock, err := lock(dir)
+	s, unlock, err := lockedState(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := Load(abs)
-	if err != nil {
-		return nil, err
-	}
 	if s.Phase != from {
 		return nil, &PhaseError{Phase: s.Phase, Msg: fmt.Sprintf("the rotation moved to phase %s meanwhile", s.Phase), Hint_: "check it again with 'etcd-certwiz rotate status'"}
 	}
@@ -111,15 +107,11 @@ func Abort(dir string, opts AdvanceOptions) (*State, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	abs, unlock, err := lock(dir)
+	s, unlock, err := lockedState(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := Load(abs)
-	if err != nil {
-		return nil, err
-	}
 	switch s.Phase {
 	case PhaseTrustBoth:
 		s.Phase = PhaseAbortTrustOld

@@ -254,6 +254,20 @@ func lock(dir string) (abs string, unlock func(), err error) {
 	return abs, unlock, err
 }
 
+// lockedState takes the rotation lock of dir and loads its rotation; the
+// caller releases the lock with unlock once done (unlock is nil on error).
+func lockedState(dir string) (s *State, unlock func(), err error) {
+	abs, unlock, err := lock(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err = Load(abs); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return s, unlock, nil
+}
+
 // event records a step.
 func (s *State) event(now time.Time, note string) {
 	s.History = append(s.History, Event{Time: now.UTC(), Phase: s.Phase, Note: note})

@@ -103,6 +103,16 @@ func onTeardown(f func()) {
 	shared.cleanups = append(shared.cleanups, f)
 }
 
+// tempHome returns a new directory under the shared root and a private
+// $HOME inside it for the commands a fixture runs.
+func tempHome(name string) (dir, home string, err error) {
+	if dir, err = tempDir(name); err != nil {
+		return "", "", err
+	}
+	home = filepath.Join(dir, "home")
+	return dir, home, os.MkdirAll(home, 0o700)
+}
+
 // tempDir returns a new directory under the shared root.
 func tempDir(name string) (string, error) {
 	shared.mu.Lock()
@@ -335,12 +345,8 @@ func current(b *testing.B) *currentFixture {
 }
 
 func newCurrentFixture(bin string) (*currentFixture, error) {
-	dir, err := tempDir("current")
+	dir, home, err := tempHome("current")
 	if err != nil {
-		return nil, err
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
 	f := &currentFixture{etcdCtx: filepath.Join(bin, "etcd-ctx")}

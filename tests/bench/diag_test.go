@@ -37,12 +37,8 @@ var diagShared onceFixture[*diagFixture]
 func diagSetup(b *testing.B) *diagFixture { return diagShared.get(b, newDiagFixture) }
 
 func newDiagFixture(bin string) (*diagFixture, error) {
-	dir, err := tempDir("diag")
+	dir, home, err := tempHome("diag")
 	if err != nil {
-		return nil, err
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
 	f := &diagFixture{etcdDiag: filepath.Join(bin, "etcd-diag"), etcdctl: filepath.Join(bin, "etcdctl")}

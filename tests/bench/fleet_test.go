@@ -43,12 +43,8 @@ var fleetShared onceFixture[*fleetFixture]
 func fleetSetup(b *testing.B) *fleetFixture { return fleetShared.get(b, newFleetFixture) }
 
 func newFleetFixture(bin string) (*fleetFixture, error) {
-	dir, err := tempDir("fleet")
+	dir, home, err := tempHome("fleet")
 	if err != nil {
-		return nil, err
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
 	f := &fleetFixture{etcdDiag: filepath.Join(bin, "etcd-diag"), config: filepath.Join(dir, "fleet.yaml"), hungCf: filepath.Join(dir, "fleet-hung.yaml")}

@@ -29,12 +29,8 @@ var rotateShared onceFixture[*rotateFixture]
 func rotateSetup(b *testing.B) *rotateFixture { return rotateShared.get(b, newRotateFixture) }
 
 func newRotateFixture(bin string) (*rotateFixture, error) {
-	dir, err := tempDir("rotate")
+	dir, home, err := tempHome("rotate")
 	if err != nil {
-		return nil, err
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
 	f := &rotateFixture{certwiz: filepath.Join(bin, "etcd-certwiz"), etcdDiag: filepath.Join(bin, "etcd-diag"), dir: filepath.Join(dir, "pki")}

@@ -34,12 +34,8 @@ var scaleShared onceFixture[*scaleFixture]
 func scaleSetup(b *testing.B) *scaleFixture { return scaleShared.get(b, newScaleFixture) }
 
 func newScaleFixture(bin string) (*scaleFixture, error) {
-	dir, err := tempDir("scale")
+	dir, home, err := tempHome("scale")
 	if err != nil {
-		return nil, err
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
 	pem, err := pemFiles(filepath.Join(dir, "pki"))
