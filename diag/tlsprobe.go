@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcd-ctx/etcd-ctx/internal/tlsprobe"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -100,7 +101,7 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 
 // confirm sends gRPC's preface and waits for the server's first frame.
 func confirm(conn net.Conn) error {
-	if _, err := conn.Write(h2Preface); err != nil {
+	if err := tlsprobe.Send(conn, h2Preface); err != nil {
 		return err
 	}
 	buf := make([]byte, 9)

@@ -116,7 +116,7 @@ func Probe(ctx context.Context, rawURL string, cert *tls.Certificate, confirm bo
 		return r
 	}
 	req := "GET /version HTTP/1.1\r\nHost: " + u.Host + "\r\nConnection: close\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
+	if err := Send(conn, []byte(req)); err != nil {
 		r.Err = err
 		return r
 	}
@@ -131,4 +131,23 @@ func Probe(ctx context.Context, rawURL string, cert *tls.Certificate, confirm bo
 		r.Err = err
 	}
 	return r
+}
+
+// Send writes msg, the first bytes after a handshake, on conn. A TLS 1.3
+// member that refuses the client certificate sends its alert once the
+// client's side of the handshake is done, then hangs up with the client's
+// Finished unread: a reset, which may arrive before msg goes out. The write
+// then fails with "connection reset by peer", though the alert, received
+// before the reset, says why: Send returns the alert (a *net.OpError whose
+// Op is "remote error") when there is one to read, else the write error.
+func Send(conn net.Conn, msg []byte) error {
+	_, err := conn.Write(msg)
+	if err == nil {
+		return nil
+	}
+	var alert *net.OpError
+	if _, rerr := io.ReadAtLeast(conn, make([]byte, 1), 1); errors.As(rerr, &alert) && alert.Op == "remote error" {
+		return rerr
+	}
+	return err
 }
