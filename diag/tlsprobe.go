@@ -54,6 +54,7 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 		ServerName:         p.serverName(),
 		NextProtos:         []string{"h2"},
 		MinVersion:         tls.VersionTLS12,
+		CurvePreferences:   tlsprobe.Curves, // a probe: see tlsprobe.Curves
 		// Kept before any verdict: TLS 1.2 servers reject a client
 		// certificate inside the handshake, and its chain is still wanted.
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
