@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -52,8 +53,9 @@ type localState struct {
 	caCerts     []*x509.Certificate
 	bundle      []pki.Located // caCerts, named for messages
 	clientCert  *x509.Certificate
-	clientChain []pki.Located // what the client certificate file carries after its leaf
-	clientOK    bool          // a usable client pair (parses, matches, unencrypted)
+	clientChain []pki.Located    // what the client certificate file carries after its leaf
+	clientOK    bool             // a usable client pair (parses, matches, unencrypted)
+	clientPair  *tls.Certificate // that pair, for the ladder's handshakes
 	endpoints   []string
 }
 
@@ -182,7 +184,7 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		return
 	}
 	leaf := pair.Leaf
-	st.clientCert, st.clientOK = leaf, true
+	st.clientCert, st.clientOK, st.clientPair = leaf, true, &pair
 	certs, _ := pki.ParseCerts(s.Cert)
 	located := pki.Locate(certs, in.certFile())
 	st.clientChain = located[1:]

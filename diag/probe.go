@@ -2,7 +2,6 @@ package diag
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
@@ -502,12 +500,4 @@ func firstOr(items []string, def string) string {
 		return items[0]
 	}
 	return def
-}
-
-func tlsPair(in *Input) (*tls.Certificate, error) {
-	pair, err := conn.KeyPair(in.Settings.Cert, in.Settings.Key)
-	if err != nil {
-		return nil, err
-	}
-	return &pair, nil
 }

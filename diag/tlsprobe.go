@@ -218,11 +218,7 @@ func (p *prober) clientPair() *tls.Certificate {
 	if !p.st.clientOK {
 		return nil
 	}
-	pair, err := tlsPair(p.in)
-	if err != nil {
-		return nil
-	}
-	return pair
+	return p.st.clientPair
 }
 
 func certSANs(c *x509.Certificate) []string {
