@@ -2,6 +2,7 @@ package diag
 
 import (
 	"strings"
+	"sync"
 )
 
 // Side says whose certificate, configuration, state or request a line is
@@ -47,7 +48,7 @@ type Explanation struct {
 func Explain(text string) (Explanation, bool) {
 	lines := strings.Split(text, "\n")
 	ctx := readContext(lines)
-	for _, r := range rules {
+	for _, r := range rules() {
 		for _, line := range lines {
 			h, ok := r.match(line, ctx)
 			if !ok {
@@ -65,8 +66,9 @@ type matcher interface {
 	match(line string, c *pasteContext) (hit, bool)
 }
 
-// rules in the order they are tried.
-var rules = func() []matcher {
+// rules are the matchers in the order they are tried, compiled on first
+// use (see quickRE).
+var rules = sync.OnceValue(func() []matcher {
 	var out []matcher
 	for _, m := range compileMessages(localMessages) {
 		out = append(out, m)
@@ -80,7 +82,7 @@ var rules = func() []matcher {
 		}
 	}
 	return out
-}()
+})
 
 // hit is one rule's verdict on one line: the finding, the side and why, and
 // where in the line the evidence is.
