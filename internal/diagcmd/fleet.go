@@ -3,7 +3,9 @@ package diagcmd
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -238,6 +240,12 @@ func runFleet(c *cli.Context, ts []diag.Target) ([]*diag.Report, error) {
 	}
 	p := newProgress(c, len(ts))
 	opts.Progress = p.update
+	if os.Getenv("GOGC") == "" {
+		// A one-shot run over many contexts holds little (20 contexts
+		// peak at 28 MiB resident), and a collection each time the heap
+		// doubles was 8% of its CPU: collect at five times the live heap.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	reports := diag.DiagnoseAll(c.Context, ts, opts)
 	p.clear()
 	return reports, nil
