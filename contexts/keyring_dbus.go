@@ -3,7 +3,10 @@
 package contexts
 
 import (
+	"errors"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -12,11 +15,29 @@ import (
 // context's items are read in one session over D-Bus: go-keyring opens a
 // session per item and makes seven round trips for each (collection list,
 // unlock, search, open, unlock, read, close). Here OpenSession and one
-// SearchItems per item go out together, then one GetSecrets reads them all
-// and the session is closed without waiting: two round trips to the daemon
-// for any number of items. Items this does not find unlocked in the login
-// collection (where go-keyring writes them) are left to go-keyring, which
-// unlocks, prompts and says what is missing.
+// SearchItems per item go out together, then one GetSecrets reads them all:
+// two round trips to the daemon for any number of items. Items this does not
+// find unlocked in the login collection (where go-keyring writes them) are
+// left to go-keyring, which unlocks, prompts and says what is missing.
+//
+// The Secret Service is asked for a Peer.Ping before the first OpenSession
+// of a connection, in the same write (go-keyring's first call is a property
+// read). gnome-keyring 42.1 registers each
+// caller from a main-loop idle its message filter queues, and an OpenSession
+// that it dispatches first finds no client: plain_negotiate fails without an
+// error, and the reply it then builds from nothing aborts the daemon
+// (GLib-ERROR in g_variant_new, after "assertion 'client' failed"), which D-Bus
+// restarts with the login collection locked. With OpenSession as the first
+// call, `etcd-ctx exec -- true` in a loop crashed it after 224 to 1,090 runs,
+// through godbus as well as through the pipelined client, and
+// TestNewClientsLeaveGnomeKeyringRunning's clients after 287 to 732 (5 of 5
+// tries); with the Ping first, 12,000 runs left it running (as 2 × 1,500
+// secret-tool lookups, whose first call is a property read, did).
+//
+// The session is never closed: it is kept for the connection's later reads,
+// and the Secret Service ends a client's sessions when it leaves the bus; a
+// Close still on its way when the process leaves (exec replaces it right
+// after GetSecrets' reply) would be one more call for a client gone.
 
 const (
 	secretsName    = "org.freedesktop.secrets"
@@ -34,30 +55,93 @@ type secretStruct struct {
 	ContentType string
 }
 
-// getMany reads the items it can in one Secret Service session.
+// getMany reads the items it can in one Secret Service session, over the
+// pipelined connection (keyring_bus.go) where the bus allows, else over
+// godbus's.
 func (k *OSKeyring) getMany(items []string) (map[string]string, error) {
-	conn, err := dbus.SessionBus() // go-keyring's shared connection
+	deadline := time.Now().Add(k.Timeout)
+	var c secretCaller
+	if b, err := sessionBus(deadline); err == nil {
+		c = b
+	}
+	got, err := k.getManyWith(c, items, deadline)
+	if c != nil && errors.Is(err, errBusUnsupported) {
+		got, err = k.getManyWith(nil, items, deadline)
+	}
+	return got, err
+}
+
+// sessions are the open Secret Service sessions, one per connection.
+var sessions struct {
+	sync.Mutex
+	of map[secretCaller]dbus.ObjectPath
+}
+
+// getManyWith is getMany's two batches over c (godbus's shared connection
+// when nil): OpenSession, unless c has one already, and a SearchItems per
+// item; then GetSecrets of the items found unlocked in the login collection.
+// A kept session the service no longer knows (it restarted) is replaced once.
+func (k *OSKeyring) getManyWith(c secretCaller, items []string, deadline time.Time) (map[string]string, error) {
+	if c == nil {
+		conn, err := dbus.SessionBus() // go-keyring's shared connection
+		if err != nil {
+			return nil, err
+		}
+		c = godbusCaller{conn}
+	}
+	sessions.Lock()
+	session, kept := sessions.of[c]
+	sessions.Unlock()
+	got, session, err := k.readItems(c, session, items, deadline)
+	var answer *dbus.Error
+	if kept && errors.As(err, &answer) {
+		got, session, err = k.readItems(c, "", items, deadline)
+	}
+	sessions.Lock()
+	if sessions.of == nil {
+		sessions.of = map[secretCaller]dbus.ObjectPath{}
+	}
+	if err == nil {
+		sessions.of[c] = session
+	} else {
+		delete(sessions.of, c)
+	}
+	sessions.Unlock()
+	return got, err
+}
+
+// readItems reads items in session, or in a new one when session is "", and
+// returns the session used.
+func (k *OSKeyring) readItems(c secretCaller, session dbus.ObjectPath, items []string, deadline time.Time) (map[string]string, dbus.ObjectPath, error) {
+	service := func(member string, args ...any) busCall {
+		return busCall{dest: secretsName, path: secretsPath, iface: secretsService, member: member, args: args}
+	}
+	var calls []busCall
+	if session == "" {
+		// A Ping first: see the note at the top of this file.
+		calls = append(calls, busCall{dest: secretsName, path: secretsPath, iface: "org.freedesktop.DBus.Peer", member: "Ping"},
+			service("OpenSession", "plain", dbus.MakeVariant("")))
+	}
+	for _, item := range items {
+		calls = append(calls, service("SearchItems", map[string]string{"username": item, "service": k.Service}))
+	}
+	replies, err := c.roundTrip(deadline, calls...)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	svc := conn.Object(secretsName, secretsPath)
-	open := svc.Go(secretsService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
-	searches := make([]*dbus.Call, len(items))
-	for i, item := range items {
-		searches[i] = svc.Go(secretsService+".SearchItems", 0, nil, map[string]string{"username": item, "service": k.Service})
+	if session == "" {
+		var ignored dbus.Variant
+		if err := dbus.Store(replies[1], &ignored, &session); err != nil {
+			return nil, "", err
+		}
+		replies = replies[2:]
 	}
-	var ignored dbus.Variant
-	var session dbus.ObjectPath
-	if err := (<-open.Done).Store(&ignored, &session); err != nil {
-		return nil, err
-	}
-	defer conn.Object(secretsName, session).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
 	paths := make([]dbus.ObjectPath, 0, len(items))
 	byPath := make(map[dbus.ObjectPath]string, len(items))
-	for i, call := range searches {
+	for i, body := range replies {
 		var unlocked, locked []dbus.ObjectPath
-		if err := (<-call.Done).Store(&unlocked, &locked); err != nil {
-			return nil, err
+		if err := dbus.Store(body, &unlocked, &locked); err != nil {
+			return nil, "", err
 		}
 		for _, p := range unlocked {
 			if strings.HasPrefix(string(p), loginItems) {
@@ -69,16 +153,20 @@ func (k *OSKeyring) getMany(items []string) (map[string]string, error) {
 	}
 	got := make(map[string]string, len(items))
 	if len(paths) == 0 {
-		return got, nil
+		return got, session, nil
+	}
+	replies, err = c.roundTrip(deadline, service("GetSecrets", paths, session))
+	if err != nil {
+		return nil, "", err
 	}
 	var secrets map[dbus.ObjectPath]secretStruct
-	if err := svc.Call(secretsService+".GetSecrets", 0, paths, session).Store(&secrets); err != nil {
-		return nil, err
+	if err := dbus.Store(replies[0], &secrets); err != nil {
+		return nil, "", err
 	}
 	for p, s := range secrets {
 		if item, ok := byPath[p]; ok {
 			got[item] = string(s.Value)
 		}
 	}
-	return got, nil
+	return got, session, nil
 }

@@ -41,10 +41,11 @@ func watchSecretCalls(t *testing.T, address string) *secretCalls {
 
 // next returns "interface.member" → count for the calls of the next client
 // that talks to the Secret Service, once that client has left the bus (the
-// bus reports its name gone only after handling all it sent).
-func (w *secretCalls) next(t *testing.T) map[string]int {
+// bus reports its name gone only after handling all it sent), and the first
+// of them.
+func (w *secretCalls) next(t *testing.T) (calls map[string]int, first string) {
 	t.Helper()
-	calls := map[string]int{}
+	calls = map[string]int{}
 	sender := ""
 	timeout := time.After(30 * time.Second)
 	for {
@@ -62,9 +63,12 @@ func (w *secretCalls) next(t *testing.T) map[string]int {
 				iface, _ := m.Headers[dbus.FieldInterface].Value().(string)
 				member, _ := m.Headers[dbus.FieldMember].Value().(string)
 				calls[iface+"."+member]++
+				if first == "" {
+					first = iface + "." + member
+				}
 			case dbus.TypeSignal:
 				if len(m.Body) == 3 && sender != "" && m.Body[0] == sender && m.Body[2] == "" {
-					return calls
+					return calls, first
 				}
 			}
 		case <-timeout:
@@ -73,13 +77,86 @@ func (w *secretCalls) next(t *testing.T) map[string]int {
 	}
 }
 
+// firsts returns the first call each client made to the Secret Service, by
+// unique name, once every client seen so far has left the bus; run it after
+// the process that made them has exited.
+func (w *secretCalls) firsts(t *testing.T) map[string]string {
+	t.Helper()
+	first := map[string]string{}
+	left := map[string]bool{}
+	timeout := time.After(30 * time.Second)
+	for len(first) == 0 || len(left) < len(first) {
+		select {
+		case m := <-w.msgs:
+			switch m.Type {
+			case dbus.TypeMethodCall:
+				from, _ := m.Headers[dbus.FieldSender].Value().(string)
+				iface, _ := m.Headers[dbus.FieldInterface].Value().(string)
+				member, _ := m.Headers[dbus.FieldMember].Value().(string)
+				if _, ok := first[from]; !ok {
+					first[from] = iface + "." + member
+				}
+			case dbus.TypeSignal:
+				if name, _ := m.Body[0].(string); len(m.Body) == 3 && m.Body[2] == "" {
+					if _, ok := first[name]; ok {
+						left[name] = true
+					}
+				}
+			}
+		case <-timeout:
+			t.Fatalf("clients never left the bus; first calls so far %v", first)
+		}
+	}
+	return first
+}
+
+// TestNoKeyringClientStartsWithOpenSession: no connection etcd-ctx opens to
+// the Secret Service makes OpenSession its first call: gnome-keyring 42.1
+// aborts on an OpenSession it dispatches before it has registered the client
+// (contexts/keyring_dbus.go, TestNewClientsLeaveGnomeKeyringRunning). exec's
+// own client sends a Peer.Ping first; go-keyring's (writes, deletes, and the
+// reads exec leaves to it) starts with a property read.
+func TestNoKeyringClientStartsWithOpenSession(t *testing.T) {
+	u := newUser(t, true)
+	ca, err := certwiz.NewCA("ping CA", certwiz.ECDSAP256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "ping"}, certwiz.ECDSAP256, ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"ca.crt": ca.CertPEM, "ping.crt": leaf.CertPEM, "ping.key": leaf.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := watchSecretCalls(t, u.keyring.Address)
+	for _, args := range [][]string{
+		{"etcd-ctx", "add", "ping", "--endpoints", "https://127.0.0.1:2379", "--cacert", filepath.Join(dir, "ca.crt"),
+			"--cert", filepath.Join(dir, "ping.crt"), "--key", filepath.Join(dir, "ping.key"), "--password-stdin", "--user", "alice"},
+		{"etcd-ctx", "exec", "--context", "ping", "--", "true"},
+		{"etcd-ctx", "delete", "ping"},
+	} {
+		u.ok("s3cret\n", args...)
+		firsts := w.firsts(t)
+		for client, call := range firsts {
+			if call == "org.freedesktop.Secret.Service.OpenSession" {
+				t.Errorf("%s: client %s called %s first (all: %v)", args[1], client, call, firsts)
+			}
+		}
+	}
+}
+
 // TestExecReadsTheKeyringInOneSession: against a real gnome-keyring,
 // `etcd-ctx exec` reads a context's items (the cluster's CA, the user's
-// certificate and key) in one Secret Service session: OpenSession, one
-// SearchItems per item, one GetSecrets, Close, and none of go-keyring's
-// per-item calls (Collections, Unlock, GetSecret). A key stored in chunks
-// costs one more session for its parts. What reaches the command is the
-// material that was added.
+// certificate and key) in one Secret Service session: a Peer.Ping (see
+// contexts/keyring_dbus.go), OpenSession, one SearchItems per item,
+// one GetSecrets, and none of go-keyring's per-item calls (Collections,
+// Unlock, GetSecret), nor a Close. A key stored in chunks costs one more
+// SearchItems per part and one more GetSecrets, in the same session. What
+// reaches the command is the material that was added.
 func TestExecReadsTheKeyringInOneSession(t *testing.T) {
 	u := newUser(t, true)
 	ca, err := certwiz.NewCA("session CA", certwiz.ECDSAP256, 0)
@@ -115,12 +192,12 @@ func TestExecReadsTheKeyringInOneSession(t *testing.T) {
 	w := watchSecretCalls(t, u.keyring.Address)
 	const (
 		service = "org.freedesktop.Secret.Service."
-		session = "org.freedesktop.Secret.Session."
+		ping    = "org.freedesktop.DBus.Peer.Ping"
 	)
 	for _, tc := range []struct {
 		name     string
 		key      []byte
-		sessions int
+		reads    int // GetSecrets calls
 		searches int
 	}{
 		{"small", small.KeyPEM, 1, 2},
@@ -130,12 +207,15 @@ func TestExecReadsTheKeyringInOneSession(t *testing.T) {
 		if got != string(ca.CertPEM)+string(tc.key) {
 			t.Fatalf("%s: the command did not get the CA and key that were added", tc.name)
 		}
-		calls := w.next(t)
+		calls, first := w.next(t)
+		if first != ping {
+			t.Errorf("%s: the first call was %s, not %s", tc.name, first, ping)
+		}
 		want := map[string]int{
-			service + "OpenSession": tc.sessions,
+			ping:                    1,
+			service + "OpenSession": 1,
 			service + "SearchItems": tc.searches,
-			service + "GetSecrets":  tc.sessions,
-			session + "Close":       tc.sessions,
+			service + "GetSecrets":  tc.reads,
 		}
 		if len(calls) != len(want) {
 			t.Errorf("%s: Secret Service calls %v, want only %v", tc.name, calls, want)

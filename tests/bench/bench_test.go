@@ -577,10 +577,12 @@ func BenchmarkExecTrue(b *testing.B) {
 // --- in-process work ---------------------------------------------------------
 
 // BenchmarkKeyringGetMany is what exec reads from the keyring: the
-// context's two items (the cluster's CA, the user's certificate and key) in
-// one Secret Service session, through the same code the binary uses, over an
-// already connected D-Bus: the cost without the connection set-up a fresh
-// process pays.
+// context's two items (the cluster's CA, the user's certificate and key),
+// through the same code the binary uses, over a connection already open: a
+// SearchItems per item, then GetSecrets, in the session the connection kept
+// (a fresh process also opens the connection and the session, with a Ping,
+// in its first round trip). The cost without the set-up a fresh process
+// pays.
 func BenchmarkKeyringGetMany(b *testing.B) {
 	f := tlsSetup(b)
 	b.Setenv("DBUS_SESSION_BUS_ADDRESS", f.keyring.Address)

@@ -385,7 +385,7 @@ func Table(r Results, t Times) string {
 		rows = append(rows, x)
 	}
 	_, kmS, _ := get("BenchmarkKeyringGetMany")
-	rows = append(rows, row{figure: "      a context's 2 keyring items, one session, warm D-Bus (in-process)", measured: kmS, baseline: "–", compare: "–", target: "–", met: "–"})
+	rows = append(rows, row{figure: "      a context's 2 keyring items, session kept, warm D-Bus (in-process)", measured: kmS, baseline: "–", compare: "–", target: "–", met: "–"})
 	_, kgS, _ := get("BenchmarkKeyringGet")
 	rows = append(rows, row{figure: "      one item through go-keyring (before: one per item), warm D-Bus", measured: kgS, baseline: "–", compare: "–", target: "–", met: "–"})
 	_, mfS, _ := get("BenchmarkHandoffMemfd")
