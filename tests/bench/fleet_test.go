@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -53,27 +54,9 @@ func newFleetFixture(bin string) (*fleetFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	endpoints := make([]string, FleetSize)
-	errs := make([]error, FleetSize)
-	var wg sync.WaitGroup
-	for i := range endpoints {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := harness.Start(harness.Options{TLS: true, ClientCertAuth: true, PKI: p, Dir: filepath.Join(dir, fmt.Sprintf("c%02d", i))})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			onTeardown(c.Close)
-			endpoints[i] = c.Endpoints[0]
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	endpoints, err := startFleet(dir, p, 0)
+	if err != nil {
+		return nil, err
 	}
 	names := make([]string, FleetSize)
 	for i := range names {
@@ -120,6 +103,30 @@ func newFleetFixture(bin string) (*fleetFixture, error) {
 	return f, nil
 }
 
+// startFleet starts FleetSize single-member mTLS servers on the PKI p, in
+// parallel, each behind relays with the given one-way latency when it is not
+// zero, and returns their client URLs.
+func startFleet(dir string, p *harness.PKI, latency time.Duration) ([]string, error) {
+	endpoints := make([]string, FleetSize)
+	errs := make([]error, FleetSize)
+	var wg sync.WaitGroup
+	for i := range endpoints {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := harness.Start(harness.Options{TLS: true, ClientCertAuth: true, PKI: p, Latency: latency, Dir: filepath.Join(dir, fmt.Sprintf("c%02d", i))})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			onTeardown(c.Close)
+			endpoints[i] = c.Endpoints[0]
+		}()
+	}
+	wg.Wait()
+	return endpoints, errors.Join(errs...)
+}
+
 // fleetConfig is a hand-written etcd-ctx config: a context per endpoint,
 // all with the PKI's root client certificate, kept as file references.
 func fleetConfig(names, endpoints []string, p *harness.PKI) []byte {
@@ -164,6 +171,65 @@ func BenchmarkFleet(b *testing.B) {
 		b.ReportMetric(float64(server.Nanoseconds())/cpuRounds, p.label+"-server-cpu-ns")
 	}
 	b.ReportMetric(float64(runtime.NumCPU()), "cpus")
+}
+
+// FleetLatency is the one-way delay of BenchmarkFleetLatency's relays: a 2 ms
+// round trip, as between racks or availability zones.
+const FleetLatency = time.Millisecond
+
+var fleetLatencyShared onceFixture[*fleetFixture]
+
+// newFleetLatencyFixture is FleetSize more servers, each reached through
+// harness relays with FleetLatency each way (they advertise the relays, so
+// the member list names them too), and a config with a context for each.
+func newFleetLatencyFixture(bin string) (*fleetFixture, error) {
+	dir, home, err := tempHome("fleet-latency")
+	if err != nil {
+		return nil, err
+	}
+	f := &fleetFixture{etcdDiag: filepath.Join(bin, "etcd-diag"), config: filepath.Join(dir, "fleet.yaml")}
+	f.env = append(baseEnv(os.Getenv("PATH"), home), "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
+	p, err := harness.NewPKI(filepath.Join(dir, "pki"), []string{"m0"}, harness.User)
+	if err != nil {
+		return nil, err
+	}
+	endpoints, err := startFleet(dir, p, FleetLatency)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, FleetSize)
+	for i := range names {
+		names[i] = fmt.Sprintf("far-%02d", i)
+	}
+	if err := os.WriteFile(f.config, fleetConfig(names, endpoints, p), 0o600); err != nil {
+		return nil, err
+	}
+	out, err := runExit(f.env, 0, f.etcdDiag, "--config", f.config, "--all-contexts", "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	var reports []diag.Report
+	if err := json.Unmarshal([]byte(out), &reports); err != nil || len(reports) != FleetSize {
+		return nil, fmt.Errorf("etcd-diag --all-contexts through the relays: %d reports (%v), want %d", len(reports), err, FleetSize)
+	}
+	for _, r := range reports {
+		if !r.Healthy || len(r.Cluster.Members) != 1 || len(r.Cluster.Members[0].Advertised) != 0 {
+			return nil, fmt.Errorf("etcd-diag --all-contexts through the relays: context %s healthy=%v findings %v (its member must be the endpoint dialled)", r.Context, r.Healthy, r.Findings)
+		}
+	}
+	return f, nil
+}
+
+// BenchmarkFleetLatency is BenchmarkFleet against servers reached with a
+// round trip of 2 × FleetLatency: what a diagnosis waits on is the network,
+// and the parallel run costs about the slowest context. Metrics:
+// fleet-ns/op, one-ns/op.
+func BenchmarkFleetLatency(b *testing.B) {
+	f := fleetLatencyShared.get(b, newFleetLatencyFixture)
+	rotate(b,
+		proc{label: "fleet", env: f.env, argv: []string{f.etcdDiag, "--config", f.config, "--all-contexts"}},
+		proc{label: "one", env: f.env, argv: []string{f.etcdDiag, "--config", f.config, "--context", "far-00"}})
+	b.ReportMetric(float64(2*FleetLatency.Nanoseconds()), "rtt-ns")
 }
 
 // cpuRounds is how many runs of each command measure its CPU time.

@@ -16,9 +16,9 @@ func (c *Cluster) startEmbedded(m *member) (runner, error) {
 	cfg.Name = m.name
 	cfg.Dir = m.dataDir
 	cfg.ListenClientUrls = []url.URL{mustURL(m.clientURL)}
-	cfg.AdvertiseClientUrls = cfg.ListenClientUrls
+	cfg.AdvertiseClientUrls = []url.URL{mustURL(m.advClient)}
 	cfg.ListenPeerUrls = []url.URL{mustURL(m.peerURL)}
-	cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
+	cfg.AdvertisePeerUrls = []url.URL{mustURL(m.advPeer)}
 	cfg.InitialCluster = m.initialCluster
 	cfg.ClusterState = m.state
 	cfg.LogLevel = "warn"

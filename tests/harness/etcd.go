@@ -70,6 +70,12 @@ type Options struct {
 	// with, whose failure is what a test looks at. RBAC and Learners need
 	// members that serve.
 	Launch bool
+	// Latency, when set, puts a Relay with this one-way delay in front of
+	// each member's client and peer ports, and the members advertise the
+	// relays' URLs (embedded members only): Endpoints, PeerURLs and the
+	// member list all name the relays, as a cluster reached over a link
+	// whose round trip is 2 × Latency.
+	Latency time.Duration
 }
 
 // Standard modes.
@@ -100,6 +106,7 @@ type Cluster struct {
 	UserPassword string
 	members      []*member
 	ports        []*Port // reserved for the members until Close
+	relays       []*Relay
 	ownDir       bool
 	closeOnce    sync.Once
 }
@@ -161,6 +168,7 @@ func (c *Cluster) setupPKI() ([]string, error) {
 type member struct {
 	name, version      string
 	clientURL, peerURL string
+	advClient, advPeer string // what it advertises: its URLs, or its relays' (Options.Latency)
 	dataDir, log       string
 	certFile, keyFile  string // client-facing TLS
 	trustedCA          string // "" unless client-cert auth
@@ -232,9 +240,23 @@ func (c *Cluster) startMembers(names []string) error {
 			}
 			m.peerCert, m.peerKey, m.peerCA = p.PeerCert, p.PeerKey, cmp.Or(p.PeerTrustedCA, c.PKI.PeerCA)
 		}
-		c.Endpoints = append(c.Endpoints, m.clientURL)
-		c.PeerURLs = append(c.PeerURLs, m.peerURL)
-		initial = append(initial, name+"="+m.peerURL)
+		m.advClient, m.advPeer = m.clientURL, m.peerURL
+		if c.Opts.Latency > 0 {
+			if m.version != "" && m.version != "embedded" {
+				return errors.New("Latency needs embedded members")
+			}
+			for _, u := range []*string{&m.advClient, &m.advPeer} {
+				r, err := StartRelay(hostPort(*u), c.Opts.Latency)
+				if err != nil {
+					return err
+				}
+				c.relays = append(c.relays, r)
+				*u = scheme + "://" + r.Addr
+			}
+		}
+		c.Endpoints = append(c.Endpoints, m.advClient)
+		c.PeerURLs = append(c.PeerURLs, m.advPeer)
+		initial = append(initial, name+"="+m.advPeer)
 		c.members = append(c.members, m)
 	}
 	if c.Opts.Launch && (c.Opts.RBAC || c.Opts.Learners > 0) {
@@ -284,7 +306,7 @@ func (c *Cluster) addLearner(i int, initial []string) error {
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := cli.MemberAddAsLearner(ctx, []string{m.peerURL}); err != nil {
+	if _, err := cli.MemberAddAsLearner(ctx, []string{m.advPeer}); err != nil {
 		return fmt.Errorf("add %s as a learner: %w", m.name, err)
 	}
 	m.initialCluster, m.state = strings.Join(initial, ","), "existing"
@@ -545,6 +567,9 @@ func (c *Cluster) Close() {
 			go func() { defer wg.Done(); c.stop(i, 2*time.Second) }()
 		}
 		wg.Wait()
+		for _, r := range c.relays {
+			r.Close()
+		}
 		for _, p := range c.ports {
 			p.Release()
 		}

@@ -17,8 +17,9 @@ const (
 // make bench runs them with the hung-member diagnosis's -benchtime.
 const fleetBenchmarks = "BenchmarkFleetHung|BenchmarkExporter"
 
-// Fleet renders BenchmarkFleet, BenchmarkFleetHung and BenchmarkExporter:
-// etcd-diag over many contexts, and what the exporter costs per run.
+// Fleet renders BenchmarkFleet, BenchmarkFleetLatency, BenchmarkFleetHung
+// and BenchmarkExporter: etcd-diag over many contexts, on loopback and over
+// a delayed link, and what the exporter costs per run.
 func Fleet(r Results, t Times) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "etcd-diag across a fleet: 20 single-member mTLS etcd 3.7 servers (embedded in the benchmark process, one PKI),\n"+
@@ -46,6 +47,17 @@ func Fleet(r Results, t Times) string {
 	if okF && okO {
 		x.compare = fmt.Sprintf("%.2f×", fl/one)
 		x.met = yesNo(fl/one <= fleetRatioTarget)
+	}
+	rows = append(rows, x)
+
+	lf, okLF := get("BenchmarkFleetLatency:fleet")
+	lo, okLO := get("BenchmarkFleetLatency:one")
+	rtt := r.Bench["BenchmarkFleetLatency"].Metrics["rtt-ns"] / 1e6
+	x = row{figure: fmt.Sprintf("  the same through relays, %s round trip to each cluster", fmtMS(rtt)), measured: na(lf, okLF), baseline: "etcd-diag --context (one of them): " + na(lo, okLO),
+		compare: "–", target: fmt.Sprintf("≤ %.0f×", fleetRatioTarget), met: "–"}
+	if okLF && okLO {
+		x.compare = fmt.Sprintf("%.2f×", lf/lo)
+		x.met = yesNo(lf/lo <= fleetRatioTarget)
 	}
 	rows = append(rows, x)
 
