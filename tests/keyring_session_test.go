@@ -77,6 +77,34 @@ func (w *secretCalls) next(t *testing.T) (calls map[string]int, first string) {
 	}
 }
 
+// clientPKI writes a CA (ca.crt) and, for each name, a client certificate
+// and key of the given type from it (NAME.crt, NAME.key) into a new
+// directory.
+func clientPKI(t *testing.T, keys map[string]certwiz.KeyType) (string, *certwiz.Issued, map[string]*certwiz.Issued) {
+	t.Helper()
+	dir := t.TempDir()
+	ca, err := certwiz.NewCA("session CA", certwiz.ECDSAP256, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"ca.crt": ca.CertPEM}
+	leaves := map[string]*certwiz.Issued{}
+	for name, kt := range keys {
+		leaf, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: name}, kt, ca)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves[name] = leaf
+		files[name+".crt"], files[name+".key"] = leaf.CertPEM, leaf.KeyPEM
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, ca, leaves
+}
+
 // firsts returns the first call each client made to the Secret Service, by
 // unique name, once every client seen so far has left the bus; run it after
 // the process that made them has exited.
@@ -118,20 +146,7 @@ func (w *secretCalls) firsts(t *testing.T) map[string]string {
 // reads exec leaves to it) starts with a property read.
 func TestNoKeyringClientStartsWithOpenSession(t *testing.T) {
 	u := newUser(t, true)
-	ca, err := certwiz.NewCA("ping CA", certwiz.ECDSAP256, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "ping"}, certwiz.ECDSAP256, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, data := range map[string][]byte{"ca.crt": ca.CertPEM, "ping.crt": leaf.CertPEM, "ping.key": leaf.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, _, _ := clientPKI(t, map[string]certwiz.KeyType{"ping": certwiz.ECDSAP256})
 	w := watchSecretCalls(t, u.keyring.Address)
 	for _, args := range [][]string{
 		{"etcd-ctx", "add", "ping", "--endpoints", "https://127.0.0.1:2379", "--cacert", filepath.Join(dir, "ca.crt"),
@@ -159,24 +174,8 @@ func TestNoKeyringClientStartsWithOpenSession(t *testing.T) {
 // reaches the command is the material that was added.
 func TestExecReadsTheKeyringInOneSession(t *testing.T) {
 	u := newUser(t, true)
-	ca, err := certwiz.NewCA("session CA", certwiz.ECDSAP256, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	small, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "small"}, certwiz.ECDSAP256, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	big, err := certwiz.NewLeaf(certwiz.Request{Role: certwiz.RoleClient, CommonName: "big"}, certwiz.RSA4096, ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, data := range map[string][]byte{"ca.crt": ca.CertPEM, "small.crt": small.CertPEM, "small.key": small.KeyPEM, "big.crt": big.CertPEM, "big.key": big.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, ca, leaves := clientPKI(t, map[string]certwiz.KeyType{"small": certwiz.ECDSAP256, "big": certwiz.RSA4096})
+	small, big := leaves["small"], leaves["big"]
 	for _, name := range []string{"small", "big"} {
 		u.ok("", "etcd-ctx", "add", name, "--endpoints", "https://127.0.0.1:2379", "--cacert", filepath.Join(dir, "ca.crt"),
 			"--cert", filepath.Join(dir, name+".crt"), "--key", filepath.Join(dir, name+".key"))

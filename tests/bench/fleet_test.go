@@ -44,20 +44,11 @@ var fleetShared onceFixture[*fleetFixture]
 func fleetSetup(b *testing.B) *fleetFixture { return fleetShared.get(b, newFleetFixture) }
 
 func newFleetFixture(bin string) (*fleetFixture, error) {
-	dir, home, err := tempHome("fleet")
+	f, dir, p, endpoints, err := newFleet(bin, "fleet", 0)
 	if err != nil {
 		return nil, err
 	}
-	f := &fleetFixture{etcdDiag: filepath.Join(bin, "etcd-diag"), config: filepath.Join(dir, "fleet.yaml"), hungCf: filepath.Join(dir, "fleet-hung.yaml")}
-	f.env = append(baseEnv(os.Getenv("PATH"), home), "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
-	p, err := harness.NewPKI(filepath.Join(dir, "pki"), []string{"m0"}, harness.User)
-	if err != nil {
-		return nil, err
-	}
-	endpoints, err := startFleet(dir, p, 0)
-	if err != nil {
-		return nil, err
-	}
+	f.hungCf = filepath.Join(dir, "fleet-hung.yaml")
 	names := make([]string, FleetSize)
 	for i := range names {
 		names[i] = fmt.Sprintf("fleet-%02d", i)
@@ -101,6 +92,24 @@ func newFleetFixture(bin string) (*fleetFixture, error) {
 		}
 	}
 	return f, nil
+}
+
+// newFleet makes the common part of a fleet fixture in a directory of its
+// own (name): a private HOME, a PKI, the FleetSize servers (behind relays
+// with latency one way when it is not zero); the config is the caller's to
+// write, at f.config.
+func newFleet(bin, name string, latency time.Duration) (f *fleetFixture, dir string, p *harness.PKI, endpoints []string, err error) {
+	dir, home, err := tempHome(name)
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	f = &fleetFixture{etcdDiag: filepath.Join(bin, "etcd-diag"), config: filepath.Join(dir, "fleet.yaml")}
+	f.env = append(baseEnv(os.Getenv("PATH"), home), "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
+	if p, err = harness.NewPKI(filepath.Join(dir, "pki"), []string{"m0"}, harness.User); err != nil {
+		return nil, "", nil, nil, err
+	}
+	endpoints, err = startFleet(dir, p, latency)
+	return f, dir, p, endpoints, err
 }
 
 // startFleet starts FleetSize single-member mTLS servers on the PKI p, in
@@ -183,17 +192,7 @@ var fleetLatencyShared onceFixture[*fleetFixture]
 // harness relays with FleetLatency each way (they advertise the relays, so
 // the member list names them too), and a config with a context for each.
 func newFleetLatencyFixture(bin string) (*fleetFixture, error) {
-	dir, home, err := tempHome("fleet-latency")
-	if err != nil {
-		return nil, err
-	}
-	f := &fleetFixture{etcdDiag: filepath.Join(bin, "etcd-diag"), config: filepath.Join(dir, "fleet.yaml")}
-	f.env = append(baseEnv(os.Getenv("PATH"), home), "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(dir, "no-bus"))
-	p, err := harness.NewPKI(filepath.Join(dir, "pki"), []string{"m0"}, harness.User)
-	if err != nil {
-		return nil, err
-	}
-	endpoints, err := startFleet(dir, p, FleetLatency)
+	f, _, p, endpoints, err := newFleet(bin, "fleet-latency", FleetLatency)
 	if err != nil {
 		return nil, err
 	}
