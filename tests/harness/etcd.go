@@ -243,7 +243,7 @@ func (c *Cluster) startMembers(names []string) error {
 		m.advClient, m.advPeer = m.clientURL, m.peerURL
 		if c.Opts.Latency > 0 {
 			if m.version != "" && m.version != "embedded" {
-				return errors.New("Latency needs embedded members")
+				return errors.New("the Latency option needs embedded members")
 			}
 			for _, u := range []*string{&m.advClient, &m.advPeer} {
 				r, err := StartRelay(hostPort(*u), c.Opts.Latency)
