@@ -105,6 +105,9 @@ func authLines() []byte {
 type busCall struct {
 	dest, path, iface, member string
 	args                      []any
+	// optional: an error reply is its answer (a nil body), not the
+	// batch's failure.
+	optional bool
 }
 
 // encode appends the call, with serial, to buf.
@@ -129,7 +132,8 @@ func (c busCall) encode(buf *bytes.Buffer, serial uint32) error {
 }
 
 // roundTrip sends calls in one write (after the authentication and Hello on
-// the connection's first use) and returns their reply bodies, in order. An error reply is returned as a *dbus.Error; until
+// the connection's first use) and returns their reply bodies, in order. An
+// error reply to a call that is not optional is returned as a *dbus.Error; until
 // the bus has accepted the authentication, any failure is errBusUnsupported
 // (the caller then asks godbus). A connection that failed once stays failed.
 func (b *secretBus) roundTrip(deadline time.Time, calls ...busCall) ([][]any, error) {
@@ -171,6 +175,7 @@ func (b *secretBus) exchange(deadline time.Time, calls []busCall) ([][]any, erro
 		}
 		want[b.serial] = i
 	}
+	optional := func(i int) bool { return calls[i].optional }
 	if _, err := b.conn.Write(buf.Bytes()); err != nil {
 		return nil, err
 	}
@@ -199,7 +204,7 @@ func (b *secretBus) exchange(deadline time.Time, calls []busCall) ([][]any, erro
 		delete(want, rs)
 		if m.Type == dbus.TypeError {
 			name, _ := m.Headers[dbus.FieldErrorName].Value().(string)
-			if answer == nil {
+			if answer == nil && !optional(i) {
 				answer = dbus.NewError(name, m.Body)
 			}
 			continue
@@ -233,7 +238,10 @@ func (g godbusCaller) roundTrip(_ time.Time, calls ...busCall) ([][]any, error) 
 	out := make([][]any, len(pending))
 	for i, call := range pending {
 		<-call.Done
-		if call.Err != nil {
+		if call.Err != nil && !calls[i].optional {
+			if e, ok := call.Err.(dbus.Error); ok {
+				return nil, &e // an answer, as the pipelined client gives it
+			}
 			return nil, call.Err
 		}
 		out[i] = call.Body

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -61,6 +63,45 @@ func TestNewClientsLeaveGnomeKeyringRunning(t *testing.T) {
 			log, _ := os.ReadFile(filepath.Join(kr.Dir, "gnome-keyring.log"))
 			lines := strings.Split(strings.TrimSpace(string(log)), "\n")
 			t.Fatalf("client %d of %d: %v (items %v); gnome-keyring.log ends:\n%s", i+1, clients, err, got, strings.Join(lines[max(0, len(lines)-4):], "\n"))
+		}
+	}
+}
+
+// TestOptionalCalls: over both callers, an error reply to an optional call
+// is its answer (a nil body) and the batch goes on; the same error to a call
+// that is not optional fails the batch. (The Ping before OpenSession is
+// optional: a Secret Service whose D-Bus library does not answer Peer still
+// serves the session.)
+func TestOptionalCalls(t *testing.T) {
+	harness.Need(t, harness.HasCommand("dbus-daemon") && harness.HasCommand("gnome-keyring-daemon"), "dbus-daemon and gnome-keyring-daemon")
+	kr, err := harness.StartKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kr.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	b, err := dialSessionBus(kr.Address, deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.conn.Close()
+	conn, err := dbus.Connect(kr.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	missing := busCall{dest: secretsName, path: secretsPath, iface: secretsService, member: "NoSuchMethod"}
+	open := busCall{dest: secretsName, path: secretsPath, iface: secretsService, member: "OpenSession", args: []any{"plain", dbus.MakeVariant("")}}
+	for name, c := range map[string]secretCaller{"pipelined": b, "godbus": godbusCaller{conn}} {
+		opt := missing
+		opt.optional = true
+		replies, err := c.roundTrip(deadline, opt, open)
+		if err != nil || len(replies) != 2 || replies[0] != nil || len(replies[1]) != 2 {
+			t.Errorf("%s: optional call answered with an error: replies %v, %v; want nil, then the session", name, replies, err)
+		}
+		var answer *dbus.Error
+		if _, err := c.roundTrip(deadline, missing, open); !errors.As(err, &answer) || !strings.Contains(answer.Name, "UnknownMethod") {
+			t.Errorf("%s: a call that is not optional answered with an error: %v; want that *dbus.Error", name, err)
 		}
 	}
 }

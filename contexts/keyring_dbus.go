@@ -118,8 +118,10 @@ func (k *OSKeyring) readItems(c secretCaller, session dbus.ObjectPath, items []s
 	}
 	var calls []busCall
 	if session == "" {
-		// A Ping first: see the note at the top of this file.
-		calls = append(calls, busCall{dest: secretsName, path: secretsPath, iface: "org.freedesktop.DBus.Peer", member: "Ping"},
+		// A Ping first: see the note at the top of this file. Every D-Bus
+		// library answers it for any object; a service that does not
+		// still serves the session.
+		calls = append(calls, busCall{dest: secretsName, path: secretsPath, iface: "org.freedesktop.DBus.Peer", member: "Ping", optional: true},
 			service("OpenSession", "plain", dbus.MakeVariant("")))
 	}
 	for _, item := range items {
