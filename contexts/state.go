@@ -275,8 +275,8 @@ func (idx *index) has(name string) bool {
 	}
 }
 
-// Names decodes the names line (nil if it is not one: quoted names, one
-// space apart).
+// Names decodes the names line (nil if it is not one: names quoted as
+// strconv.Quote quotes them, which has looks for, one space apart).
 func (idx *index) Names() []string {
 	var names []string
 	for line := string(idx.names); line != ""; {
@@ -285,6 +285,9 @@ func (idx *index) Names() []string {
 			return nil
 		}
 		name, _ := strconv.Unquote(q)
+		if strconv.Quote(name) != q {
+			return nil // not as writeIndex writes it (a raw invalid byte, an escape spelled otherwise)
+		}
 		names = append(names, name)
 		line = line[len(q):]
 		if line != "" {
