@@ -41,7 +41,9 @@ func TestSendReturnsTheAlertBeforeAReset(t *testing.T) {
 	}
 	defer ln.Close()
 	served := make(chan error, 1)
+	reset := make(chan struct{})
 	go func() {
+		defer close(reset)
 		raw, err := ln.Accept()
 		if err != nil {
 			served <- err
@@ -65,7 +67,7 @@ func TestSendReturnsTheAlertBeforeAReset(t *testing.T) {
 	if err := <-served; err == nil {
 		t.Fatal("the server accepted a certificate its CA pool lacks")
 	}
-	time.Sleep(100 * time.Millisecond) // the reset is in before the write
+	<-reset // with SO_LINGER 0, close sends the reset at once: it is in before the write
 	err = Send(conn, []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
 	var alert *net.OpError
 	if !errors.As(err, &alert) || alert.Op != "remote error" || !strings.Contains(err.Error(), "unknown certificate authority") {
