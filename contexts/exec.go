@@ -17,7 +17,10 @@ import (
 // status. Where the material lives in inherited descriptors, the command
 // replaces this process (exec(2)): signals, stdio and the exit code are the
 // command's own, and nothing is left to clean up. Otherwise it runs as a child
-// with signals forwarded, and the private directory is removed when it ends.
+// with signals forwarded, and the private directory is removed when it ends;
+// termination signals are held from before the directory exists (a signal
+// that comes before the child is passed on once it starts), so that an
+// interrupt cannot leave key material on disk.
 func Exec(spec Spec, argv []string) (int, error) {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
@@ -44,19 +47,22 @@ func Exec(spec Spec, argv []string) (int, error) {
 		}
 	}
 	defer h.Close()
-	return runChild(path, argv, env)
+	return runChild(path, argv, env, h.signals)
 }
 
-// runChild runs the command, forwarding termination signals, and reports its
-// status the way a shell would (128+N when killed by signal N).
-func runChild(path string, argv, env []string) (int, error) {
+// runChild runs the command, forwarding termination signals (those in sigs
+// already, and any later), and reports its status the way a shell would
+// (128+N when killed by signal N).
+func runChild(path string, argv, env []string, sigs chan os.Signal) (int, error) {
 	cmd := exec.Command(path, argv[1:]...)
 	cmd.Args[0] = argv[0]
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, forwardedSignals...)
-	defer signal.Stop(sigs)
+	if sigs == nil {
+		sigs = make(chan os.Signal, 4)
+		signal.Notify(sigs, forwardedSignals...)
+		defer signal.Stop(sigs)
+	}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", argv[0], err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -131,6 +132,35 @@ exit 7`
 	if err != nil || code != 128+15 {
 		t.Fatalf("signalled child: %d, %v; want 143", code, err)
 	}
+	if entries, _ := os.ReadDir(runtime); len(entries) != 0 {
+		t.Fatalf("private dir left behind: %v", entries)
+	}
+}
+
+// TestExecHoldsSignalsOverThePrivateDir: a SIGTERM that arrives once the
+// private directory exists but before the child starts does not end this
+// process with the key material on disk: the child gets it, and the
+// directory goes. (Without the hold, the signal kills the test binary.)
+func TestExecHoldsSignalsOverThePrivateDir(t *testing.T) {
+	runtime := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", runtime)
+	t.Setenv(EnvHandoff, "dir")
+	h, err := NewHandoff(pemSpec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeHandoff(t, h)
+	if entries, _ := os.ReadDir(runtime); len(entries) != 1 {
+		t.Fatalf("hand-off directories: %v, want one", entries)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code, err := runChild("/bin/sh", []string{"sh", "-c", "sleep 20"}, os.Environ(), h.signals)
+	if err != nil || code != 128+15 {
+		t.Fatalf("child: %d, %v; want 143 (the held SIGTERM)", code, err)
+	}
+	closeHandoff(t, h)
 	if entries, _ := os.ReadDir(runtime); len(entries) != 0 {
 		t.Fatalf("private dir left behind: %v", entries)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,6 +26,10 @@ type Handoff struct {
 	InPlace bool
 	files   []*os.File
 	dir     string
+	// signals holds SIGINT, SIGTERM, SIGHUP and SIGQUIT from before the
+	// private directory exists until the child can have them: the process
+	// must live to remove the directory (see Exec).
+	signals chan os.Signal
 }
 
 // NewHandoff places spec's material. Material the user keeps in files
@@ -65,6 +70,8 @@ func (h *Handoff) privateDir(mem []pending) error {
 		return err
 	}
 	sweep(base)
+	h.signals = make(chan os.Signal, 4)
+	signal.Notify(h.signals, forwardedSignals...)
 	dir, err := os.MkdirTemp(base, fmt.Sprintf("etcd-ctx-exec-%d-", os.Getpid()))
 	if err != nil {
 		return fmt.Errorf("private directory for key material: %w", err)
@@ -81,8 +88,12 @@ func (h *Handoff) privateDir(mem []pending) error {
 	return nil
 }
 
-// Close removes the private directory and closes descriptors.
+// Close removes the private directory, closes descriptors and lets the
+// held signals have their default action again.
 func (h *Handoff) Close() error {
+	if h.signals != nil {
+		signal.Stop(h.signals)
+	}
 	for _, f := range h.files {
 		f.Close()
 	}

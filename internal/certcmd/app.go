@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
+	"github.com/etcd-ctx/etcd-ctx/completion"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 )
 
@@ -34,6 +35,7 @@ func NewApp() *cli.App {
 		jwtKeysCommand(), jwtTokenCommand(), userCommand(), rbacCommand(),
 		completionCommand(), completeCommand(),
 	}
+	clix.SetMeta(app, completion.CompleteCommandName, clix.CommandMeta{DefaultSignals: true}) // reads only
 	return app
 }
 

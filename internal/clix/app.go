@@ -49,9 +49,14 @@ func Run(app *cli.App, args []string, stdin io.Reader, stdout, stderr io.Writer)
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Fprintf(c.App.Writer, "%s version %s\n", c.App.Name, c.App.Version)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Report(stderr, app.Name, app.RunContext(ctx, reorder(app, args)))
+	args, path := reorder(app, args)
+	ctx := context.Background()
+	if !Meta(app, path).DefaultSignals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
+	return Report(stderr, app.Name, app.RunContext(ctx, args))
 }
 
 func setUsageHandlers(cmds []*cli.Command) {

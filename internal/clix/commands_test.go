@@ -32,23 +32,25 @@ func reorderApp() *cli.App {
 }
 
 func TestReorder(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"add n --endpoints u", "add --endpoints u -- n"},
-		{"--config c add n --use", "--config c add --use -- n"},
-		{"add --endpoints=u n", "add --endpoints=u -- n"},
-		{"add n -- --not-a-flag", "add n -- --not-a-flag"},
-		{"add - --use", "add --use -- -"}, // "-" is a value
-		{"exec --context p etcdctl get --prefix /", "exec --context p -- etcdctl get --prefix /"},
-		{"exec etcdctl --context x", "exec -- etcdctl --context x"}, // etcdctl's flag, not ours
-		{"exec -- etcdctl", "exec -- etcdctl"},
-		{"raw --x y", "raw --x y"},
-		{"rbac r ls --file f", "rbac r -- ls --file f"},
-		{"--verbose", "--verbose"},
-		{"nope --config c", "--config c -- nope"}, // an unknown command is a positional argument
+	for _, tc := range []struct{ in, want, path string }{
+		{"add n --endpoints u", "add --endpoints u -- n", "add"},
+		{"--config c add n --use", "--config c add --use -- n", "add"},
+		{"add --endpoints=u n", "add --endpoints=u -- n", "add"},
+		{"add n -- --not-a-flag", "add n -- --not-a-flag", "add"},
+		{"add - --use", "add --use -- -", "add"}, // "-" is a value
+		{"exec --context p etcdctl get --prefix /", "exec --context p -- etcdctl get --prefix /", "exec"},
+		{"exec etcdctl --context x", "exec -- etcdctl --context x", "exec"}, // etcdctl's flag, not ours
+		{"exec -- etcdctl", "exec -- etcdctl", "exec"},
+		{"raw --x y", "raw --x y", "raw"},
+		{"rbac r ls --file f", "rbac r -- ls --file f", "rbac run"},
+		{"rbac", "rbac", "rbac"},
+		{"--verbose", "--verbose", ""},
+		{"nope --config c", "--config c -- nope", ""}, // an unknown command is a positional argument
 	} {
 		args := append([]string{"prog"}, strings.Fields(tc.in)...)
-		if got := strings.Join(reorder(reorderApp(), args)[1:], " "); got != tc.want {
-			t.Errorf("%s: got %q, want %q", tc.in, got, tc.want)
+		out, path := reorder(reorderApp(), args)
+		if got := strings.Join(out[1:], " "); got != tc.want || path != tc.path {
+			t.Errorf("%s: got %q (command %q), want %q (command %q)", tc.in, got, path, tc.want, tc.path)
 		}
 	}
 }

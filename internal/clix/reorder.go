@@ -11,15 +11,16 @@ import (
 // package, stops parsing flags at the first positional argument. Commands
 // that pass their arguments through (CommandMeta.PassThrough) keep
 // everything from their first positional argument on, untouched, and so do
-// commands that skip flag parsing.
-func reorder(app *cli.App, args []string) []string {
+// commands that skip flag parsing. path is the command's path, as SetMeta
+// takes it ("" for the root).
+func reorder(app *cli.App, args []string) (out []string, path string) {
 	if len(args) < 2 {
-		return args
+		return args, ""
 	}
-	out := []string{args[0]}
+	out = []string{args[0]}
 	rest := args[1:]
 	flags, cmds := app.Flags, app.Commands
-	var path []string
+	var names []string
 	passThrough := Meta(app, "").PassThrough
 	// Global flags, then the (sub)command path.
 	for {
@@ -27,7 +28,7 @@ func reorder(app *cli.App, args []string) []string {
 		out = append(out, lead...)
 		rest = tail
 		if len(rest) == 0 {
-			return out
+			return out, path
 		}
 		cmd := FindCommand(cmds, rest[0])
 		if cmd == nil {
@@ -35,12 +36,13 @@ func reorder(app *cli.App, args []string) []string {
 		}
 		out = append(out, rest[0])
 		rest = rest[1:]
+		names = append(names, cmd.Name)
+		path = strings.Join(names, " ")
 		if cmd.SkipFlagParsing {
-			return append(out, rest...)
+			return append(out, rest...), path
 		}
-		path = append(path, cmd.Name)
 		flags, cmds = cmd.Flags, cmd.Subcommands
-		passThrough = Meta(app, strings.Join(path, " ")).PassThrough
+		passThrough = Meta(app, path).PassThrough
 		if len(cmds) == 0 {
 			break
 		}
@@ -50,7 +52,7 @@ func reorder(app *cli.App, args []string) []string {
 		a := rest[i]
 		switch {
 		case a == "--":
-			return append(append(append(out, fl...), pos...), rest[i:]...)
+			return append(append(append(out, fl...), pos...), rest[i:]...), path
 		case IsFlag(a):
 			fl = append(fl, a)
 			if takesNext(flags, a) && i+1 < len(rest) {
@@ -58,7 +60,7 @@ func reorder(app *cli.App, args []string) []string {
 				fl = append(fl, rest[i])
 			}
 		case passThrough:
-			return append(append(append(out, fl...), "--"), rest[i:]...)
+			return append(append(append(out, fl...), "--"), rest[i:]...), path
 		default:
 			pos = append(pos, a)
 		}
@@ -67,7 +69,7 @@ func reorder(app *cli.App, args []string) []string {
 	if len(pos) > 0 {
 		out = append(out, "--")
 	}
-	return append(out, pos...)
+	return append(out, pos...), path
 }
 
 // splitLeadingFlags returns the flags (with values) at the start of args.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/etcd-ctx/etcd-ctx/completion"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
 )
@@ -34,7 +35,13 @@ func NewApp() *cli.App {
 		execCommand(), etcdctlCommand(), shellCommand(), pingCommand(),
 		completionCommand(), shellInitCommand(), completeCommand(),
 	}
-	clix.SetMeta(app, "exec", clix.CommandMeta{PassThrough: true}) // exec CMD ARGS...
+	// exec CMD ARGS...; exec and etcdctl replace the process (or forward
+	// signals to their child), current and list only read: none has
+	// anything to undo when interrupted.
+	clix.SetMeta(app, "exec", clix.CommandMeta{PassThrough: true, DefaultSignals: true})
+	for _, path := range []string{"etcdctl", "current", "list", completion.CompleteCommandName} {
+		clix.SetMeta(app, path, clix.CommandMeta{DefaultSignals: true})
+	}
 	return app
 }
 

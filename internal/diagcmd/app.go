@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/etcd-ctx/etcd-ctx/completion"
 	"github.com/etcd-ctx/etcd-ctx/diag"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
@@ -51,6 +52,7 @@ func NewApp() *cli.App {
 	}
 	app.Action = diagnoseAction
 	app.Commands = []*cli.Command{certsCommand(), serveCommand(), explainCommand(), completionCommand(), completeCommand()}
+	clix.SetMeta(app, completion.CompleteCommandName, clix.CommandMeta{DefaultSignals: true}) // reads only
 	return app
 }
 
