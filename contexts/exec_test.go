@@ -156,7 +156,7 @@ func TestExecHoldsSignalsOverThePrivateDir(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	code, err := runChild("/bin/sh", []string{"sh", "-c", "sleep 20"}, os.Environ(), h.signals)
+	code, err := runChild("/bin/sh", []string{"sh", "-c", "exec sleep 20"}, os.Environ(), h.signals)
 	if err != nil || code != 128+15 {
 		t.Fatalf("child: %d, %v; want 143 (the held SIGTERM)", code, err)
 	}
