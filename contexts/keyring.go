@@ -53,8 +53,13 @@ func (k *OSKeyring) call(op func() error) error {
 	case err := <-done:
 		return classify(err)
 	case <-time.After(k.Timeout):
-		return &KeyringError{Err: fmt.Errorf("no answer within %s (a locked collection waiting for an unlock prompt?)", k.Timeout)}
+		return k.noAnswer()
 	}
+}
+
+// noAnswer is the error of a keyring that did not answer within k.Timeout.
+func (k *OSKeyring) noAnswer() error {
+	return &KeyringError{Err: fmt.Errorf("no answer within %s (a locked collection waiting for an unlock prompt?)", k.Timeout)}
 }
 
 // classify tells a missing item from a keyring that cannot be used.
@@ -106,8 +111,8 @@ func (k *OSKeyring) GetMany(items ...string) (map[string]string, error) {
 // one through go-keyring (a locked collection's unlock prompt, items kept in
 // another collection, and what is missing).
 func (k *OSKeyring) fetch(items []string) (map[string]string, error) {
-	var got map[string]string
-	if err := k.call(func() (err error) { got, err = k.getMany(items); return }); err != nil {
+	got, err := k.getMany(items)
+	if err != nil {
 		return nil, err
 	}
 	for _, item := range items {

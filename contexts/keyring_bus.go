@@ -134,8 +134,9 @@ func (c busCall) encode(buf *bytes.Buffer, serial uint32) error {
 // roundTrip sends calls in one write (after the authentication and Hello on
 // the connection's first use) and returns their reply bodies, in order. An
 // error reply to a call that is not optional is returned as a *dbus.Error; until
-// the bus has accepted the authentication, any failure is errBusUnsupported
-// (the caller then asks godbus). A connection that failed once stays failed.
+// the bus has accepted the authentication, any failure but the deadline's is
+// errBusUnsupported (the caller then asks godbus). A connection that failed
+// once stays failed.
 func (b *secretBus) roundTrip(deadline time.Time, calls ...busCall) ([][]any, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -145,7 +146,7 @@ func (b *secretBus) roundTrip(deadline time.Time, calls ...busCall) ([][]any, er
 	replies, err := b.exchange(deadline, calls)
 	if err != nil {
 		var answer *dbus.Error
-		if !b.authed {
+		if !b.authed && !errors.Is(err, os.ErrDeadlineExceeded) {
 			err = fmt.Errorf("%w: %v", errBusUnsupported, err)
 		}
 		if !errors.As(err, &answer) {

@@ -4,9 +4,12 @@ package contexts
 
 import (
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,5 +106,41 @@ func TestOptionalCalls(t *testing.T) {
 		if _, err := c.roundTrip(deadline, missing, open); !errors.As(err, &answer) || !strings.Contains(answer.Name, "UnknownMethod") {
 			t.Errorf("%s: a call that is not optional answered with an error: %v; want that *dbus.Error", name, err)
 		}
+	}
+}
+
+// TestGetManySilentBus: a bus that takes the connection and never answers
+// costs the keyring's timeout once, read off the socket's deadline (the
+// pipelined read runs without a goroutine of its own), and says so as
+// k.call does. It is not a bus to try again through godbus.
+func TestGetManySilentBus(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "bus")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c) // reads, never answers
+		}
+	}()
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+	resetBus := func() { busOnce, bus, busErr = sync.Once{}, nil, nil }
+	resetBus()
+	t.Cleanup(resetBus)
+	k := &OSKeyring{Service: Service, Timeout: time.Second}
+	start := time.Now()
+	_, err = k.GetMany("cluster/a", "user/a")
+	var ke *KeyringError
+	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "no answer within 1s") {
+		t.Fatalf("got %v, want a *KeyringError about the timeout", err)
+	}
+	if took := time.Since(start); took > 1800*time.Millisecond {
+		t.Fatalf("took %v, want about the 1s timeout (not one per client)", took)
 	}
 }

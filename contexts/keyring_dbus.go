@@ -4,6 +4,7 @@ package contexts
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -57,17 +58,21 @@ type secretStruct struct {
 
 // getMany reads the items it can in one Secret Service session, over the
 // pipelined connection (keyring_bus.go) where the bus allows, else over
-// godbus's.
+// godbus's. The pipelined connection's socket deadline bounds its wait, in
+// this goroutine; godbus's calls have no deadline, so they run in k.call's.
 func (k *OSKeyring) getMany(items []string) (map[string]string, error) {
 	deadline := time.Now().Add(k.Timeout)
-	var c secretCaller
 	if b, err := sessionBus(deadline); err == nil {
-		c = b
+		got, err := k.getManyWith(b, items, deadline)
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, k.noAnswer()
+		case !errors.Is(err, errBusUnsupported):
+			return got, classify(err)
+		}
 	}
-	got, err := k.getManyWith(c, items, deadline)
-	if c != nil && errors.Is(err, errBusUnsupported) {
-		got, err = k.getManyWith(nil, items, deadline)
-	}
+	var got map[string]string
+	err := k.call(func() (err error) { got, err = k.getManyWith(nil, items, deadline); return })
 	return got, err
 }
 
