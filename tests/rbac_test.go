@@ -378,6 +378,22 @@ func TestRBACApplyOnTerminal(t *testing.T) {
 		t.Fatalf("after no: users %v, %v", users, err)
 	}
 
+	// Ctrl-C at either question ends apply, with nothing applied.
+	s = startTerm(t, u, "etcd-certwiz", "rbac", "apply", file)
+	s.expect("Apply these 8 changes to context adm? [y/N]")
+	if code := s.interrupt(); code != 1 {
+		t.Fatalf("Ctrl-C at the confirmation: exit %d, want 1", code)
+	}
+	s = startTerm(t, u, "etcd-certwiz", "rbac", "apply", file)
+	s.answer("Apply these 8 changes to context adm? [y/N]", "y")
+	s.expect("Password for new user bob: ")
+	if code := s.interrupt(); code != 1 {
+		t.Fatalf("Ctrl-C at the password prompt: exit %d, want 1", code)
+	}
+	if users, err := cli.UserList(ctx); err != nil || len(users.Users) != 0 {
+		t.Fatalf("after Ctrl-C: users %v, %v", users, err)
+	}
+
 	s = startTerm(t, u, "etcd-certwiz", "rbac", "apply", file)
 	s.answer("Apply these 8 changes to context adm? [y/N]", "y")
 	s.answer("Password for new user bob: ", typed)

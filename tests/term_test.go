@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // The terminal tests (the picker, the certwiz wizard) drive the commands on a
@@ -108,4 +109,46 @@ func (s *termSession) wait() string {
 		s.t.Fatalf("exited with %v:\n%s", err, s.screen.String())
 	}
 	return s.screen.String()
+}
+
+// interrupt types Ctrl-C, as a user at a prompt would, and waits for the
+// command to end (at most 10 s): it returns the exit code, and fails the
+// test when the terminal is left without echo.
+func (s *termSession) interrupt() int {
+	s.t.Helper()
+	io.WriteString(s.tty, "\x03")
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.t.Fatalf("still running 10 s after Ctrl-C; screen:\n%s", s.screen.String())
+	}
+	<-s.done
+	tio, err := unix.IoctlGetTermios(int(s.tty.Fd()), unix.TCGETS)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if tio.Lflag&unix.ECHO == 0 {
+		s.t.Error("Ctrl-C left the terminal without echo")
+	}
+	return s.cmd.ProcessState.ExitCode()
+}
+
+// TestCtrlCAtPasswordPrompt: Ctrl-C ends etcd-ctx's password prompt (exit
+// 1, echo back on, nothing saved). SIGINT only cancels add's context, so a
+// read that ignored it would wait on. (TestRBACApplyOnTerminal does the
+// same for etcd-certwiz's questions.)
+func TestCtrlCAtPasswordPrompt(t *testing.T) {
+	u := newUser(t, false)
+	s := startTerm(t, u, "etcd-ctx", "add", "p", "--endpoints", "http://127.0.0.1:1", "--user", "bob", "--store", "path")
+	s.expect("Password for bob: ")
+	if code := s.interrupt(); code != 1 {
+		t.Errorf("exit %d after Ctrl-C, want 1", code)
+	}
+	if out := u.ok("", "etcd-ctx", "list", "-o", "name"); out != "" {
+		t.Fatalf("an interrupted add saved a context: %q", out)
+	}
 }

@@ -275,7 +275,7 @@ func confirm(c *cli.Context, question string) error {
 		return clix.Usage("review the changes with 'etcd-certwiz rbac plan FILE', then pass --yes", "not applying without confirmation, and there is no terminal to ask")
 	}
 	fmt.Fprintf(c.App.ErrWriter, "%s [y/N] ", question)
-	answer, err := bufio.NewReader(c.App.Reader).ReadString('\n')
+	answer, err := clix.Interruptible(c, func() (string, error) { return bufio.NewReader(c.App.Reader).ReadString('\n') })
 	if err != nil && err != io.EOF {
 		return err
 	}
@@ -289,7 +289,10 @@ func promptNewPassword(c *cli.Context, user string) (string, error) {
 	fd := int(c.App.Reader.(*os.File).Fd())
 	read := func(label string) (string, error) {
 		fmt.Fprintf(c.App.ErrWriter, "%s: ", label)
-		b, err := term.ReadPassword(fd)
+		b, err := clix.Interruptible(c, func() ([]byte, error) { return term.ReadPassword(fd) })
+		if err != nil {
+			return "", err
+		}
 		fmt.Fprintln(c.App.ErrWriter)
 		return string(b), err
 	}

@@ -158,7 +158,7 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec, o ConnOptions) error 
 		if c.IsSet("user") {
 			return clix.Usage("a context has a user/password or a token, not both", "--user and --token-stdin are exclusive")
 		}
-		tok, err := clix.ReadSecret(c.App.Reader)
+		tok, err := clix.Interruptible(c, func() (string, error) { return clix.ReadSecret(c.App.Reader) })
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec, o ConnOptions) error 
 		if spec.Username == "" {
 			return clix.Usage("give --user with --password-stdin", "--password-stdin needs a user")
 		}
-		pw, err := clix.ReadSecret(c.App.Reader)
+		pw, err := clix.Interruptible(c, func() (string, error) { return clix.ReadSecret(c.App.Reader) })
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,10 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec, o ConnOptions) error 
 
 func promptPassword(c *cli.Context, user string) (string, error) {
 	fmt.Fprintf(c.App.ErrWriter, "Password for %s: ", user)
-	pw, err := term.ReadPassword(int(c.App.Reader.(*os.File).Fd()))
+	pw, err := clix.Interruptible(c, func() ([]byte, error) { return term.ReadPassword(int(c.App.Reader.(*os.File).Fd())) })
+	if err != nil {
+		return "", err
+	}
 	fmt.Fprintln(c.App.ErrWriter)
 	if err != nil {
 		return "", err
