@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -135,6 +136,39 @@ func (s *termSession) interrupt() int {
 		s.t.Error("Ctrl-C left the terminal without echo")
 	}
 	return s.cmd.ProcessState.ExitCode()
+}
+
+// TestStdinSecretsOnTerminal: --password-stdin and --token-stdin on a
+// terminal ask, without echo (a secret typed or pasted there would show on
+// the screen and in any recording of the session), and save what was typed.
+// etcd-certwiz rbac apply's --password-stdin takes USER:PASSWORD lines, and
+// on a terminal refuses, as apply asks there anyway.
+func TestStdinSecretsOnTerminal(t *testing.T) {
+	u := newUser(t, true)
+	for _, tc := range []struct{ flags, prompt, typed, variable string }{
+		{"--user bob --password-stdin", "Password for bob: ", "typed-Pass-1", "ETCDCTL_PASSWORD"},
+		{"--token-stdin", "Token: ", "typed.token.2", "ETCDCTL_AUTH_JWT_TOKEN"},
+	} {
+		name := strings.Fields(tc.flags)[len(strings.Fields(tc.flags))-1][2:]
+		args := append([]string{"etcd-ctx", "add", name, "--endpoints", "http://127.0.0.1:1"}, strings.Fields(tc.flags)...)
+		s := startTerm(t, u, args...)
+		s.answer(tc.prompt, tc.typed)
+		if screen := s.wait(); strings.Contains(screen, tc.typed) {
+			t.Errorf("%s: the secret showed on the terminal:\n%s", tc.flags, screen)
+		}
+		if got := u.ok("", "etcd-ctx", "exec", "--context", name, "--", "sh", "-c", `printf %s "$`+tc.variable+`"`); got != tc.typed {
+			t.Errorf("%s: saved %q, want what was typed", tc.flags, got)
+		}
+	}
+	file := filepath.Join(u.dir, "access.yaml")
+	if err := os.WriteFile(file, []byte("users:\n  - {name: bob, password: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startTerm(t, u, "etcd-certwiz", "rbac", "apply", "--context", "password-stdin", "--password-stdin", file)
+	s.expect("--password-stdin reads USER:PASSWORD lines from a pipe or file, and standard input is a terminal")
+	if err := s.cmd.Wait(); s.cmd.ProcessState.ExitCode() != 2 {
+		t.Errorf("rbac apply --password-stdin on a terminal: %v, want exit 2", err)
+	}
 }
 
 // TestCtrlCAtPasswordPrompt: Ctrl-C ends etcd-ctx's password prompt (exit

@@ -154,6 +154,9 @@ func rbacApplyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("password-stdin") && clix.IsTTY(c.App.Reader) {
+		return clix.Usage("on a terminal, leave --password-stdin out: apply asks for each new user's password without echo", "--password-stdin reads USER:PASSWORD lines from a pipe or file, and standard input is a terminal (what you typed would show)")
+	}
 	planCtx, cancel := context.WithTimeout(c.Context, rbacTimeout)
 	defer cancel()
 	p, err := makePlan(c, planCtx)

@@ -158,7 +158,7 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec, o ConnOptions) error 
 		if c.IsSet("user") {
 			return clix.Usage("a context has a user/password or a token, not both", "--user and --token-stdin are exclusive")
 		}
-		tok, err := clix.Interruptible(c, func() (string, error) { return clix.ReadSecret(c.App.Reader) })
+		tok, err := stdinSecret(c, "Token", "token")
 		if err != nil {
 			return err
 		}
@@ -173,14 +173,14 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec, o ConnOptions) error 
 		if spec.Username == "" {
 			return clix.Usage("give --user with --password-stdin", "--password-stdin needs a user")
 		}
-		pw, err := clix.Interruptible(c, func() (string, error) { return clix.ReadSecret(c.App.Reader) })
+		pw, err := stdinSecret(c, "Password for "+spec.Username, "password")
 		if err != nil {
 			return err
 		}
 		spec.Password = pw
 	case !c.IsSet("user") || spec.Username == "" || !o.Prompt:
 	case clix.IsTTY(c.App.Reader):
-		pw, err := promptPassword(c, spec.Username)
+		pw, err := promptSecret(c, "Password for "+spec.Username, "password")
 		if err != nil {
 			return err
 		}
@@ -191,8 +191,20 @@ func applyCredentials(c *cli.Context, spec *contexts.Spec, o ConnOptions) error 
 	return nil
 }
 
-func promptPassword(c *cli.Context, user string) (string, error) {
-	fmt.Fprintf(c.App.ErrWriter, "Password for %s: ", user)
+// stdinSecret reads the secret of --password-stdin or --token-stdin: the
+// first line of a pipe or file, or, when standard input is a terminal, a
+// line typed after a prompt without echo (a secret typed or pasted there
+// would otherwise show on the screen and in any recording of the session).
+func stdinSecret(c *cli.Context, prompt, what string) (string, error) {
+	if clix.IsTTY(c.App.Reader) {
+		return promptSecret(c, prompt, what)
+	}
+	return clix.Interruptible(c, func() (string, error) { return clix.ReadSecret(c.App.Reader) })
+}
+
+// promptSecret asks for a secret on the terminal, without echo.
+func promptSecret(c *cli.Context, prompt, what string) (string, error) {
+	fmt.Fprintf(c.App.ErrWriter, "%s: ", prompt)
 	pw, err := clix.Interruptible(c, func() ([]byte, error) { return term.ReadPassword(int(c.App.Reader.(*os.File).Fd())) })
 	if err != nil {
 		return "", err
@@ -202,7 +214,7 @@ func promptPassword(c *cli.Context, user string) (string, error) {
 		return "", err
 	}
 	if len(pw) == 0 {
-		return "", clix.Usage("", "empty password")
+		return "", clix.Usage("", "empty %s", what)
 	}
 	return string(pw), nil
 }
