@@ -34,7 +34,7 @@ func pick(c *cli.Context) error {
 		Size:              min(len(names), 12),
 		CursorPos:         max(slices.Index(names, current), 0),
 		Searcher:          func(input string, i int) bool { return fuzzy(names[i], input) },
-		StartInSearchMode: len(names) > 12,
+		StartInSearchMode: true, // as the label says: typing filters at once ("/" leaves the search)
 		Stdout:            clix.NoBell{},
 		Templates: &promptui.SelectTemplates{
 			Active:   "▸ {{ . | bold }}",
