@@ -47,6 +47,19 @@ func NewApp() *cli.App {
 
 func contextFlag() cli.Flag { return ctxflags.ContextFlag("context to use for this command") }
 
+// namedContext is the context a command taking [NAME] is about: NAME, or
+// --context NAME (as for every command), never both.
+func namedContext(c *cli.Context) (string, error) {
+	if err := clix.Args(c, 0, 1); err != nil {
+		return "", err
+	}
+	name := c.Args().First()
+	if flag := ctxflags.Lookup(c, "context"); name != "" && flag != "" && flag != name {
+		return "", clix.Usage("name the context once, as NAME or as --context NAME", "two contexts given: %q and --context %q", name, flag)
+	}
+	return name, nil
+}
+
 // rootAction: no argument lists (or picks on a terminal); NAME or - switches.
 func rootAction(c *cli.Context) error {
 	switch c.NArg() {

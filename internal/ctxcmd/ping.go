@@ -19,7 +19,7 @@ func pingCommand() *cli.Command {
 		Name:      "ping",
 		Usage:     "one status call per endpoint with the stored credentials (version, leader, latency)",
 		ArgsUsage: "[NAME]",
-		Flags: []cli.Flag{ctxflags.ConfigFlag(),
+		Flags: []cli.Flag{ctxflags.ConfigFlag(), contextFlag(),
 			&cli.DurationFlag{Name: "timeout", Value: 3 * time.Second, Usage: "time allowed per endpoint"},
 		},
 		Action: pingAction,
@@ -27,10 +27,11 @@ func pingCommand() *cli.Command {
 }
 
 func pingAction(c *cli.Context) error {
-	if err := clix.Args(c, 0, 1); err != nil {
+	name, err := namedContext(c)
+	if err != nil {
 		return err
 	}
-	spec, err := ctxflags.Select(c, c.Args().First())
+	spec, err := ctxflags.Select(c, name)
 	if err != nil {
 		return err
 	}

@@ -16,12 +16,13 @@ func shellCommand() *cli.Command {
 		Name:      "shell",
 		Usage:     "start $SHELL with the context's ETCDCTL_* environment (and ETCD_CTX set for this shell only)",
 		ArgsUsage: "[NAME]",
-		Flags:     []cli.Flag{ctxflags.ConfigFlag()},
+		Flags:     []cli.Flag{ctxflags.ConfigFlag(), contextFlag()},
 		Action: func(c *cli.Context) error {
-			if err := clix.Args(c, 0, 1); err != nil {
+			name, err := namedContext(c)
+			if err != nil {
 				return err
 			}
-			spec, err := ctxflags.Select(c, c.Args().First())
+			spec, err := ctxflags.Select(c, name)
 			if err != nil {
 				return err
 			}

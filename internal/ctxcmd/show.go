@@ -21,7 +21,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "show a context: endpoints, certificates (subject, SANs, expiry), user; secrets redacted",
 		ArgsUsage: "[NAME]",
-		Flags:     []cli.Flag{ctxflags.ConfigFlag(), clix.OutputFlag("text", "json", "yaml")},
+		Flags:     []cli.Flag{ctxflags.ConfigFlag(), contextFlag(), clix.OutputFlag("text", "json", "yaml")},
 		Action:    showAction,
 	}
 }
@@ -56,14 +56,15 @@ type certInfo struct {
 }
 
 func showAction(c *cli.Context) error {
-	if err := clix.Args(c, 0, 1); err != nil {
+	name, err := namedContext(c)
+	if err != nil {
 		return err
 	}
 	format, err := clix.Format(c)
 	if err != nil {
 		return err
 	}
-	spec, err := ctxflags.Select(c, c.Args().First())
+	spec, err := ctxflags.Select(c, name)
 	if err != nil {
 		return err
 	}
