@@ -113,4 +113,10 @@ func TestAdvise(t *testing.T) {
 	if len(w) != 1 || !strings.Contains(w[0], "regenerated under the same name") || !strings.Contains(w[0], `"CN=etcd CA"`) {
 		t.Fatalf("regenerated CA: %q", w)
 	}
+	// A leaf given as the CA bundle (a newcomer passed the client
+	// certificate): accepted, as Go trusts it as an anchor, with a warning.
+	w = Advise(spec(append(root.pem(), leaf.pem()...)), now)
+	if len(w) != 1 || !strings.Contains(w[0], `"CN=alice" is not a CA certificate`) || !strings.Contains(w[0], "--trusted-ca-file") {
+		t.Fatalf("leaf in the CA bundle: %q", w)
+	}
 }

@@ -13,16 +13,27 @@ import (
 type NotFoundError struct {
 	Name  string
 	Known []string
+	// FromEnv: the name came from $ETCD_CTX, not from the command line.
+	FromEnv bool
 }
 
-func (e *NotFoundError) Error() string { return fmt.Sprintf("no context named %q", e.Name) }
+func (e *NotFoundError) Error() string {
+	if e.FromEnv {
+		return fmt.Sprintf("no context named %q (from $%s)", e.Name, EnvContext)
+	}
+	return fmt.Sprintf("no context named %q", e.Name)
+}
 
 // Hint lists the contexts there are, or says how to add one.
 func (e *NotFoundError) Hint() string {
+	h := "known contexts: " + strings.Join(e.Known, ", ")
 	if len(e.Known) == 0 {
-		return "add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'"
+		h = "add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'"
 	}
-	return "known contexts: " + strings.Join(e.Known, ", ")
+	if e.FromEnv {
+		h = "unset " + EnvContext + " or set it to a context of this config; " + h
+	}
+	return h
 }
 
 // ExistsError is an add over an existing context without --force.
@@ -89,7 +100,12 @@ func (e *RefError) Hint() string {
 }
 
 // KeyringError says the OS keyring could not be used at all, with the way out.
-type KeyringError struct{ Err error }
+// ForSecrets is set when only a password or token needed it (certificates
+// are kept as file references already): --store=path is then no way out.
+type KeyringError struct {
+	Err        error
+	ForSecrets bool
+}
 
 func (e *KeyringError) Error() string {
 	return "OS keyring unavailable: " + e.Err.Error()
@@ -97,7 +113,13 @@ func (e *KeyringError) Error() string {
 func (e *KeyringError) Unwrap() error { return e.Err }
 
 // Hint gives the ways out of a keyring failure.
-func (e *KeyringError) Hint() string { return KeyringHint }
+func (e *KeyringError) Hint() string {
+	if e.ForSecrets {
+		return "passwords and tokens are kept only in the OS keyring: start a Secret Service " +
+			"(gnome-keyring-daemon, KeePassXC) and unlock it, or authenticate with a client certificate (--cert, --key) instead"
+	}
+	return KeyringHint
+}
 
 // KeyringHint is the way out when there is no usable keyring.
 const KeyringHint = "keep certificates as file references with --store=path, or start a Secret Service " +

@@ -89,7 +89,12 @@ func (s *Store) putSecrets(item string, sec secrets, oldItems []string) error {
 	if err != nil {
 		return err
 	}
-	return s.Keyring.Set(item, string(data))
+	err = s.Keyring.Set(item, string(data))
+	var ke *KeyringError
+	if errors.As(err, &ke) && sec.CA == "" && sec.Cert == "" && sec.Key == "" {
+		ke.ForSecrets = true // only a password or token needed the keyring
+	}
+	return err
 }
 
 // cluster is the config entry and the keyring item of spec's cluster:

@@ -32,7 +32,7 @@ func (f File) Selected(flag string) (string, error) {
 			}
 		} else if idx := readIndex(f.Path, s); idx != nil {
 			if !idx.has(name) {
-				return "", &NotFoundError{Name: name, Known: idx.Names()}
+				return "", notFound(name, flag, idx.Names())
 			}
 			return name, nil
 		}
@@ -78,7 +78,7 @@ func (f File) LoadSelected(flag string) (*Config, string, error) {
 				return nil, "", ErrNoCurrent
 			}
 			if !idx.has(name) {
-				return nil, "", &NotFoundError{Name: name, Known: idx.Names()}
+				return nil, "", notFound(name, flag, idx.Names())
 			}
 			// Not found here only if a writer replaced the index since
 			// its header was read: then read the config.
@@ -146,4 +146,10 @@ func explicit(flag string) string {
 		return flag
 	}
 	return os.Getenv(EnvContext)
+}
+
+// notFound is the error for a context name that is not in the config;
+// flag is the command's --context, to tell a name $ETCD_CTX gave.
+func notFound(name, flag string, known []string) *NotFoundError {
+	return &NotFoundError{Name: name, Known: known, FromEnv: flag == "" && name == os.Getenv(EnvContext)}
 }

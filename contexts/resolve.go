@@ -31,7 +31,7 @@ func Selected(cfg *Config, flag string) (string, error) {
 		return "", ErrNoCurrent
 	}
 	if _, ok := cfg.Context(name); !ok {
-		return "", &NotFoundError{Name: name, Known: cfg.Names()}
+		return "", notFound(name, flag, cfg.Names())
 	}
 	return name, nil
 }

@@ -48,7 +48,7 @@ func (s *Store) Save(spec Spec, opts SaveOptions) error {
 			return &ExistsError{Name: spec.Name}
 		}
 		if spec.KeepPaths && (spec.Password != "" || spec.Token != "") && s.Keyring == nil {
-			return &KeyringError{Err: errors.New("no keyring for the password or token")}
+			return &KeyringError{Err: errors.New("no keyring for the password or token"), ForSecrets: true}
 		}
 		cl, clSecrets := spec.cluster()
 		u, uSecrets := spec.user()

@@ -70,8 +70,9 @@ func Validate(spec *Spec, now time.Time) error {
 const AdviseWindow = 30 * 24 * time.Hour
 
 // Advise returns warnings about a context that Validate accepted: it works
-// today, but something should be fixed: an expired CA beside a valid one in
-// the bundle (drop it), a weak RSA key, a client certificate signed by
+// today, or may, but something should be fixed: an expired CA beside a valid
+// one in the bundle (drop it), a leaf certificate given as the CA, a weak RSA
+// key, a client certificate signed by
 // another key than the bundle's CA of the same name (regenerated CA), a
 // client certificate near its end.
 func Advise(spec Spec, now time.Time) []string {
@@ -80,6 +81,9 @@ func Advise(spec Spec, now time.Time) []string {
 	if len(cas) > 0 {
 		b := pki.JudgeBundle(cas, now)
 		for _, w := range b.Warnings(now) {
+			out = append(out, "CA bundle: "+w)
+		}
+		for _, w := range b.LeafWarnings() {
 			out = append(out, "CA bundle: "+w)
 		}
 		for _, p := range b.Problem {

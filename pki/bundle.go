@@ -69,6 +69,19 @@ func (b Bundle) Warnings(now time.Time) []string {
 	return out
 }
 
+// LeafWarnings name each certificate of the bundle that is not a CA
+// (basicConstraints CA:FALSE or none): Go trusts it as an anchor, but it
+// verifies only a peer that presents that very certificate, so it is
+// usually a leaf given by mistake (a client or server certificate in place
+// of the CA that signed it).
+func (b Bundle) LeafWarnings() []string {
+	var out []string
+	for _, c := range b.Leaves {
+		out = append(out, fmt.Sprintf("%s is not a CA certificate (no basicConstraints CA:TRUE): it verifies only a server that presents this very certificate; give the CA that signed the server certificates (etcd's --trusted-ca-file)", Name(c)))
+	}
+	return out
+}
+
 // Locate names each certificate of a bundle for chain messages: source, or
 // "source (certificate N)" when it holds several.
 func Locate(certs []*x509.Certificate, source string) []Located {

@@ -19,6 +19,16 @@ func (e *ValidityError) Error() string {
 	return fmt.Sprintf("expired on %s (local clock is %s)", e.NotAfter.UTC().Format(time.RFC3339), e.Now.UTC().Format(time.RFC3339))
 }
 
+// Hint is the way out: renew an expired certificate; a certificate not yet
+// valid points at a clock (this machine's, or the issuer's when it ran
+// ahead).
+func (e *ValidityError) Hint() string {
+	if e.Now.Before(e.NotBefore) {
+		return "check this machine's clock and the issuing machine's (timedatectl): a certificate dated ahead was issued by a clock that runs fast"
+	}
+	return "renew it (etcd-certwiz renew CERT --key KEY, or from your CA); if it should still be valid, check this machine's clock (timedatectl)"
+}
+
 // CheckValidity returns a *ValidityError when now is outside the
 // certificate's window.
 func CheckValidity(cert *x509.Certificate, now time.Time) error {

@@ -107,6 +107,10 @@ func listNames(c *cli.Context, bare bool) error {
 		}
 		return nil
 	}
+	if len(names) == 0 { // a note for a person; stdout stays empty for scripts
+		fmt.Fprintf(c.App.ErrWriter, "%s: no contexts yet in %s; add one with 'etcd-ctx add NAME --endpoints https://HOST:2379 …'\n", c.App.Name, store.File.Path)
+		return nil
+	}
 	current, _ := store.File.Selected(ctxflags.Lookup(c, "context"))
 	paint := clix.Painter{On: clix.Color(c.App.Writer)}
 	for _, name := range names {
