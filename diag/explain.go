@@ -74,8 +74,9 @@ var rules = sync.OnceValue(func() []matcher {
 		out = append(out, m)
 	}
 	// Specific TLS evidence anywhere in the paste beats a generic alert
-	// ("bad certificate") or a closed connection.
-	out = append(out, tlsRule{}, tlsRule{generic: true})
+	// ("bad certificate") or a closed connection, and both beat the lines
+	// probes leave (no certificate, plaintext, nothing in common).
+	out = append(out, tlsRule{tierSpecific}, tlsRule{tierGeneric}, tlsRule{tierNoise})
 	for _, ms := range [][]message{catalogue, connectionMessages} {
 		for _, m := range compileMessages(ms) {
 			out = append(out, m)

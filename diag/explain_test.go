@@ -282,3 +282,26 @@ func seenID(id string) bool {
 	}
 	return false
 }
+
+// TestExplainProbeNoiseRanksLast: a member's log holds a line for every
+// probe that connected without a certificate (etcd-diag's peer-port probes,
+// load balancers' health checks); one refusal of a certificate actually
+// presented must win wherever it stands. The lines are from etcd 3.4 and
+// 3.5 logs (testdata/explain/client-ca-untrusted.client.server3?-probes.txt).
+func TestExplainProbeNoiseRanksLast(t *testing.T) {
+	for _, pair := range [][2]string{
+		{`2026-11-30 00:08:36.735134 I | embed: rejected connection from "127.0.0.1:37680" (error "tls: client didn't provide a certificate", ServerName "")`,
+			`2026-11-30 00:08:36.774513 I | embed: rejected connection from "192.0.2.2:39570" (error "tls: failed to verify client certificate: x509: certificate signed by unknown authority", ServerName "")`},
+		{`{"level":"warn","ts":"2026-11-30T00:08:44.647436Z","caller":"embed/config_logging.go:177","msg":"rejected connection on peer endpoint","remote-addr":"127.0.0.1:37714","server-name":"","error":"tls: client didn't provide a certificate"}`,
+			`{"level":"warn","ts":"2026-11-30T00:08:44.667352Z","caller":"embed/config_logging.go:177","msg":"rejected connection on client endpoint","remote-addr":"192.0.2.2:39582","server-name":"","error":"tls: failed to verify certificate: x509: certificate signed by unknown authority"}`},
+	} {
+		for _, text := range []string{pair[0] + "\n" + pair[1], pair[1] + "\n" + pair[0]} {
+			if got, _ := Explain(text); got.ID != "client-ca-untrusted" || got.Side != SideClient {
+				t.Errorf("got %s on %s, want client-ca-untrusted on client:\n%s", got.ID, got.Side, text)
+			}
+		}
+		if got, _ := Explain(pair[0]); got.ID != "client-cert-required" && got.ID != "peer-cert-required" {
+			t.Errorf("the probe's line alone: got %s", got.ID)
+		}
+	}
+}

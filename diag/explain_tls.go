@@ -67,11 +67,38 @@ const (
 	roleDiallerSelf                // a member's gRPC gateway dialled the member itself
 )
 
-// tlsRule analyses TLS failures; the generic pass takes the kinds that do
-// not say what is wrong with the certificate.
-type tlsRule struct{ generic bool }
+// tlsRule analyses TLS failures in three passes over the paste, so that a
+// line naming what is wrong with a certificate someone presented wins over
+// vaguer lines wherever they stand in the paste:
+//   - specific: what is wrong with a certificate presented (x509 errors,
+//     etcd's allowed-CN, CRL and SAN checks) or with the TLS versions and
+//     suites a dialler was refused;
+//   - generic: an alert that a certificate was refused, without why
+//     ("bad certificate"), and a peer closing the handshake;
+//   - noise: connections that presented no credential at all. A listener
+//     logs these for every TCP or TLS probe (etcd-diag's peer-port probes,
+//     load balancers' and monitors' health checks, scanners): "client didn't
+//     provide a certificate", plaintext on a TLS port, no version or suite in
+//     common. Many of them must not hide one real refusal.
+type tlsRule struct{ tier tlsTier }
 
-func genericKind(k tlsKind) bool { return k == tlsAlertBad }
+type tlsTier int
+
+const (
+	tierSpecific tlsTier = iota
+	tierGeneric
+	tierNoise
+)
+
+func tierOf(k tlsKind) tlsTier {
+	switch k {
+	case tlsAlertBad:
+		return tierGeneric
+	case tlsNoCert, tlsPlaintextPeer, tlsNoCommon:
+		return tierNoise
+	}
+	return tierSpecific
+}
 
 var (
 	listenerLine   = quick(`rejected connection|http: TLS handshake error from`)
@@ -86,13 +113,13 @@ var (
 )
 
 func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
-	if t.generic {
+	if t.tier == tierGeneric {
 		if h, ok := peerEOFHit(line); ok {
 			return h, true
 		}
 	}
 	kind, start, end := tlsKindOf(line)
-	if kind == tlsNone || genericKind(kind) != t.generic {
+	if kind == tlsNone || tierOf(kind) != t.tier {
 		return hit{}, false
 	}
 	r, why, note := roleOf(line, kind, c)
