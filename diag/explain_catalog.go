@@ -208,7 +208,8 @@ var catalogue = []message{
 // After the catalogue: connection failures, then the vague lines.
 var connectionMessages = []message{
 	{id: "server-requires-tls", pattern: `(?:latest|last) connection error: connection closed|connection closed before server preface received|error reading server preface: EOF|error reading server preface: (?:read [^"\\]*)?connection reset|http2: frame too large|error reading server preface: http2`, side: SideClient, origin: clientLine,
-		why: "a client's connection error: the server closed the plaintext connection"},
+		why:  "a client's connection error: the server closed the plaintext connection",
+		note: "over https:// the same words mean the member closed the connection after the TLS handshake: a client certificate revoked in its --client-crl-file (its log says \"certificate serial … revoked\")"},
 	{id: "dns-unresolvable", pattern: `no such host|server misbehaving|Temporary failure in name resolution`, side: SideClient, why: "a client's connection error about the endpoint's name"},
 	{id: "connection-refused", pattern: `connection refused`, side: SideServer, why: "nothing accepts connections at the address the client dialled: the member is down or listens elsewhere"},
 	{id: "connection-failed", pattern: `no route to host|network is unreachable`, side: SideClient, why: "the client's network path to the member"},

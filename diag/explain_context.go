@@ -26,6 +26,9 @@ type pasteContext struct {
 	// member's own client URL (its answer, or gRPC's dial warning to an
 	// own or loopback address).
 	gatewayDial bool
+	// allowed: the member's --*-cert-allowed-cn/hostname flags as the
+	// paste shows them (3.5+ log their arguments), by flag name.
+	allowed map[string]string
 }
 
 type tlsState int
@@ -53,8 +56,11 @@ var (
 )
 
 func readContext(lines []string) *pasteContext {
-	c := &pasteContext{member: map[string]bool{}, own: map[string]bool{}, peers: map[string]bool{}}
+	c := &pasteContext{member: map[string]bool{}, own: map[string]bool{}, peers: map[string]bool{}, allowed: map[string]string{}}
 	for _, l := range lines {
+		for _, m := range allowedFlag.FindAllStringSubmatch(l, -1) {
+			c.allowed[m[1]] = m[2]
+		}
 		if isMemberLine(l) {
 			c.member[l] = true
 		}

@@ -305,3 +305,34 @@ func TestExplainProbeNoiseRanksLast(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainEtcdCertificateChecks: etcd's allowed-CN/hostname lists and CRL
+// files, and a chain whose CA is not a CA, are named with the flag to look at
+// (lines captured from etcd 3.4 and 3.5, see testdata/explain).
+func TestExplainEtcdCertificateChecks(t *testing.T) {
+	cases := []struct{ file, inCause, inFix string }{
+		{"peer-san-mismatch.peer.server35-allowed-cn.txt", `--peer-cert-allowed-cn etcd-member; the refused certificate holds IP SANs ["127.0.0.1"]`, "-subj /CN=NAME"},
+		{"peer-san-mismatch.peer.server34-allowed-cn-dial.txt", "--peer-cert-allowed-hostname", "no restart"},
+		{"peer-cert-rejected.self.server35-allowed-cn.txt", "--peer-cert-allowed-cn", "allowed CN"},
+		{"tls-handshake-failed.client.server34-allowed-hostname.txt", `DNS SANs ["other.example"]`, "--add-san NAME"},
+		{"server-san-mismatch.self.server35-allowed-hostname.txt", "gRPC gateway", "server.crt --add-san"},
+		{"tls-handshake-failed.client.server35-crl.txt", "--client-crl-file", "new serial"},
+		{"tls-handshake-failed.client.server34-crl.txt", "7d7c01fd1466c74c8242fc93cb66403c3a0a4ac1", "no restart"},
+		{"ca-invalid.server.etcdctl37-not-ca.txt", "CA:TRUE", "-set_serial"},
+		{"ca-invalid.client.server35-not-ca.txt", "the client presents", "--cert file"},
+	}
+	for _, tc := range cases {
+		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := Explain(string(data))
+		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix, tc.inFix) {
+			t.Errorf("%s: cause %q\nfix %q", tc.file, got.Cause, got.Fix)
+		}
+	}
+	e, _ := Explain(`{"level":"warn","ts":"2026-11-30T00:05:37.763430Z","logger":"etcd-client","caller":"v3@v3.7.3/retry_interceptor.go:68","msg":"retrying of unary invoker failed","target":"etcd-endpoints://0x6fc63ff4e00/127.0.0.1:32731","peer":"Peer{Addr: <nil>, LocalAddr: <nil>, AuthInfo: <nil>}","method":"/etcdserverpb.KV/Range","attempt":0,"error":"rpc error: code = DeadlineExceeded desc = latest balancer error: connection error: desc = \"error reading server preface: EOF\""}`)
+	if !strings.Contains(e.Note, "--client-crl-file") {
+		t.Errorf("etcdctl's preface EOF for a revoked certificate over https: note %q", e.Note)
+	}
+}

@@ -26,6 +26,9 @@ const (
 	tlsSANFrom    // etcd's listener check: the dialler's certificate lacks the IP it connects from
 	tlsLegacyCN
 	tlsInsecureSig
+	tlsNotAllowed // etcd's --*-cert-allowed-cn/hostname refused a verified certificate
+	tlsRevoked    // etcd's --client-crl-file/--peer-crl-file lists a certificate presented
+	tlsNotCA      // a CA certificate of the presented chain is not marked as a CA
 	tlsNoCert
 	tlsPlaintextPeer // the other party speaks plaintext
 	tlsNoCommon      // the listener found no TLS version or cipher suite in common
@@ -45,11 +48,14 @@ var tlsKinds = []struct {
 	// (possibly because of "x509: cannot verify signature: insecure
 	// algorithm …")" when only the algorithm is at fault.
 	{tlsInsecureSig, quick(`x509: cannot verify signature: insecure algorithm [\w-]+`)},
+	{tlsNotCA, quick(`x509: certificate is not authorized to sign other certificates`)},
 	{tlsUnknownCA, quick(`x509: certificate signed by unknown authority`)},
 	{tlsExpired, quick(`x509: certificate has expired or is not yet valid`)},
 	{tlsLegacyCN, quick(`x509: certificate relies on legacy Common Name field`)},
 	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs`)},
 	{tlsSANFrom, quick(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
+	{tlsNotAllowed, quick(`client certificate authentication failed`)},
+	{tlsRevoked, quick(`transport: certificate serial [0-9a-f]+ revoked`)},
 	{tlsNoCert, quick(`tls: client didn't provide a certificate`)},
 	{tlsNoCommon, quick(`tls: no cipher suite supported by both client and server|tls: client offered only unsupported versions|tls: no supported versions satisfy MinVersion and MaxVersion|tls: server selected unsupported protocol version`)},
 	{tlsPlaintextPeer, quick(`tls: first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`)},
@@ -108,7 +114,7 @@ var (
 	peerDialLine   = quick(`health check for peer \w+ could not connect|prober detected unhealthy status|rafthttp[:/]|"remote-peer-id"|peer \w+ \(stream \w+`)
 	grpcDial       = quick(`createTransport failed to connect to \{(?:Addr: )?\\*"?([^"\\ ,}]+)|Failed to dial ([^:\s]+:\d+|\[[^\]]+\]:\d+)`)
 	gatewayBody    = quick(`"code":\s*14,.*"message":\s*"connection error: desc = \\"error reading server preface: remote error|"message":"connection error: desc = \\"transport: authentication handshake failed: remote error`)
-	goLogLine      = quick(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d WARNING: \[core\]`)
+	goLogLine      = quick(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d WARNING: \[core\]|^WARNING: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[core\]`)
 	peerEOF        = quick(`health check for peer \w+ could not connect: EOF|prober detected unhealthy status.*"error":"EOF"`)
 )
 
@@ -129,6 +135,9 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 	}
 	h := hit{id: id, side: side, why: why, note: note, start: start, end: end}
 	h.cause, h.fix = tlsTexts(r, kind, id)
+	if cause, fix := credentialTexts(r, kind, line, c); cause != "" {
+		h.cause, h.fix = cause, fix
+	}
 	if kind == tlsExpired {
 		if cause, fix, ok := explainNotYetValid(line, id, side); ok {
 			h.cause, h.fix = cause, fix
@@ -154,7 +163,7 @@ func peerEOFHit(line string) (hit, bool) {
 	}
 	return hit{id: "peer-cert-rejected", side: SideSelf,
 		why:   "a member's probe of a peer: the peer closed the connection, so it refused something this member sent",
-		cause: "the peer closed the connection during the TLS handshake: it refused this member's peer certificate (etcd 3.4–3.7 check that a peer's certificate holds the IP it connects from) or it does not speak TLS on its peer URL",
+		cause: "the peer closed the connection during the TLS handshake: it refused this member's peer certificate (etcd 3.4–3.7 check that a peer's certificate holds the IP it connects from, and that it is not revoked in their --peer-crl-file, after the handshake) or it does not speak TLS on its peer URL",
 		fix:   "give this member's peer certificate the IPs it connects from (etcd-certwiz renew peer.crt --add-san IP); the peer's log names the refusal (\"does not match any of DNSNames\")",
 		start: loc[0], end: loc[1]}, true
 }
@@ -180,7 +189,7 @@ func roleOf(line string, kind tlsKind, c *pasteContext) (role, string, string) {
 	}
 	// etcd 3.5+ log their gRPC gateway's dials in Go's log format; another
 	// program's (kube-apiserver's klog) dial to a member on loopback is a client.
-	if m := grpcDial.FindStringSubmatch(line); m != nil && kind <= tlsAlertBad && (goLogLine.MatchString(line) || len(c.member) > 0) {
+	if m := grpcDial.FindStringSubmatch(line); m != nil && (kind <= tlsAlertBad || kind == tlsNotAllowed) && (goLogLine.MatchString(line) || len(c.member) > 0) {
 		addr := m[1] + m[2]
 		if host := hostOf(addr); host == "0.0.0.0" || host == "::" || isLoopback(host) || c.isOwn(host) {
 			return roleDiallerSelf, fmt.Sprintf("a gRPC dial to %s, the member's own address: etcd's gRPC gateway dials the member's client URL with its server certificate", addr),
@@ -206,6 +215,9 @@ func listenerRole(line string, kind tlsKind, c *pasteContext) (role, string, str
 		return roleListenerPeer, fmt.Sprintf("the refused connection came from %s, a peer's address in this log", from), ""
 	case c.clientTLS == tlsOff && !clientEndpoint.MatchString(line):
 		return roleListenerPeer, "this member serves clients in plaintext (its start-up lines in the paste say so), so a TLS refusal is on its peer endpoint: the connecting party is a peer", ""
+	case kind == tlsNotAllowed && !clientEndpoint.MatchString(line) && c.peerTLS != tlsOff && !(c.allowed["client-cert-allowed-hostname"] != "" && c.allowed["peer-cert-allowed-cn"]+c.allowed["peer-cert-allowed-hostname"] == ""):
+		return roleListenerPeer, "etcd 3.4 does not say which endpoint refused it; an allowed-CN or allowed-hostname list is most often set for peers (--peer-cert-allowed-cn/--peer-cert-allowed-hostname)",
+			"if the connection was to the client URL, the flag is --client-cert-allowed-hostname and the certificate a client's"
 	case verifiesDialler && host != "" && (isLoopback(host) || c.isOwn(host)) && (kind != tlsExpired || c.gatewayDial):
 		// The gateway's classics: a server certificate without clientAuth,
 		// or from a CA the member's --trusted-ca-file lacks. An expired
@@ -227,6 +239,9 @@ func listenerRole(line string, kind tlsKind, c *pasteContext) (role, string, str
 
 // tlsFinding maps who wrote the line and what failed to a finding id and side.
 func tlsFinding(r role, kind tlsKind) (string, Side) {
+	if id, side, ok := credentialFinding(r, kind); ok {
+		return id, side
+	}
 	if kind == tlsAlertHandshake || kind == tlsNoCommon {
 		switch r {
 		case roleListenerSelf, roleDiallerSelf:
