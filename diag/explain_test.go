@@ -336,3 +336,24 @@ func TestExplainEtcdCertificateChecks(t *testing.T) {
 		t.Errorf("etcdctl's preface EOF for a revoked certificate over https: note %q", e.Note)
 	}
 }
+
+// TestExplainCertificateFixTexts: etcd reads its certificate and key files
+// on each handshake (only --trusted-ca-file and flags need a restart), and
+// Go's "current time … is after …" says the certificate has expired.
+func TestExplainCertificateFixTexts(t *testing.T) {
+	for _, id := range []string{"server-cert-expired", "server-cert-no-clientauth", "peer-cert-expired", "peer-cert-no-clientauth", "peer-cert-no-serverauth", "server-cert-expiring"} {
+		if _, fix := catalog(id); strings.Contains(fix, "restart") && !strings.Contains(fix, "no restart") {
+			t.Errorf("%s: the fix asks for a restart etcd does not need: %s", id, fix)
+		}
+	}
+	for _, f := range []string{"server-cert-expired.server.etcdctl37.txt", "client-cert-expired.client.server37.txt", "peer-cert-expired.peer.server34.txt"} {
+		data, err := os.ReadFile(filepath.Join("testdata/explain", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := Explain(string(data))
+		if !strings.Contains(e.Cause, "has expired (it ended at") || strings.Contains(e.Cause, "not yet valid") || strings.Contains(e.Fix, "and restart") {
+			t.Errorf("%s: cause %q, fix %q", f, e.Cause, e.Fix)
+		}
+	}
+}

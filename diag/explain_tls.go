@@ -141,6 +141,14 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 	if kind == tlsExpired {
 		if cause, fix, ok := explainNotYetValid(line, id, side); ok {
 			h.cause, h.fix = cause, fix
+		} else if m := validityTimes.FindStringSubmatch(line); m != nil && m[2] == "after" {
+			// Go's error says which bound was crossed: past the end, it
+			// has expired (not "or not yet valid").
+			cause := h.cause
+			if cause == "" {
+				cause, _ = catalog(id)
+			}
+			h.cause = expiredCause(cause, m[3], m[1])
 		}
 	}
 	if h.note == "" {
@@ -367,10 +375,10 @@ func tlsTexts(r role, kind tlsKind, id string) (string, string) {
 			"list suites for the key type of --cert-file in --cipher-suites (openssl x509 -in server.crt -noout -text | grep 'Public Key Algorithm'), or drop --cipher-suites; TLS 1.3 (--tls-max-version TLS1.3 or unset) ignores the list"
 	case id == "server-ca-untrusted" && r == roleListenerSelf:
 		return "the member's server certificate is not signed by a CA in its own --trusted-ca-file: etcd dials its own client URL with it (the gRPC gateway) and its own listener refuses it",
-			"put the CA that signed server.crt into the --trusted-ca-file bundle (or reissue server.crt from that CA), then restart etcd"
+			"reissue server.crt from a CA already in --trusted-ca-file (etcd reads certificate files on each handshake, no restart), or put the CA that signed it into the --trusted-ca-file bundle and restart etcd (it reads that file only at start)"
 	case id == "server-cert-expired" && (r == roleListenerSelf || r == roleDiallerSelf):
 		return "the member's server certificate is expired or not yet valid: its own listener refuses it when etcd dials itself (the gRPC gateway), and clients refuse it too",
-			"renew it (etcd-certwiz renew server.crt) and restart etcd; check clocks with timedatectl"
+			"renew it (etcd-certwiz renew server.crt): etcd reads certificate files on each handshake, no restart; check clocks with timedatectl"
 	case id == "server-ca-untrusted" && r == roleListenerClient:
 		return "a client refused the member's server certificate: not signed by a CA the client trusts, or (\"bad certificate\") a name not in its SANs, or expired",
 			"run etcd-diag from that client (or with its files) to tell which; the client's --cacert must hold the CA that signed server.crt"
@@ -387,7 +395,7 @@ func tlsTexts(r role, kind tlsKind, id string) (string, string) {
 			tlsAlertUnknownCA:    "a peer refused this member's peer certificate: not signed by a CA in the peer's --peer-trusted-ca-file",
 			tlsAlertCertRequired: "a peer requires a peer certificate (--peer-client-cert-auth) and this member sent none",
 		}[kind]
-		return cause, "fix this member's peer certificate (--peer-cert-file): etcd-certwiz inspect peer.crt; renew or reissue it from the peer CA, then restart this member"
+		return cause, "fix this member's peer certificate (--peer-cert-file): etcd-certwiz inspect peer.crt; renew or reissue it from the peer CA: etcd reads certificate files on each handshake, no restart"
 	}
 	return "", ""
 }
@@ -403,4 +411,21 @@ func tlsNote(r role, kind tlsKind, matched string) string {
 		return "in a server log this means a client refused the server certificate: an untrusted CA, a name not in its SANs, or expiry; etcd-diag run from that client tells which"
 	}
 	return ""
+}
+
+// expiredCause makes a validity cause say that the certificate has expired,
+// with its end and the time the checking clock read, when Go's error gives
+// them ("current time NOW is after END").
+func expiredCause(cause, end, now string) string {
+	when := fmt.Sprintf("expired (it ended at %s; the clock that checked it read %s)", end, now)
+	for _, vague := range []string{"is expired or not yet valid (or a clock is wrong)", "is expired or not yet valid", "as expired (or a clock is wrong)"} {
+		if strings.Contains(cause, vague) {
+			verb := "has "
+			if strings.HasPrefix(vague, "as ") {
+				verb = "as "
+			}
+			return strings.Replace(cause, vague, verb+when, 1)
+		}
+	}
+	return cause
 }
