@@ -162,7 +162,7 @@ func linkReports(reports []Report, certs []*x509.Certificate, where string) {
 func Inspect(source string, cert *x509.Certificate, now time.Time) Report {
 	r := Report{
 		Source: source, Subject: cert.Subject.String(), Issuer: cert.Issuer.String(),
-		Serial: fmt.Sprintf("%x", cert.SerialNumber), IsCA: cert.IsCA, SelfSigned: pki.SelfSigned(cert),
+		Serial: pki.FormatSerial(cert.SerialNumber), IsCA: cert.IsCA, SelfSigned: pki.SelfSigned(cert),
 		DNS: cert.DNSNames, Usages: pki.KeyUsageNames(cert.KeyUsage), ExtUsages: pki.ExtKeyUsageNames(cert),
 		KeyType: pki.KeyType(cert.PublicKey), KeyID: pki.KeyID(cert), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
 		DaysLeft: pki.DaysLeft(cert, now), Validity: pki.Expiry(cert, now),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func renewCommand() *cli.Command {
@@ -81,8 +82,8 @@ func renewAction(c *cli.Context) error {
 		if opts.RotateKey {
 			what = "certificate and a new key"
 		}
-		fmt.Fprintf(c.App.ErrWriter, "Renewed %s: %s until %s (signed by %s), serial %X\n", path, what,
-			renewed[i].Cert.NotAfter.UTC().Format("2006-01-02"), caName(renewed[i]), renewed[i].Cert.SerialNumber)
+		fmt.Fprintf(c.App.ErrWriter, "Renewed %s: %s until %s (signed by %s), serial %s\n", path, what,
+			renewed[i].Cert.NotAfter.UTC().Format("2006-01-02"), caName(renewed[i]), pki.FormatSerial(renewed[i].Cert.SerialNumber))
 	}
 	if c.Bool("all") {
 		fmt.Fprintf(c.App.ErrWriter, "etcd reads certificate files on each new connection: confirm each member serves the new ones with 'etcd-certwiz check --live %s'.\n", c.Args().First())
