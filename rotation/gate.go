@@ -176,7 +176,7 @@ func (s *State) portNeeds(m *MemberState, pt port, e expect) []string {
 	}
 	if e.serves != "" && pv.ServedCA == e.serves && m != nil {
 		if want := m.Serials[pt.serveSlot]; want != "" && e.serves == "new" {
-			pv.FileSerial, pv.Current = want, ptr(want == pv.Serial)
+			pv.FileSerial, pv.Current = want, ptr(sameSerial(want, pv.Serial))
 		}
 	}
 	return out

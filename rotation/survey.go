@@ -399,7 +399,13 @@ func verdict(p PortProbe) (*bool, string) {
 func ptr[T any](v T) *T { return &v }
 
 // SerialHex is a certificate's serial as openssl prints it.
-func SerialHex(c *x509.Certificate) string { return fmt.Sprintf("%X", c.SerialNumber) }
+func SerialHex(c *x509.Certificate) string { return pki.FormatSerial(c.SerialNumber) }
+
+// sameSerial compares serials as SerialHex prints them, also against one
+// recorded in a rotation.yaml by a version that printed no leading zero.
+func sameSerial(a, b string) bool {
+	return strings.TrimLeft(strings.ToUpper(a), "0") == strings.TrimLeft(strings.ToUpper(b), "0")
+}
 
 func errText(err error) string {
 	if err == nil {
