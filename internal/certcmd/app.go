@@ -45,7 +45,7 @@ func outFlag() cli.Flag {
 }
 
 func caDirFlag() cli.Flag {
-	return &cli.StringFlag{Name: "ca-dir", Usage: "directory holding ca.crt/ca.key (and peer-ca.crt/peer-ca.key); default --out", TakesFile: true}
+	return &cli.StringFlag{Name: "ca-dir", Usage: "directory holding ca.crt/ca.key (and peer-ca.crt/peer-ca.key)", DefaultText: "--out", TakesFile: true}
 }
 
 func keyTypeFlag() cli.Flag {

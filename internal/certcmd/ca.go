@@ -13,7 +13,7 @@ func caCommand() *cli.Command {
 		Usage: "create a CA (ca.crt/ca.key, or peer-ca.crt/peer-ca.key with --peer)",
 		Flags: []cli.Flag{outFlag(), caDirFlag(), keyTypeFlag(), daysFlag(certwiz.DefaultCADays), forceFlag(),
 			&cli.BoolFlag{Name: "peer", Usage: "create the separate peer CA (recommended: a client certificate then never passes as a peer)"},
-			&cli.StringFlag{Name: "cn", Usage: "common name (default \"etcd CA\" or \"etcd peer CA\")"},
+			&cli.StringFlag{Name: "cn", Usage: "common name", DefaultText: `"etcd CA", or "etcd peer CA" with --peer`},
 		},
 		Action: caAction,
 	}

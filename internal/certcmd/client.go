@@ -13,7 +13,7 @@ func clientCommand() *cli.Command {
 		Usage:     "issue a client certificate (clientAuth; etcd takes its CN as the user) into OUT/clients/NAME.crt",
 		ArgsUsage: "NAME",
 		Flags: leafFlags(
-			&cli.StringFlag{Name: "cn", Usage: "common name = etcd user name (default NAME)"},
+			&cli.StringFlag{Name: "cn", Usage: "common name = etcd user name", DefaultText: "NAME"},
 			&cli.StringSliceFlag{Name: "org", Usage: "organization (O), repeatable"},
 		),
 		Action: clientAction,

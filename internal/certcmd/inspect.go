@@ -25,7 +25,7 @@ func inspectCommand() *cli.Command {
 		ArgsUsage: "FILE|https://HOST:PORT...",
 		Flags: []cli.Flag{
 			clix.OutputFlag("text", "json"),
-			&cli.StringFlag{Name: "key", Usage: "key file to check against the certificate (default: the key beside it by the certwiz, cfssl, kubeadm or openssl naming — NAME.key, NAME-key.pem — if present)", TakesFile: true},
+			&cli.StringFlag{Name: "key", Usage: "key file to check against the certificate", DefaultText: "the key beside it by the certwiz, cfssl, kubeadm or openssl naming (NAME.key, NAME-key.pem), if present", TakesFile: true},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "connect timeout for https:// targets"},
 		},
 		Action: inspectAction,

@@ -15,7 +15,7 @@ func jwtKeysCommand() *cli.Command {
 		Name:  "jwt-keys",
 		Usage: "create a token-signing key pair (OUT/jwt.key, OUT/jwt.pub) and print etcd's --auth-token flag",
 		Flags: []cli.Flag{outFlag(), keyTypeFlag(), forceFlag(),
-			&cli.DurationFlag{Name: "ttl", Usage: "token lifetime etcd gives on Authenticate (etcd's default is 5m)"},
+			&cli.DurationFlag{Name: "ttl", Usage: "token lifetime etcd gives on Authenticate (ttl= in --auth-token)", DefaultText: "none given: etcd's own, 5m"},
 		},
 		Action: jwtKeysAction,
 	}

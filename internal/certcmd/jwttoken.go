@@ -28,9 +28,9 @@ func jwtTokenCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "user", Usage: "etcd user name the token stands for", Required: true},
 			&cli.DurationFlag{Name: "ttl", Value: time.Hour, Usage: "lifetime of the token"},
-			&cli.StringFlag{Name: "key", Usage: "signing key from jwt-keys (default " + filepath.Join(certwiz.DefaultOut, certwiz.JWTKeyFile) + ")", TakesFile: true},
+			&cli.StringFlag{Name: "key", Usage: "signing key from jwt-keys", DefaultText: filepath.Join(certwiz.DefaultOut, certwiz.JWTKeyFile), TakesFile: true},
 			ctxflags.ContextFlag("etcd-ctx context to read the auth revision from"),
-			&cli.Uint64Flag{Name: "revision", Usage: "auth revision to put in the token instead of asking the cluster"},
+			&cli.Uint64Flag{Name: "revision", Usage: "auth revision to put in the token instead of asking the cluster", DefaultText: "read through --context"},
 			ctxflags.ConfigFlag(),
 		},
 		Action: jwtTokenAction,

@@ -23,9 +23,9 @@ func renewCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "add-san", Usage: "add hosts (IPs or DNS names), comma-separated or repeated"},
 			&cli.BoolFlag{Name: "rotate-key", Usage: "generate a new key of the same type (the old key file is replaced)"},
-			&cli.IntFlag{Name: "days", Usage: "validity in days (default: the old certificate's lifetime)"},
-			&cli.StringFlag{Name: "ca-dir", Usage: "directory holding the issuing CA and its key (default: search the certificate's directory and its parents)", TakesFile: true},
-			&cli.StringFlag{Name: "key", Usage: "the certificate's key (default: beside it by the certwiz, cfssl, kubeadm or openssl naming: NAME.key, NAME-key.pem)", TakesFile: true},
+			&cli.IntFlag{Name: "days", Usage: "validity in days", DefaultText: "the old certificate's lifetime"},
+			&cli.StringFlag{Name: "ca-dir", Usage: "directory holding the issuing CA and its key", DefaultText: "the certificate's directory or the nearest parent holding its CA", TakesFile: true},
+			&cli.StringFlag{Name: "key", Usage: "the certificate's key", DefaultText: "beside it by the certwiz, cfssl, kubeadm or openssl naming: NAME.key, NAME-key.pem", TakesFile: true},
 			&cli.BoolFlag{Name: "all", Usage: "renew the leaf certificates of the tree DIR that check warns about for their dates"},
 			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "with --all: the window check warns in (30d, 720h)"},
 			&cli.BoolFlag{Name: "force", Usage: "with --all: renew every leaf certificate of the tree"},

@@ -26,7 +26,7 @@ func rotateStartCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "client", Usage: "rotate the client CA (ca.crt: server and client certificates)"},
 			&cli.BoolFlag{Name: "peer", Usage: "rotate the peer CA (peer-ca.crt: peer certificates)"},
-			&cli.StringFlag{Name: "layout", Usage: "certwiz|kubeadm (default: detected)"},
+			&cli.StringFlag{Name: "layout", Usage: "certwiz|kubeadm", DefaultText: "detected"},
 			&cli.StringSliceFlag{Name: "member", Usage: "kubeadm: NAME=DIR, another member's etcd PKI directory (a copy of its /etc/kubernetes/pki/etcd)"},
 			&cli.StringSliceFlag{Name: "member-dir", Usage: "[NAME=]PATH: where the tree (certwiz) or etcd PKI directory (kubeadm) is on the member(s)"},
 			&cli.StringSliceFlag{Name: "member-config", Usage: "NAME=FILE: the member's etcd flags (etcd YAML config, kubeadm manifest, systemd unit, ETCD_* variables)"},

@@ -26,7 +26,7 @@ func userCommand() *cli.Command {
 		ArgsUsage: "NAME",
 		Flags: append(leafFlags(),
 			ctxflags.ContextFlag("etcd-ctx context with admin (root) rights on the cluster"),
-			&cli.StringFlag{Name: "role", Usage: "role to create and grant (default NAME)"},
+			&cli.StringFlag{Name: "role", Usage: "role to create and grant", DefaultText: "NAME"},
 			&cli.StringFlag{Name: "prefix", Usage: "key prefix the user may access", Required: true},
 			&cli.BoolFlag{Name: "read", Usage: "read-only permission"},
 			&cli.BoolFlag{Name: "write", Usage: "write-only permission"},
