@@ -107,7 +107,7 @@ func MintToken(key crypto.Signer, t Token) (string, error) {
 		return "", errors.New("a token needs a user name")
 	}
 	if t.Revision == 0 {
-		return "", errors.New("the auth revision must be at least 1 (etcdctl auth status shows it)")
+		return "", errors.New("the auth revision must be at least 1 (etcd's auth revisions start at 1)")
 	}
 	name, err := JWTSignMethod(key.Public())
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
@@ -50,7 +51,7 @@ func Renew(certPath string, opts RenewOptions) (*Renewed, error) {
 	if opts.RotateKey {
 		kt, ok := KeyTypeOf(old.Cert.PublicKey)
 		if !ok {
-			return nil, fmt.Errorf("cannot generate a new %s key; renew without --rotate-key", kt)
+			return nil, &hintedError{msg: fmt.Sprintf("%s: cannot generate a new %s key", certPath, kt), hint: "renew without --rotate-key (the key is kept), or issue a new certificate with a supported --key-type"}
 		}
 		if key, err = GenerateKey(kt); err != nil {
 			return nil, err
@@ -167,16 +168,61 @@ func FindIssuer(certPath string, cert *x509.Certificate, caDir string) (*Issued,
 				continue
 			}
 			if ca, err = LoadPair(p, ""); err != nil {
-				return nil, "", fmt.Errorf("found the issuing CA %s but not its key: %w", p, err)
+				return nil, "", &IssuerError{Cert: certPath, Issuer: cert.Issuer.String(), CADir: caDir, CA: p, Err: err}
 			}
 			return ca, p, nil
 		}
 	}
-	where := "beside it or in a parent directory"
-	if caDir != "" {
-		where = "in " + caDir
+	return nil, "", &IssuerError{Cert: certPath, Issuer: cert.Issuer.String(), CADir: caDir}
+}
+
+// hintedError is an error that knows its way out (clix prints Hint).
+type hintedError struct{ msg, hint string }
+
+func (e *hintedError) Error() string { return e.msg }
+func (e *hintedError) Hint() string  { return e.hint }
+
+// IssuerError is a certificate to renew whose issuing CA, with its key,
+// was not found where FindIssuer looked.
+type IssuerError struct {
+	Cert   string // the certificate to renew
+	Issuer string // the name of the CA that signed it
+	CADir  string // the --ca-dir looked in; "" when searched upwards from Cert
+	CA     string // the CA certificate found when its key is what is missing
+	Err    error  // why the CA's key could not be read
+}
+
+func (e *IssuerError) Error() string {
+	if e.CA != "" {
+		return fmt.Sprintf("found the issuing CA %s but not its key: %v", e.CA, e.Err)
 	}
-	return nil, "", errors.New("no CA that signed " + certPath + " (with its key) " + where)
+	where := "beside it or in a parent directory"
+	if e.CADir != "" {
+		where = "in " + e.CADir
+	}
+	return fmt.Sprintf("no CA that signed %s (issuer %s) with its key %s", e.Cert, e.Issuer, where)
+}
+
+func (e *IssuerError) Unwrap() error { return e.Err }
+
+// Hint names --ca-dir, and where the CA's key goes when only it is missing.
+func (e *IssuerError) Hint() string {
+	switch {
+	case e.CA != "":
+		return "put the CA's key beside " + e.CA + " (" + caKeyNames(e.CA) + "), or point --ca-dir DIR at a directory holding the CA certificate and its key"
+	case e.CADir != "":
+		return "--ca-dir DIR must hold the CA certificate that signed it (" + e.Issuer + ") and its key"
+	}
+	return "give the directory holding the CA that signed it (" + e.Issuer + ") and its key with --ca-dir DIR"
+}
+
+// caKeyNames are the names a CA's key is looked for by, beside caPath.
+func caKeyNames(caPath string) string {
+	var names []string
+	for _, k := range pki.KeyCandidates(caPath) {
+		names = append(names, filepath.Base(k))
+	}
+	return strings.Join(names, ", ")
 }
 
 // LoadCA reads a CA pair (e.g. dir/ca.crt and dir/ca.key) for signing.

@@ -15,6 +15,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/completion"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // Name is the program name used in messages.
@@ -97,10 +98,21 @@ func write(c *cli.Context, files []certwiz.PendingFile) error {
 // loadCA reads the CA named file ("ca.crt" or "peer-ca.crt") from the CA directory.
 func loadCA(c *cli.Context, file string) (*certwiz.Issued, error) {
 	ca, err := certwiz.LoadCA(filepath.Join(caDir(c), file))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, clix.Wrap(err, "create one with 'etcd-certwiz ca --out DIR', or point --ca-dir at the directory holding ca.crt and ca.key")
-	}
-	if err != nil {
+	key := strings.TrimSuffix(file, ".crt") + ".key"
+	var noKey *pki.NoKeyError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		create := "'etcd-certwiz ca --out DIR'"
+		if file != "ca.crt" {
+			create = "'etcd-certwiz ca --peer --out DIR'"
+		}
+		return nil, clix.Wrap(err, "create one with "+create+", or point --ca-dir at the directory holding "+file+" and "+key)
+	case errors.As(err, &noKey):
+		// pki's hint names --key, the certificate's own key: not this one.
+		return nil, clix.Wrap(err, "put the CA's key beside it as "+key+", or point --ca-dir at the directory holding "+file+" and "+key)
+	case err != nil && clix.HintOf(err) == "":
+		return nil, clix.Wrap(err, "point --ca-dir at the directory holding the CA certificate "+file+" and its key "+key+" (as 'etcd-certwiz ca' writes them)")
+	case err != nil:
 		return nil, err
 	}
 	return ca, nil

@@ -44,6 +44,12 @@ func jwtTokenAction(c *cli.Context) error {
 	if c.Duration("ttl") <= 0 {
 		return clix.Usage("e.g. --ttl 1h", "--ttl must be positive")
 	}
+	if c.String("user") == "" {
+		return clix.Usage("e.g. --user app: the etcd user the token stands for", "--user must not be empty")
+	}
+	if c.IsSet("revision") && c.Uint64("revision") == 0 {
+		return clix.Usage("leave --revision out to read it through --context; etcd's auth revisions start at 1", "--revision must be at least 1")
+	}
 	keyFile := c.String("key")
 	if keyFile == "" {
 		keyFile = filepath.Join(certwiz.DefaultOut, certwiz.JWTKeyFile)

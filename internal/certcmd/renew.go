@@ -55,7 +55,7 @@ func renewAction(c *cli.Context) error {
 			return clix.Usage("e.g. --warn 30d", "--warn: %v", err)
 		}
 		if paths, _, err = certwiz.Due(c.Args().First(), warn, c.Bool("force"), opts.Now); err != nil {
-			return err
+			return clix.Wrap(err, "check the path: --all takes a PKI directory")
 		}
 		if len(paths) == 0 {
 			fmt.Fprintf(c.App.ErrWriter, "Nothing to renew: no leaf certificate of %s expires within %s (or in the last third of its lifetime); --force renews them all.\n", c.Args().First(), c.String("warn"))
@@ -69,6 +69,10 @@ func renewAction(c *cli.Context) error {
 	renewed := make([]*certwiz.Renewed, len(paths))
 	for i, path := range paths {
 		r, err := certwiz.Renew(path, opts)
+		if err != nil && clix.HintOf(err) == "" {
+			// The certificate file itself: unreadable, not PEM, no certificate.
+			return clix.Wrap(err, "renew takes certificate files (PEM); see what "+path+" holds with 'etcd-certwiz inspect "+path+"'")
+		}
 		if err != nil {
 			return clix.UsageOn[*certwiz.HostError](err)
 		}

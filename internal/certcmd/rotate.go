@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -148,6 +149,8 @@ func rotationError(err error) error {
 		return clix.Wrap(err, phase.Hint())
 	case errors.As(err, &exists):
 		return clix.Wrap(err, "the rotation replaces only files it wrote itself, or the originals it recorded at start: move that file away, or pass --force to replace it")
+	case errors.Is(err, fs.ErrNotExist) && clix.HintOf(err) == "":
+		return clix.Wrap(err, "check the path: the PKI directory (certwiz's tree, or kubeadm's /etc/kubernetes/pki/etcd), and that every file it names is there")
 	}
 	return err
 }
