@@ -88,7 +88,31 @@ func Failed(results []CheckResult) bool {
 // blocks are recorded in Skipped; empty or garbage files are invalid rows.
 // It never fails on what a file holds, only on an unreadable tree.
 func CheckTree(dir string, warn time.Duration, now time.Time) (*TreeCheck, error) {
-	t := &tree{dir: dir, now: now, warn: warn}
+	return Check(dir, CheckOptions{Warn: warn, Now: now})
+}
+
+// CheckOptions controls Check.
+type CheckOptions struct {
+	Warn time.Duration // the expiry warning window (pki.Expiring)
+	Now  time.Time
+	// CA is a trust bundle kept outside the tree (check --cacert), as etcd's
+	// --trusted-ca-file or etcdctl's --cacert would be given it: when set,
+	// every certificate of the tree that is not a self-signed CA must chain
+	// to one of its certificates, instead of to the tree's own CA files.
+	CA     []*x509.Certificate
+	CAFile string // where CA was read, for messages
+}
+
+// Check is CheckTree with options: an outside CA bundle.
+func Check(dir string, o CheckOptions) (*TreeCheck, error) {
+	t := &tree{dir: dir, now: o.Now, warn: o.Warn, caFile: o.CAFile}
+	for i, c := range o.CA {
+		l := pki.Located{Cert: c, Source: o.CAFile}
+		if len(o.CA) > 1 {
+			l.Pos = i + 1
+		}
+		t.outside = append(t.outside, l)
+	}
 	if err := t.load(); err != nil {
 		return nil, err
 	}
@@ -96,6 +120,11 @@ func CheckTree(dir string, warn time.Duration, now time.Time) (*TreeCheck, error
 		return nil, fmt.Errorf("no certificates (*.crt, *.pem, *.cer) under %s", dir)
 	}
 	t.index()
+	for _, l := range t.outside {
+		if l.Cert.IsCA {
+			t.cas = append(t.cas, l)
+		}
+	}
 	out := &TreeCheck{}
 	for _, f := range t.files {
 		out.Results = append(out.Results, t.checkFile(f)...)
@@ -150,7 +179,9 @@ type tree struct {
 	skipped []Skipped
 	kubeadm bool
 	anchors []pki.Located // self-signed CAs, and the CAs of bundles holding one
-	cas     []pki.Located // every CA certificate of the tree
+	cas     []pki.Located // every CA certificate of the tree (and of the outside bundle)
+	outside []pki.Located // the outside CA bundle (CheckOptions.CA), when given
+	caFile  string
 }
 
 func (t *tree) load() error {
@@ -406,11 +437,14 @@ func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) *pki
 	return brk
 }
 
-// expectedAnchors are the CAs a certificate must chain to: in certwiz's
-// layout, ca.crt (peer-ca.crt for peers when there is one), since a peer
+// expectedAnchors are the CAs a certificate must chain to: the outside
+// bundle when one is given; in certwiz's layout, ca.crt (peer-ca.crt for peers when there is one), since a peer
 // certificate signed by the client CA would let any client in as a peer;
 // elsewhere every trust bundle of the tree.
 func (t *tree) expectedAnchors(f *treeFile, role Role) ([]pki.Located, string) {
+	if len(t.outside) > 0 {
+		return t.outside, t.caFile
+	}
 	l := Layout{Dir: t.dir}
 	inLayout := fileio.IsRegular(l.CA()) && (filepath.Base(f.path) == "server.crt" || filepath.Base(f.path) == "peer.crt" ||
 		filepath.Base(filepath.Dir(f.path)) == "clients")

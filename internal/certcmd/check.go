@@ -1,6 +1,7 @@
 package certcmd
 
 import (
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +12,8 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
+	"github.com/etcd-ctx/etcd-ctx/internal/fileio"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 	"github.com/etcd-ctx/etcd-ctx/rotation"
 )
 
@@ -19,7 +22,12 @@ func checkCommand() *cli.Command {
 		Name:      "check",
 		Usage:     "check every certificate of every file in a PKI tree (certwiz, cfssl, kubeadm or openssl layout): chain, role fitness, key match, expiry (exit 1 on any problem)",
 		ArgsUsage: "[DIR]",
+		Description: "Each certificate must chain to a CA of the tree: in certwiz's layout ca.crt (peer-ca.crt for\n" +
+			"peers), elsewhere any CA bundle file of DIR. When the CA is kept outside DIR (an openssl or\n" +
+			"cfssl layout whose CA lives on another machine), give the bundle etcd trusts with --cacert FILE:\n" +
+			"every certificate is then checked against it, as etcd and etcdctl would.",
 		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "cacert", Usage: "PEM CA bundle kept outside DIR (etcd's --trusted-ca-file) that every certificate must chain to", DefaultText: "the tree's own CA files", TakesFile: true},
 			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window and within the last third of their lifetime (30d, 720h)"},
 			&cli.BoolFlag{Name: "live", Usage: "also check that each member serves its certificates of the tree (serials on its client and peer ports), through --context"},
 			ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(), timeoutFlag(),
@@ -45,7 +53,14 @@ func checkAction(c *cli.Context) error {
 	if dir == "" {
 		dir = certwiz.DefaultOut
 	}
-	check, err := certwiz.CheckTree(dir, warn, time.Now())
+	opts := certwiz.CheckOptions{Warn: warn, Now: time.Now()}
+	if file := c.String("cacert"); file != "" {
+		if opts.CA, err = readCABundle(file); err != nil {
+			return err
+		}
+		opts.CAFile = file
+	}
+	check, err := certwiz.Check(dir, opts)
 	if err != nil {
 		return clix.Wrap(err, "check the path: a PKI directory (default "+certwiz.DefaultOut+")")
 	}
@@ -84,6 +99,19 @@ func checkAction(c *cli.Context) error {
 		return clix.Fail("renew expiring ones with 'etcd-certwiz renew --all DIR' (or FILE…); unfit ones need reissuing (each problem says with what); drop expired CAs from bundles that hold a valid one", "%s", failedCount(results))
 	}
 	return nil
+}
+
+// readCABundle reads --cacert: a PEM file of one or more certificates.
+func readCABundle(file string) ([]*x509.Certificate, error) {
+	data, err := fileio.Read(file)
+	if err != nil {
+		return nil, clix.Wrap(err, "--cacert takes the PEM CA bundle etcd trusts (its --trusted-ca-file)")
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, clix.Usage("--cacert takes the PEM CA bundle etcd trusts (its --trusted-ca-file), not a key or a CSR", "--cacert %s: %w", file, err)
+	}
+	return certs, nil
 }
 
 func failedCount(results []certwiz.CheckResult) string {
