@@ -121,6 +121,21 @@ func MintToken(key crypto.Signer, t Token) (string, error) {
 	return jwt.NewWithClaims(jwt.GetSigningMethod(name), claims).SignedString(signKey)
 }
 
+// TokenRevision reads the auth revision etcd put in a token it issued on
+// Authenticate (its jwt provider's "revision" claim). The signature is not
+// checked: the token comes from the server itself.
+func TokenRevision(token string) (uint64, error) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return 0, err
+	}
+	rev, ok := claims["revision"].(float64)
+	if !ok || rev < 0 {
+		return 0, errors.New(`no "revision" claim`)
+	}
+	return uint64(rev), nil
+}
+
 // ParseToken verifies a token with pub and returns its user and revision,
 // as etcd does.
 func ParseToken(pub crypto.PublicKey, token string) (string, uint64, error) {
