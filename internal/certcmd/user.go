@@ -2,9 +2,11 @@ package certcmd
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/manifoldco/promptui"
@@ -17,6 +19,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/internal/clix"
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxflags"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 func userCommand() *cli.Command {
@@ -64,15 +67,96 @@ func userAction(c *cli.Context) error {
 		return err
 	}
 	defer cli.Close()
-	certPath := certwiz.Layout{Dir: c.String("out")}.Client(name)
-	// The certificate first: a refusal to overwrite stops before the cluster changes.
-	if err := issueLeaf(c, certwiz.Request{Role: certwiz.RoleClient, CommonName: name}, "ca.crt", certPath); err != nil {
+	// What can be known to fail is checked before anything changes: the
+	// context to add (its name, and the keyring it needs), then the
+	// certificate (a refusal to overwrite), then the cluster.
+	if err := checkNewContext(c, admin, keepPaths); err != nil {
 		return err
+	}
+	certPath := certwiz.Layout{Dir: c.String("out")}.Client(name)
+	reused, err := reuseClientCert(c, name, certPath)
+	if err != nil {
+		return err
+	}
+	if !reused {
+		if err := issueLeaf(c, certwiz.Request{Role: certwiz.RoleClient, CommonName: name}, "ca.crt", certPath); err != nil {
+			return err
+		}
 	}
 	if err := grant(c, cli, name, perm); err != nil {
 		return err
 	}
 	return offerContext(c, admin, name, certPath, keepPaths)
+}
+
+// checkNewContext refuses, before anything is written, an --add-context the
+// store would refuse at the end: an invalid name, one that exists (without
+// --force), or material bound for a keyring that cannot be written.
+func checkNewContext(c *cli.Context, admin contexts.Spec, keepPaths bool) error {
+	name := c.String("add-context")
+	if name == "" {
+		return nil
+	}
+	if err := contexts.ValidName(name); err != nil {
+		return clix.WithCode(err, clix.ExitUsage, "")
+	}
+	store, err := ctxflags.Store(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := store.Config()
+	if err != nil {
+		return err
+	}
+	if _, exists := cfg.Context(name); exists && !c.Bool("force") {
+		return clix.Wrap(&contexts.ExistsError{Name: name}, "pick another --add-context name, or pass --force to replace the context (nothing was changed)")
+	}
+	// The certificate and key go into the keyring unless --store=path; the
+	// CA too when the admin context keeps it there (contexts.Spec.cluster).
+	if keepPaths && (len(admin.CA.PEM) == 0 || admin.CA.Path != "") {
+		return nil
+	}
+	const probe = "etcd-certwiz/keyring-check"
+	err = store.Keyring.Set(probe, "a write etcd-certwiz user makes before it changes anything")
+	if err == nil {
+		err = store.Keyring.Delete(probe)
+	}
+	if err != nil {
+		hint := contexts.KeyringHint
+		if !keepPaths {
+			hint = "nothing was changed; pass --store=path to keep the certificate as files the context references, or start a Secret Service (gnome-keyring-daemon, KeePassXC) and unlock it"
+		}
+		return clix.Wrap(fmt.Errorf("context %s would keep its certificate in the keyring: %w", name, err), hint)
+	}
+	return nil
+}
+
+// reuseClientCert keeps the certificate a previous run issued (the command
+// failed later, or is run again): one at certPath whose key is beside it,
+// with CN = name and clientAuth, signed by the CA and valid now. Any other
+// file there is left to issueLeaf, which replaces it only with --force.
+func reuseClientCert(c *cli.Context, name, certPath string) (bool, error) {
+	if c.Bool("force") {
+		return false, nil
+	}
+	if _, err := os.Lstat(certPath); err != nil {
+		return false, nil
+	}
+	it, err := certwiz.LoadPair(certPath, "")
+	if err != nil || it.Cert.Subject.CommonName != name || !pki.HasEKU(it.Cert, x509.ExtKeyUsageClientAuth) ||
+		pki.CheckValidity(it.Cert, time.Now()) != nil {
+		return false, nil
+	}
+	ca, err := loadCA(c, "ca.crt")
+	if err != nil {
+		return false, err
+	}
+	if it.Cert.CheckSignatureFrom(ca.Cert) != nil {
+		return false, nil
+	}
+	fmt.Fprintf(c.App.ErrWriter, "Keeping %s: CN %s, signed by %s, valid until %s.\n", certPath, name,
+		filepath.Join(caDir(c), "ca.crt"), it.Cert.NotAfter.UTC().Format("2006-01-02"))
+	return true, nil
 }
 
 func permission(c *cli.Context) (clientv3.PermissionType, error) {
