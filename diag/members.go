@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/etcd-ctx/etcd-ctx/internal/conn"
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // memberCheck is one member of the member list and what its URLs answered.
@@ -28,6 +30,8 @@ type memberCheck struct {
 	own    []*prober // ladders run here on URLs nobody dialled
 	peers  []*peerCheck
 	faults []Finding // what its peer certificates showed
+	// notJoined: no client URLs published, but its peer port answers.
+	notJoined bool
 }
 
 func (mc *memberCheck) label() string {
@@ -76,9 +80,9 @@ func checkMembers(ctx context.Context, in *Input, st *localState, dialled []*pro
 			wg.Add(1)
 			go func() { defer wg.Done(); p.run(ctx) }()
 		}
-		if len(m.ClientURLs) == 0 {
-			continue // never started: its peer port is not listening either
-		}
+		// A member with no client URLs has not published them: it never
+		// started, or it runs but has not joined (its peers refuse it, or
+		// it refuses them). Its peer port tells which.
 		for _, pu := range m.PeerURLs {
 			pc := &peerCheck{}
 			mc.peers = append(mc.peers, pc)
@@ -133,15 +137,70 @@ func memberVerdicts(in *Input, dialled []*prober, checks []*memberCheck, view *C
 	}
 	peerVerdicts(in, checks, r)
 	for _, mc := range checks {
-		memberVerdict(in, mc, r)
+		memberVerdict(in, mc, checks, r)
 		view.Members = append(view.Members, *mc.view)
 	}
 	dialledPeerURLs(in, dialled, checks, r)
+	notJoinedEndpoints(dialled, checks, r)
+}
+
+// notJoinedEndpoints: a dialled endpoint that accepts TCP and never answers
+// TLS, and is no published member's client URL, is most likely the client
+// URL of a member that runs without having joined (etcd listens before it
+// serves): on the same host as its peer URL, or the only such member. Its
+// timeout is said as that member's finding, not as a firewall or a hang.
+func notJoinedEndpoints(dialled []*prober, checks []*memberCheck, r *Report) {
+	var joinless []*memberCheck
+	published := map[string]bool{}
+	for _, mc := range checks {
+		if mc.notJoined {
+			joinless = append(joinless, mc)
+		}
+		for _, cu := range mc.m.ClientURLs {
+			published[normURL(cu)] = true
+		}
+	}
+	if len(joinless) == 0 {
+		return
+	}
+	for _, p := range dialled {
+		if !p.silentTLS || published[normURL(p.ep.URL)] {
+			continue
+		}
+		var sameHost []*memberCheck
+		for _, mc := range joinless {
+			if slices.ContainsFunc(mc.m.PeerURLs, func(u string) bool { pu, err := url.Parse(u); return err == nil && pu.Hostname() == p.host }) {
+				sameHost = append(sameHost, mc)
+			}
+		}
+		mc := (*memberCheck)(nil)
+		switch {
+		case len(sameHost) == 1:
+			mc = sameHost[0]
+		case len(sameHost) == 0 && len(joinless) == 1:
+			mc = joinless[0]
+		default:
+			continue
+		}
+		for i, f := range r.Findings {
+			if f.ID == "member-unreachable" && strings.HasPrefix(f.Cause, "member "+mc.label()+" runs but has not joined") {
+				r.Findings[i].Evidence = append(r.Findings[i].Evidence, fmt.Sprintf("the endpoint %s, no published member's client URL, accepts TCP connections and never answers TLS, as the client port of a member that has not joined does: it is most likely member %s's", p.ep.URL, mc.label()))
+			}
+		}
+		kept := r.Findings[:0]
+		for _, f := range r.Findings {
+			if f.ID == "timeout" && f.Endpoint == p.ep.URL {
+				continue
+			}
+			kept = append(kept, f)
+		}
+		r.Findings = kept
+	}
 }
 
 // memberVerdict decides whether a member is reachable (any of its URLs got
 // an answer from etcd) and reports its URLs that fail.
-func memberVerdict(in *Input, mc *memberCheck, r *Report) {
+func memberVerdict(in *Input, mc *memberCheck, checks []*memberCheck, r *Report) {
 	var reached *prober
 	for _, p := range mc.probes {
 		if p.answered {
@@ -167,12 +226,10 @@ func memberVerdict(in *Input, mc *memberCheck, r *Report) {
 	}
 	switch {
 	case len(mc.m.ClientURLs) == 0:
-		r.add(Finding{ID: "member-unreachable", Severity: Error, Cause: fmt.Sprintf("member %s is in the member list but has never started (no client URLs published)", id(mc.m.ID)),
-			Fix:      fmt.Sprintf("start it with the --initial-cluster it was added with, or, if it will not join, remove it as root: etcdctl member remove %s", id(mc.m.ID)),
-			Evidence: []string{"peer URLs: " + list(mc.m.PeerURLs)}})
+		r.add(unpublished(mc, checks))
 		return
 	case reached == nil:
-		r.add(unreachable(in, mc))
+		r.add(unreachable(in, mc, checks))
 		return
 	}
 	// Reachable: each advertised URL that fails is a trap for clients that
@@ -193,6 +250,124 @@ func memberVerdict(in *Input, mc *memberCheck, r *Report) {
 	}
 }
 
+// unpublished judges a member with no client URLs: a member publishes them
+// once it has joined the cluster, so it never started, or it runs (its peer
+// port answers) and has not joined: it and the other members do not accept
+// each other's peer connections, or do not reach each other.
+func unpublished(mc *memberCheck, checks []*memberCheck) Finding {
+	var alive *peerCheck
+	var ev []string
+	silent := false
+	for _, pc := range mc.peers {
+		switch {
+		case pc.leaf != nil:
+			alive = pc
+			ev = append(ev, fmt.Sprintf("its peer URL %s answers TLS with the peer certificate %s", pc.info.URL, peerCertDesc(pc)))
+		case pc.info.Reachable:
+			if alive == nil {
+				alive = pc
+			}
+			ev = append(ev, fmt.Sprintf("its peer URL %s accepts connections (%s)", pc.info.URL, pick(pc.info.Error != "", pc.info.Error, "plaintext")))
+		default:
+			silent = silent || pc.info.Error == errNoPeerAnswer
+			ev = append(ev, fmt.Sprintf("its peer URL %s: %s", pc.info.URL, pc.info.Error))
+		}
+	}
+	if len(mc.peers) == 0 {
+		ev = append(ev, "peer URLs: "+list(mc.m.PeerURLs))
+	}
+	if alive == nil {
+		f := Finding{ID: "member-unreachable", Severity: Error, Cause: fmt.Sprintf("member %s is in the member list but has never started (no client URLs published, nothing listens on its peer URL)", mc.label()),
+			Fix:      fmt.Sprintf("start it with the --initial-cluster it was added with, or, if it will not join, remove it as root: etcdctl member remove %s", id(mc.m.ID)),
+			Evidence: ev}
+		if silent {
+			f.Cause = fmt.Sprintf("member %s is in the member list but has published no client URLs: it never started, or it runs without having joined the cluster; its peer URL does not answer from here, which does not tell", mc.label())
+			f.Fix = fmt.Sprintf("on its host, check whether etcd runs (systemctl status etcd) and read its log (journalctl -u etcd | etcd-diag explain -) for refused peer connections; if it was never started, start it with the --initial-cluster it was added with; if it will not join, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+		}
+		return f
+	}
+	mc.notJoined = true
+	f := Finding{ID: "member-unreachable", Severity: Error, Endpoint: alive.info.URL,
+		Cause: fmt.Sprintf("member %s runs but has not joined the cluster: its peer URL %s answers, yet it has published no client URLs, which a member does once it has joined (until then its client port accepts connections and never answers): it and the other members refuse each other's peer connections (--peer-trusted-ca-file, --peer-cert-allowed-cn or -hostname, the peer certificates) or do not reach each other",
+			mc.label(), alive.info.URL),
+		Fix:      notJoinedFix,
+		Evidence: ev}
+	var hints []string
+	for _, pf := range mc.faults {
+		if pf.Severity == Error {
+			hints = append(hints, fmt.Sprintf("its peer certificate is at fault (%s), so the other members refuse it", pf.ID))
+			break
+		}
+	}
+	hints = append(hints, comparePeers(mc, alive, checks, &f.Evidence)...)
+	if len(hints) > 0 {
+		f.Cause += "; " + strings.Join(hints, "; ")
+	}
+	return f
+}
+
+// notJoinedFix is the fix for a member that runs without having joined.
+const notJoinedFix = "read its log and the other members' for refused peer connections (journalctl -u etcd | grep 'rejected connection on peer endpoint' | etcd-diag explain -): each line says which side refuses which certificate and why; make its --peer-trusted-ca-file hold the CA of the others' peer certificates and its peer certificate meet their --peer-cert-allowed-cn/--peer-cert-allowed-hostname, then restart it (etcd reads its CA files only at start). Removing it does not help: it is not gone"
+
+// answeringPeer is a peer URL of the member whose TLS handshake got as far
+// as its certificate, or nil.
+func answeringPeer(mc *memberCheck) *peerCheck {
+	for _, pc := range mc.peers {
+		if pc.leaf != nil {
+			return pc
+		}
+	}
+	return nil
+}
+
+// peerCertDesc names a peer certificate for evidence: subject, issuer and
+// the issuer's key (AuthorityKeyId), and whether client certificates are
+// asked for.
+func peerCertDesc(pc *peerCheck) string {
+	return fmt.Sprintf("%s, issued by %s (key %s)%s", pc.leaf.Subject.String(), pc.leaf.Issuer.String(), pki.KeyIDBytes(pc.leaf.AuthorityKeyId),
+		pick(pc.info.ClientCertRequested, ", asking for a peer client certificate", ""))
+}
+
+// comparePeers sets a member that has not joined beside the members that
+// did: another issuer key than all of theirs (their --peer-trusted-ca-file
+// does not hold its CA, or it does not hold theirs), or another CN than the
+// one they all share (a --peer-cert-allowed-cn rule). It adds their peer
+// certificates to the evidence and returns what the differences suggest.
+func comparePeers(mc *memberCheck, alive *peerCheck, checks []*memberCheck, ev *[]string) []string {
+	if alive.leaf == nil {
+		return nil
+	}
+	var others []*peerCheck
+	for _, o := range checks {
+		if o == mc || len(o.m.ClientURLs) == 0 {
+			continue
+		}
+		for _, pc := range o.peers {
+			if pc.leaf != nil {
+				others = append(others, pc)
+				*ev = append(*ev, fmt.Sprintf("member %s's peer certificate: %s", pc.member, peerCertDesc(pc)))
+			}
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	sameKey, sameCN, cn := false, true, others[0].leaf.Subject.CommonName
+	for _, o := range others {
+		sameKey = sameKey || bytes.Equal(o.leaf.AuthorityKeyId, alive.leaf.AuthorityKeyId) && len(o.leaf.AuthorityKeyId) > 0
+		sameCN = sameCN && o.leaf.Subject.CommonName == cn
+	}
+	switch {
+	case sameCN && len(others) > 1 && cn != "" && alive.leaf.Subject.CommonName != cn:
+		return []string{fmt.Sprintf("its peer certificate's CN %q differs from the one all joined members share (%q): members started with --peer-cert-allowed-cn %s refuse it (\"client certificate authentication failed\" in their logs); reissue it with that CN", alive.leaf.Subject.CommonName, cn, cn)}
+	case !sameKey && len(alive.leaf.AuthorityKeyId) > 0:
+		return []string{fmt.Sprintf("its peer certificate was issued by another CA key (%s) than the joined members' peer certificates: unless every --peer-trusted-ca-file holds both CAs, they refuse each other (\"certificate signed by unknown authority\" in the logs)", pki.KeyIDBytes(alive.leaf.AuthorityKeyId))}
+	case sameKey:
+		return []string{"its peer certificate comes from the same CA key as the joined members', so if they log \"remote error: tls: bad certificate\" for its connections, it is its own --peer-trusted-ca-file that refuses theirs (a CA of the same name but another key, regenerated, is the usual cause; its log says \"certificate signed by unknown authority\")"}
+	}
+	return nil
+}
+
 // keepAuthFindings keeps what an advertised URL's ladder found beyond what
 // the dialled endpoints already reported (the same credentials give the same
 // auth answer everywhere; a member-specific one is news).
@@ -207,7 +382,7 @@ func (mc *memberCheck) keepAuthFindings(p *prober, r *Report) {
 }
 
 // unreachable is member-unreachable with the reason its URLs gave.
-func unreachable(in *Input, mc *memberCheck) Finding {
+func unreachable(in *Input, mc *memberCheck, checks []*memberCheck) Finding {
 	f := Finding{ID: "member-unreachable", Severity: Error, Endpoint: firstOr(mc.m.ClientURLs, ""),
 		Cause: fmt.Sprintf("member %s is in the member list but cannot be reached with these settings", mc.label()),
 		Fix:   fmt.Sprintf("start it or fix its --advertise-client-urls; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))}
@@ -224,7 +399,16 @@ func unreachable(in *Input, mc *memberCheck) Finding {
 		case "connection-refused", "connection-failed":
 			f.Fix = fmt.Sprintf("start it (systemctl status etcd; journalctl -u etcd on its host), or fix its --advertise-client-urls if it listens elsewhere; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
 		case "timeout":
-			f.Fix = fmt.Sprintf("a member that has not joined the cluster accepts connections without answering: read its log (journalctl -u etcd) for peer TLS or quorum errors; a hung one needs a restart; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+			f.Fix = fmt.Sprintf("a member that has not joined the cluster accepts connections without answering: read its log (journalctl -u etcd | etcd-diag explain -) for refused peer connections or quorum errors; if it is gone for good, remove it as root: etcdctl member remove %s", id(mc.m.ID))
+			if alive := answeringPeer(mc); p.silentTLS && alive != nil {
+				mc.notJoined = true
+				f.Cause = fmt.Sprintf("member %s runs but has not (re)joined the cluster: its peer URL %s answers, while its client URL %s accepts connections and never answers TLS, as etcd does until it has joined: it and the other members refuse each other's peer connections (--peer-trusted-ca-file, --peer-cert-allowed-cn or -hostname, the peer certificates) or do not reach each other",
+					mc.label(), alive.info.URL, p.ep.URL)
+				f.Fix = notJoinedFix
+				if hints := comparePeers(mc, alive, checks, &f.Evidence); len(hints) > 0 {
+					f.Cause += "; " + strings.Join(hints, "; ")
+				}
+			}
 		default:
 			f.Fix = advertisedFix(mc, p, *reason)
 		}
@@ -279,6 +463,9 @@ func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 		for _, pc := range mc.peers {
 			mc.view.PeerTLS = append(mc.view.PeerTLS, pc.info)
 			if !pc.info.Reachable || (pc.info.TLS && pc.leaf == nil) {
+				if len(mc.m.ClientURLs) == 0 {
+					continue // said by its member-unreachable (never started, or not joined)
+				}
 				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
 				continue
 			}

@@ -79,6 +79,7 @@ type prober struct {
 	committed bool           // a linearizable read was served: the member reaches a quorum
 	commitErr error          // why the linearizable read was not served (a timeout, no leader)
 	serialOK  bool           // a serializable read (--consistency=s) was served
+	silentTLS bool           // TCP opened, and the TLS handshake got no answer at all
 	peerOf    *pb.Member     // the member whose peer URL this is, when the peer API said so
 	// serverChain is what the server sent in the TLS handshake.
 	serverChain []*x509.Certificate
@@ -168,6 +169,7 @@ func (p *prober) connect(ctx context.Context) bool {
 			err = errPlainServer
 		}
 		p.step("TLS", false, err.Error())
+		p.silentTLS = isTimeout(err) && info.Version == "" && len(p.serverChain) == 0
 		if alert, ok := remoteAlert(err); ok && negotiationAlert(alert) && len(p.serverChain) == 0 {
 			if f, ok := p.negotiationFinding(ctx, alert); ok {
 				p.fail(f)
@@ -286,8 +288,13 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 	case errors.As(err, &invalid):
 		return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server certificate is not usable: " + invalid.Error(),
 			Fix: "reissue the server certificate with etcd-certwiz server (serverAuth + clientAuth, the right SANs)", Evidence: []string{info.ServerSubject}}
+	case isTimeout(err) && p.silentTLS:
+		return Finding{ID: "timeout", Severity: Error,
+			Cause:    fmt.Sprintf("the TCP connection opened but the TLS handshake got no answer within %s: the port is open, so no firewall drops the packets; an etcd member accepts connections on its client port before it serves them, until it has joined its cluster, so this is most likely a member that has not joined (it cannot reach its peers, or they refuse its peer certificate, or it refuses theirs), else a process that hangs or a proxy with no backend", p.in.Timeout),
+			Fix:      fmt.Sprintf("check whether the member has joined: read its log (journalctl -u etcd | etcd-diag explain -) for refused peer connections (\"rejected connection on peer endpoint\") or \"failed to publish local member\", and run etcd-diag on another member's endpoint, which probes its peer URL; check that the port is etcd's (ss -ltnp | grep %s on the host); raise --timeout for slow links", p.port),
+			Evidence: []string{"the TCP connection opened but the TLS handshake never completed: no ServerHello within " + p.in.Timeout.String()}}
 	case isTimeout(err):
-		return p.timeoutFinding("the TCP connection opened but the TLS handshake never completed")
+		return p.timeoutFinding("the TLS handshake completed but the server never answered gRPC's preface")
 	}
 	if alert, ok := remoteAlert(err); ok {
 		return p.alertFinding(alert, info)
