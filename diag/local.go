@@ -56,6 +56,7 @@ type localState struct {
 	clientChain []pki.Located    // what the client certificate file carries after its leaf
 	clientOK    bool             // a usable client pair (parses, matches, unencrypted)
 	clientPair  *tls.Certificate // that pair, for the ladder's handshakes
+	pairErr     string           // the id of the local finding that made the pair unusable
 	endpoints   []string
 }
 
@@ -169,6 +170,7 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		from := what + " from " + in.source(pick(what == "client key", in.Sources.Key, in.Sources.Cert))
 		var uk *pki.UnsupportedKeyError
 		if errors.As(err, &uk) {
+			st.pairErr = "cert-unsupported"
 			r.add(Finding{ID: "cert-unsupported", Severity: Error, Cause: err.Error(),
 				Fix:      "issue a new key and certificate on P-256/P-384, RSA or Ed25519 (etcd-certwiz client NAME --ca-dir DIR), then " + in.setFlag("cert", "client.crt") + " --key client.key",
 				Evidence: []string{from}})
@@ -178,6 +180,14 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		fix := "give the certificate and its own unencrypted key: " + in.setFlag("cert", "client.crt") + " --key client.key"
 		if errors.Is(err, pki.ErrEncryptedKey) {
 			fix = "decrypt the key once (openssl pkey -in client.key -out client.plain.key) and use that file; keep it 0600"
+		}
+		st.pairErr = "client-cert-invalid"
+		if errors.Is(err, pki.ErrKeyMismatch) {
+			if f, ok := misordered(in, from); ok {
+				r.add(f)
+				r.Local = append(r.Local, Check{Name: "client certificate", Detail: f.Cause})
+				return
+			}
 		}
 		r.add(Finding{ID: "client-cert-invalid", Severity: Error, Cause: err.Error(), Fix: fix, Evidence: []string{from}})
 		r.Local = append(r.Local, Check{Name: "client certificate", Detail: err.Error()})
@@ -223,6 +233,37 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		}
 	}
 	r.Local = append(r.Local, Check{Name: "client certificate", OK: ok, Detail: detail})
+}
+
+// misordered: the key does not match the first certificate of the client
+// certificate file but a later one, which Go (so etcdctl, etcd-diag and
+// every Go client) never considers: it takes the first as the client's own.
+// Seen with bundles written intermediate first (cat ca.crt client.crt).
+func misordered(in *Input, from string) (Finding, bool) {
+	certs, err := pki.ParseCerts(in.Settings.Cert)
+	if err != nil || len(certs) < 2 {
+		return Finding{}, false
+	}
+	key, err := pki.ParseKey(in.Settings.Key)
+	if err != nil {
+		return Finding{}, false
+	}
+	for i, c := range certs[1:] {
+		if !pki.KeyMatches(c, key) {
+			continue
+		}
+		first := "a certificate"
+		if certs[0].IsCA {
+			first = "a CA"
+		}
+		f := Finding{ID: "client-cert-invalid", Severity: Error,
+			Cause: fmt.Sprintf("the certificates of the client certificate file (%s) are in the wrong order: the first, %s, is %s, and the leaf that matches the key, %s, is certificate %d; Go clients (etcdctl, etcd-diag) take the first certificate as the client's own, so they fail with \"tls: private key does not match public key\" and send no certificate",
+				in.certFile(), pki.Name(certs[0]), first, pki.Name(c), i+2),
+			Fix:      fmt.Sprintf("put the leaf first, then its intermediates: openssl crl2pkcs7 -nocrl -certfile %s | openssl pkcs7 -print_certs shows the order; write the leaf's block, then the others (cat client.crt intermediate.crt > client-chain.crt), and %s --key %s", in.certFile(), in.setFlag("cert", "client-chain.crt"), pick(in.Sources.Key != "" && in.Sources.Key != "keyring", in.Sources.Key, "client.key")),
+			Evidence: []string{from, fmt.Sprintf("certificate 1: %s, issuer %s, CA %v", certs[0].Subject, certs[0].Issuer, certs[0].IsCA), fmt.Sprintf("certificate %d: %s, issuer %s, matches the key", i+2, c.Subject, c.Issuer)}}
+		return f, true
+	}
+	return Finding{}, false
 }
 
 // clientChainLocal builds the client certificate's chain against the CA

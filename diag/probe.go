@@ -390,6 +390,13 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 	accepts := "the server accepts client certificates from: " + list(info.AcceptableClientCAs)
 	leaf := p.st.clientCert
 	switch {
+	case !info.ClientCertSent && (alert == "certificate required" || alert == "handshake failure" || alert == "bad certificate") && info.ClientCertRequested && p.st.pairErr != "":
+		// A certificate was given but is unusable: its local finding says
+		// why (and, sharing its id, this one is only its confirmation).
+		return Finding{ID: p.st.pairErr, Severity: Error,
+			Cause:    "the server requires a client certificate (etcd --client-cert-auth), and the one given could not be used, so none was sent",
+			Fix:      "fix the client certificate as the local check says",
+			Evidence: []string{"server alert: " + alert, accepts}}
 	case !info.ClientCertSent && (alert == "certificate required" || alert == "handshake failure" || alert == "bad certificate") && info.ClientCertRequested:
 		return Finding{ID: "client-cert-required", Severity: Error,
 			Cause:    "the server requires a client certificate (etcd --client-cert-auth) and none was given",
