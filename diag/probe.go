@@ -299,8 +299,29 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 	if alert, ok := remoteAlert(err); ok {
 		return p.alertFinding(alert, info)
 	}
+	if info.Version != "" && info.ClientCertSent && p.st.clientCert != nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return p.refusedAfterHandshake(err, info)
+	}
 	return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the TLS handshake failed: " + err.Error(),
 		Fix: "compare the server's TLS settings (etcd --cert-file, --trusted-ca-file, --cipher-suites, --tls-min-version) with this client's", Evidence: []string{err.Error()}}
+}
+
+// refusedAfterHandshake: the handshake completed with our client
+// certificate, then the member hung up without a word. etcd checks its
+// --client-crl-file and --client-cert-allowed-hostname (and CN) after the
+// handshake, in its listener, and closes the connection without an alert
+// ("rejected connection on client endpoint" in its log); a certificate
+// from a CA it does not trust is refused inside the handshake, with one.
+func (p *prober) refusedAfterHandshake(err error, info *TLSInfo) Finding {
+	leaf := p.st.clientCert
+	ev := []string{fmt.Sprintf("the %s handshake completed with the client certificate %s (serial %s, issuer %s) sent, then the member closed the connection without an alert or an answer: %v", info.Version, leaf.Subject, serialHex(leaf), leaf.Issuer, err)}
+	if len(info.AcceptableClientCAs) > 0 {
+		ev = append(ev, "the server accepts client certificates from: "+list(info.AcceptableClientCAs))
+	}
+	return Finding{ID: "tls-handshake-failed", Severity: Error,
+		Cause:    fmt.Sprintf("the member accepted the handshake and then hung up on the client certificate %s: etcd does that after verifying a certificate when it rejects it on other grounds: its serial is revoked in the member's --client-crl-file, or it does not match --client-cert-allowed-hostname (or an allowed CN)", pki.Name(leaf)),
+		Fix:      fmt.Sprintf("read the member's log for the reason (journalctl -u etcd | grep 'rejected connection' shows \"certificate serial … revoked\" or \"client certificate authentication failed\"); if revoked, use a certificate that is not (etcd-certwiz client %s --ca-dir DIR issues a new serial), or take it off the CRL (openssl crl -in crl.pem -noout -text lists the revoked serials; etcd reads --client-crl-file on each connection)", leaf.Subject.CommonName),
+		Evidence: ev}
 }
 
 // serverChainFinding names the broken link of the chain the server sent,
