@@ -463,8 +463,8 @@ func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 		for _, pc := range mc.peers {
 			mc.view.PeerTLS = append(mc.view.PeerTLS, pc.info)
 			if !pc.info.Reachable || (pc.info.TLS && pc.leaf == nil) {
-				if len(mc.m.ClientURLs) == 0 {
-					continue // said by its member-unreachable (never started, or not joined)
+				if len(mc.m.ClientURLs) == 0 || (isRefused(pc.info.Error) && !slices.ContainsFunc(mc.probes, func(p *prober) bool { return p.answered })) {
+					continue // said by its member-unreachable (never started, not joined, or down: nothing listens)
 				}
 				unreached = append(unreached, pc.info.URL+" ("+pc.info.Error+")")
 				continue
@@ -478,10 +478,13 @@ func peerVerdicts(in *Input, checks []*memberCheck, r *Report) {
 	if len(unreached) > 0 {
 		r.add(Finding{ID: "peer-port-unreachable", Severity: Info,
 			Cause:    "the peer port of some members cannot be reached from here, so their peer certificates were not checked",
-			Fix:      "nothing to do if a firewall keeps clients off the peer network (port 2380); to check them, run etcd-diag from a host that reaches it",
+			Fix:      "nothing to do if a firewall keeps clients off the peer network (the peer port, 2380 by default); to check them, run etcd-diag from a host that reaches it",
 			Evidence: unreached})
 	}
 }
+
+// isRefused reports a dial error that says nothing listens there.
+func isRefused(msg string) bool { return strings.Contains(msg, "connection refused") }
 
 // dialledPeerURLs names a dialled endpoint that is a member's peer URL:
 // etcd 3.4 and 3.5 also answer clients there over plaintext, 3.6 and later
