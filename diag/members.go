@@ -437,7 +437,7 @@ func advertisedFix(mc *memberCheck, p *prober, f Finding) string {
 				host = u.Hostname()
 			}
 		}
-		return fmt.Sprintf("either reissue member %s's server certificate with that host and restart it: etcd-certwiz renew server.crt --add-san %s (openssl: add it to subjectAltName); %s", mc.label(), host, flag)
+		return fmt.Sprintf("either reissue member %s's server certificate with that host, in place of the old file: etcd-certwiz renew server.crt --add-san %s (openssl: add it to subjectAltName; etcd reads certificate files on each handshake: no restart); %s", mc.label(), host, flag)
 	case "dns-unresolvable":
 		return fmt.Sprintf("make the name resolve for clients (DNS or /etc/hosts), %s", flag)
 	}

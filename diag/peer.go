@@ -146,13 +146,13 @@ func peerProblems(in *Input, pc *peerCheck) []Finding {
 	if j.SANErr != nil {
 		out = append(out, Finding{ID: "peer-san-mismatch", Severity: Error, Endpoint: pc.info.URL,
 			Cause:    fmt.Sprintf("member %s's peer certificate is not valid for %s, the host of its peer URL: the other members refuse it when they dial it (%q)", pc.member, host, j.SANErr.Error()),
-			Fix:      fmt.Sprintf("reissue the peer certificate with that host and restart the member: etcd-certwiz renew peer.crt --add-san %s (openssl: add it to subjectAltName); or, if the URL is wrong, correct it: etcdctl member update ID --peer-urls=URL and --initial-advertise-peer-urls", host),
+			Fix:      fmt.Sprintf("reissue the peer certificate with that host, in place of the old file: etcd-certwiz renew peer.crt --add-san %s (openssl: add it to subjectAltName; etcd reads certificate files on each handshake: no restart); or, if the URL is wrong, correct it: etcdctl member update ID --peer-urls=URL and --initial-advertise-peer-urls", host),
 			Evidence: ev})
 	}
 	for _, m := range j.Missing {
 		f := Finding{ID: "peer-cert-no-clientauth", Severity: Error, Endpoint: pc.info.URL,
 			Cause: fmt.Sprintf("member %s's peer certificate lacks clientAuth: members dial each other with it as a client certificate, and the others refuse it (\"incompatible key usage\" in their logs)", pc.member),
-			Fix:   "reissue it with both serverAuth and clientAuth (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member", Evidence: ev}
+			Fix:   "reissue it with both serverAuth and clientAuth, in place of the old file (etcd-certwiz peer NAME --hosts HOST; openssl: extendedKeyUsage = serverAuth, clientAuth); etcd reads certificate files on each handshake: no restart", Evidence: ev}
 		switch {
 		case m == "serverAuth":
 			f.ID = "peer-cert-no-serverauth"
@@ -175,12 +175,12 @@ func peerProblems(in *Input, pc *peerCheck) []Finding {
 	case j.Expired:
 		out = append(out, Finding{ID: "peer-cert-expired", Severity: Error, Endpoint: pc.info.URL,
 			Cause:    fmt.Sprintf("member %s's peer certificate is outside its validity period: the other members refuse its connections", pc.member),
-			Fix:      "renew it (etcd-certwiz renew peer.crt) and restart the member; if the dates look right, fix the clock (timedatectl)",
+			Fix:      "renew it in place of the old file (etcd-certwiz renew peer.crt; etcd reads certificate files on each handshake: no restart); if the dates look right, fix the clock (timedatectl)",
 			Evidence: append(ev, "local clock "+in.Now.UTC().Format(time.RFC3339))})
 	case j.Expiring:
 		out = append(out, Finding{ID: "peer-cert-expiring", Severity: Warning, Endpoint: pc.info.URL,
 			Cause:    fmt.Sprintf("member %s's peer certificate expires in %s, with less than a third of its lifetime left", pc.member, pki.Left(j.ExpiringIn)),
-			Fix:      "renew it now (etcd-certwiz renew peer.crt) and restart the member; etcd re-reads certificate files on each handshake, so a renewed file is picked up",
+			Fix:      "renew it now, in place of the old file (etcd-certwiz renew peer.crt): etcd re-reads certificate files on each handshake, so the renewed file is picked up without a restart",
 			Evidence: ev})
 	}
 	return out
@@ -202,6 +202,6 @@ func serverCertUsage(endpoint string, leaf *x509.Certificate, clientCertAuth boo
 	}
 	return []Finding{{ID: "server-cert-no-clientauth", Severity: Warning, Endpoint: endpoint,
 		Cause:    fmt.Sprintf("the server certificate %s lacks the clientAuth usage: etcd also presents it as a client certificate when its HTTP/JSON gateway (/v3/…) dials the member's own gRPC port, and with --client-cert-auth that dial is refused (\"incompatible key usage\" in the member log; at start on 3.5, on the first gateway request on 3.7)", leaf.Subject.String()),
-		Fix:      "reissue it with both serverAuth and clientAuth (etcd-certwiz server NAME --hosts …, or etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth) and restart the member",
+		Fix:      "reissue it with both serverAuth and clientAuth, in place of the old file (etcd-certwiz server NAME --hosts …, or etcd-certwiz renew server.crt; openssl: extendedKeyUsage = serverAuth, clientAuth); etcd reads certificate files on each handshake: no restart",
 		Evidence: []string{"extended key usages: " + ekuNames(leaf)}}}
 }

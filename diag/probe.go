@@ -274,7 +274,7 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 	case errors.As(err, &hostname):
 		return Finding{ID: "server-san-mismatch", Severity: Error,
 			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host),
-			Fix:      fmt.Sprintf("reissue the server certificate with that name, then restart the member: etcd-certwiz renew server.crt --add-san %s; or dial a name it has (%s)", hostname.Host, p.in.setFlag("server-name", firstOr(info.SANs, "NAME"))),
+			Fix:      fmt.Sprintf("reissue the server certificate with that name in place of the old file: etcd-certwiz renew server.crt --add-san %s (etcd reads certificate files on each handshake: no restart); or dial a name it has (%s)", hostname.Host, p.in.setFlag("server-name", firstOr(info.SANs, "NAME"))),
 			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && notYetValid(info.leaf, p.in.Now):
 		return Finding{ID: "server-cert-expired", Severity: Error,
@@ -283,7 +283,7 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 			Evidence: []string{"valid " + info.leaf.NotBefore.UTC().Format(time.RFC3339) + " to " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339)}}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return Finding{ID: "server-cert-expired", Severity: Error, Cause: "the server certificate is expired or not yet valid",
-			Fix:      "renew it on the member and restart etcd: etcd-certwiz renew server.crt; if the dates look right, fix the clock on this machine or the server (timedatectl)",
+			Fix:      "renew it on the member, in place of the old file: etcd-certwiz renew server.crt (etcd reads certificate files on each handshake: no restart); if the dates look right, fix the clock on this machine or the server (timedatectl)",
 			Evidence: []string{"not after " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339), invalid.Error()}}
 	case errors.As(err, &invalid):
 		return Finding{ID: "tls-handshake-failed", Severity: Error, Cause: "the server certificate is not usable: " + invalid.Error(),
