@@ -116,9 +116,9 @@ func (inv *certInventory) served(chain []*x509.Certificate, role, port, member, 
 }
 
 func (inv *certInventory) add(c *x509.Certificate, e Certificate) {
-	key := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s", e.Role, e.Member, e.URL, c.Issuer, serialHex(c))
+	key := fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s", e.Role, e.Member, e.URL, c.Issuer, pki.FormatSerial(c.SerialNumber))
 	if e.Role == "ca" {
-		key = fmt.Sprintf("ca\x00%s\x00%s", c.Issuer, serialHex(c))
+		key = fmt.Sprintf("ca\x00%s\x00%s", c.Issuer, pki.FormatSerial(c.SerialNumber))
 	}
 	if inv.seen[key] {
 		return
@@ -126,7 +126,7 @@ func (inv *certInventory) add(c *x509.Certificate, e Certificate) {
 	inv.seen[key] = true
 	now := inv.in.Now
 	e.Context = inv.in.Context
-	e.Subject, e.Issuer, e.SANs, e.Serial = c.Subject.String(), c.Issuer.String(), certSANs(c), serialHex(c)
+	e.Subject, e.Issuer, e.SANs, e.Serial = c.Subject.String(), c.Issuer.String(), certSANs(c), pki.FormatSerial(c.SerialNumber)
 	e.NotBefore, e.NotAfter = c.NotBefore.UTC(), c.NotAfter.UTC()
 	e.DaysLeft = pki.DaysLeft(c, now)
 	switch {
@@ -140,24 +140,4 @@ func (inv *certInventory) add(c *x509.Certificate, e Certificate) {
 		e.State = CertOK
 	}
 	inv.out = append(inv.out, e)
-}
-
-// serialHex is a certificate's serial number as openssl x509 -serial prints
-// it: upper-case hex, an even number of digits.
-func serialHex(c *x509.Certificate) string {
-	if c.SerialNumber == nil {
-		return ""
-	}
-	s := fmt.Sprintf("%X", c.SerialNumber)
-	neg := s[0] == '-'
-	if neg {
-		s = s[1:]
-	}
-	if len(s)%2 == 1 {
-		s = "0" + s
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
 }

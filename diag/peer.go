@@ -71,7 +71,7 @@ func probePeer(ctx context.Context, member, peerURL string) *peerCheck {
 	pc.leaf, pc.chain = leaf, chain
 	na := leaf.NotAfter.UTC()
 	pc.info.Subject, pc.info.Issuer, pc.info.SANs, pc.info.NotAfter = leaf.Subject.String(), leaf.Issuer.String(), certSANs(leaf), &na
-	pc.info.Serial = serialHex(leaf)
+	pc.info.Serial = pki.FormatSerial(leaf.SerialNumber)
 	pc.info.ExtKeyUsages = strings.Split(ekuNames(leaf), ", ")
 	return pc
 }

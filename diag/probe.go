@@ -314,7 +314,7 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 // from a CA it does not trust is refused inside the handshake, with one.
 func (p *prober) refusedAfterHandshake(err error, info *TLSInfo) Finding {
 	leaf := p.st.clientCert
-	ev := []string{fmt.Sprintf("the %s handshake completed with the client certificate %s (serial %s, issuer %s) sent, then the member closed the connection without an alert or an answer: %v", info.Version, leaf.Subject, serialHex(leaf), leaf.Issuer, err)}
+	ev := []string{fmt.Sprintf("the %s handshake completed with the client certificate %s (serial %s, issuer %s) sent, then the member closed the connection without an alert or an answer: %v", info.Version, leaf.Subject, pki.FormatSerial(leaf.SerialNumber), leaf.Issuer, err)}
 	if len(info.AcceptableClientCAs) > 0 {
 		ev = append(ev, "the server accepts client certificates from: "+list(info.AcceptableClientCAs))
 	}

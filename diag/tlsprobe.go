@@ -89,7 +89,7 @@ func (p *prober) tlsProbe(ctx context.Context, raw net.Conn) (*TLSInfo, error) {
 		leaf := state.PeerCertificates[0]
 		info.ServerSubject, info.ServerIssuer = leaf.Subject.String(), leaf.Issuer.String()
 		info.SANs = certSANs(leaf)
-		info.Serial = serialHex(leaf)
+		info.Serial = pki.FormatSerial(leaf.SerialNumber)
 		info.NotAfter = leaf.NotAfter.UTC()
 		info.leaf = leaf
 	}
