@@ -119,4 +119,10 @@ func TestAdvise(t *testing.T) {
 	if len(w) != 1 || !strings.Contains(w[0], `"CN=alice" is not a CA certificate`) || !strings.Contains(w[0], "--trusted-ca-file") {
 		t.Fatalf("leaf in the CA bundle: %q", w)
 	}
+	// A self-signed leaf is a pinned server certificate (etcd --auto-tls):
+	// no warning.
+	pinned := mkCert(t, "etcd", false, nil, now.Add(-time.Hour), x509.ExtKeyUsageServerAuth)
+	if w := Advise(spec(append(root.pem(), pinned.pem()...)), now); len(w) != 0 {
+		t.Fatalf("pinned self-signed certificate: %q", w)
+	}
 }

@@ -51,6 +51,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"client-cert-invalid", "client cert or key unreadable, unparsable, encrypted or mismatched"},
 	{"ca-invalid", "a CA is unusable: the bundle is unreadable or all its CAs expired, or a CA on the chain is expired, not a CA, lacks keyCertSign or has its path length exceeded"},
 	{"ca-expired-in-bundle", "the CA bundle also holds an expired CA; harmless while another is valid: drop it"},
+	{"ca-bundle-holds-leaf", "the CA bundle holds a certificate that is not a CA (a client or server certificate given as the CA): it verifies only a server presenting that very certificate"},
 	{"chain-incomplete", "an intermediate CA is missing from the certificate file presented (the member's --cert-file, or --cert)"},
 	{"ca-eku-restricted", "a CA on the chain restricts extended key usage, so Go (and so etcd) refuse every certificate under it for that usage"},
 	{"ca-key-mismatch", "a CA of the right name but another key (regenerated): the certificate was signed by a different one"},

@@ -68,9 +68,22 @@ func (in *Input) bundleName() string {
 	return "the CA bundle in use (" + in.Sources.CA + ")"
 }
 
-// certFile names the client certificate file in messages and fixes.
+// certFile names the client certificate file in fixes (commands to run):
+// its path, or client.crt for material with no file of its own.
 func (in *Input) certFile() string {
 	return pick(in.Sources.Cert != "keyring" && in.Sources.Cert != "", in.Sources.Cert, "client.crt")
+}
+
+// certSource names where the client certificate came from, in causes and
+// chain messages: its file, or the keyring (there is no file to look at).
+func (in *Input) certSource() string {
+	switch in.Sources.Cert {
+	case "keyring":
+		return "the context's client certificate, in the keyring"
+	case "":
+		return "the client certificate"
+	}
+	return in.Sources.Cert
 }
 
 // checkLocal inspects the material without any network: files parse, the
@@ -141,6 +154,11 @@ func checkBundle(in *Input, r *Report, st *localState) {
 			Fix:      "remove that certificate from the bundle file (keep the valid CA); it needs no renewal",
 			Evidence: names})
 	}
+	for _, w := range b.LeafWarnings() {
+		r.add(Finding{ID: "ca-bundle-holds-leaf", Severity: Warning, Cause: "in the CA bundle (" + in.source(in.Sources.CA) + "), " + w,
+			Fix:      "point at the CA that issued the member's server certificate (etcd-certwiz inspect shows a certificate's issuer): " + in.setFlag("cacert", "ca.crt"),
+			Evidence: names})
+	}
 	for _, p := range b.Problem {
 		sev := Warning
 		if p.Severity == pki.SevError {
@@ -196,7 +214,7 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 	leaf := pair.Leaf
 	st.clientCert, st.clientOK, st.clientPair = leaf, true, &pair
 	certs, _ := pki.ParseCerts(s.Cert)
-	located := pki.Locate(certs, in.certFile())
+	located := pki.Locate(certs, in.certSource())
 	st.clientChain = located[1:]
 	detail := fmt.Sprintf("%s, issuer %s, %s, valid until %s", leaf.Subject.String(), leaf.Issuer.String(), pki.KeyType(leaf.PublicKey), leaf.NotAfter.UTC().Format(time.DateOnly))
 	if len(certs) > 1 {
@@ -212,7 +230,7 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 		if p.Severity == pki.SevError {
 			sev, ok = Error, false
 		}
-		r.add(Finding{ID: "cert-unsupported", Severity: sev, Cause: "the client certificate " + pki.Name(leaf) + " (" + in.certFile() + "): " + p.Msg, Fix: p.Fix})
+		r.add(Finding{ID: "cert-unsupported", Severity: sev, Cause: "the client certificate " + pki.Name(leaf) + " (" + in.certSource() + "): " + p.Msg, Fix: p.Fix})
 	}
 	if err := pki.CheckValidity(leaf, in.Now); err != nil {
 		ok = false
@@ -258,7 +276,7 @@ func misordered(in *Input, from string) (Finding, bool) {
 		}
 		f := Finding{ID: "client-cert-invalid", Severity: Error,
 			Cause: fmt.Sprintf("the certificates of the client certificate file (%s) are in the wrong order: the first, %s, is %s, and the leaf that matches the key, %s, is certificate %d; Go clients (etcdctl, etcd-diag) take the first certificate as the client's own, so they fail with \"tls: private key does not match public key\" and send no certificate",
-				in.certFile(), pki.Name(certs[0]), first, pki.Name(c), i+2),
+				in.certSource(), pki.Name(certs[0]), first, pki.Name(c), i+2),
 			Fix:      fmt.Sprintf("put the leaf first, then its intermediates: openssl crl2pkcs7 -nocrl -certfile %s | openssl pkcs7 -print_certs shows the order; write the leaf's block, then the others (cat client.crt intermediate.crt > client-chain.crt), and %s --key %s", in.certFile(), in.setFlag("cert", "client-chain.crt"), pick(in.Sources.Key != "" && in.Sources.Key != "keyring", in.Sources.Key, "client.key")),
 			Evidence: []string{from, fmt.Sprintf("certificate 1: %s, issuer %s, CA %v", certs[0].Subject, certs[0].Issuer, certs[0].IsCA), fmt.Sprintf("certificate %d: %s, issuer %s, matches the key", i+2, c.Subject, c.Issuer)}}
 		return f, true
@@ -274,7 +292,7 @@ func misordered(in *Input, from string) (Finding, bool) {
 // (the TLS rung compares with the CAs the server accepts).
 func clientChainLocal(in *Input, st *localState, leaf pki.Located) (string, *Finding) {
 	_, brk := pki.Verify(pki.ChainInput{Leaf: leaf, Presented: st.clientChain, Roots: st.bundle, Role: pki.RoleClient, Now: in.Now,
-		LeafFile: in.certFile(), RootsName: in.bundleName()})
+		LeafFile: in.certSource(), RootsName: in.bundleName()})
 	if brk == nil {
 		return "chains to a CA of the bundle (signatures verified)", nil
 	}

@@ -453,7 +453,7 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 // (the CA bundle, the server's chain, the client file), keys compared; when
 // none is known, by names alone.
 func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
-	leaf := pki.Located{Cert: p.st.clientCert, Source: p.in.certFile()}
+	leaf := pki.Located{Cert: p.st.clientCert, Source: p.in.certSource()}
 	var known []pki.Located
 	known = append(known, p.st.bundle...)
 	known = append(known, pki.Locate(p.serverChain, "the server's chain")...)
@@ -469,7 +469,7 @@ func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
 	trusted := "the CAs the server accepts for clients (" + list(info.AcceptableClientCAs) + ")"
 	if len(roots) > 0 {
 		_, brk := pki.Verify(pki.ChainInput{Leaf: leaf, Presented: p.st.clientChain, Roots: roots, Elsewhere: elsewhere,
-			Role: pki.RoleClient, Now: p.in.Now, LeafFile: p.in.certFile(), RootsName: trusted})
+			Role: pki.RoleClient, Now: p.in.Now, LeafFile: p.in.certSource(), RootsName: trusted})
 		switch {
 		case brk == nil:
 			return Finding{ID: "tls-handshake-failed", Severity: Error,

@@ -70,13 +70,18 @@ func (b Bundle) Warnings(now time.Time) []string {
 }
 
 // LeafWarnings name each certificate of the bundle that is not a CA
-// (basicConstraints CA:FALSE or none): Go trusts it as an anchor, but it
-// verifies only a peer that presents that very certificate, so it is
-// usually a leaf given by mistake (a client or server certificate in place
-// of the CA that signed it).
+// (basicConstraints CA:FALSE or none) and that a CA issued: Go trusts it as
+// an anchor, but it verifies only a peer that presents that very
+// certificate, so it is a leaf given by mistake (a client or server
+// certificate in place of the CA that signed it). A self-signed one is left
+// alone: pinning a member's own certificate (etcd's --auto-tls) is how such
+// a member is trusted.
 func (b Bundle) LeafWarnings() []string {
 	var out []string
 	for _, c := range b.Leaves {
+		if c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil {
+			continue // self-signed (CheckSignatureFrom would refuse a non-CA signer): a pinned certificate
+		}
 		out = append(out, fmt.Sprintf("%s is not a CA certificate (no basicConstraints CA:TRUE): it verifies only a server that presents this very certificate; give the CA that signed the server certificates (etcd's --trusted-ca-file)", Name(c)))
 	}
 	return out
