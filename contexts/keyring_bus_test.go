@@ -4,8 +4,6 @@ package contexts
 
 import (
 	"errors"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,28 +112,14 @@ func TestOptionalCalls(t *testing.T) {
 // pipelined read runs without a goroutine of its own), and says so as
 // k.call does. It is not a bus to try again through godbus.
 func TestGetManySilentBus(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "bus")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go io.Copy(io.Discard, c) // reads, never answers
-		}
-	}()
+	sock := harness.SilentSocket(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
 	resetBus := func() { busOnce, bus, busErr = sync.Once{}, nil, nil }
 	resetBus()
 	t.Cleanup(resetBus)
 	k := &OSKeyring{Service: Service, Timeout: time.Second}
 	start := time.Now()
-	_, err = k.GetMany("cluster/a", "user/a")
+	_, err := k.GetMany("cluster/a", "user/a")
 	var ke *KeyringError
 	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "no answer within 1s") {
 		t.Fatalf("got %v, want a *KeyringError about the timeout", err)

@@ -2,11 +2,12 @@ package diag
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
 // TestPeerProbesDoNotHoldTheRun: a peer port that accepts connections and
@@ -14,22 +15,9 @@ import (
 // client side is done, not the whole timeout, and is reported as
 // unreachable information.
 func TestPeerProbesDoNotHoldTheRun(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	addr := harness.SilentListener(t)
 	in := &Input{Timeout: 5 * time.Second, Now: time.Now(), Warn: time.Hour}
-	members := []*pb.Member{{ID: 1, Name: "m0", ClientURLs: []string{"unix:///run/etcd.sock"}, PeerURLs: []string{"https://" + l.Addr().String()}}}
+	members := []*pb.Member{{ID: 1, Name: "m0", ClientURLs: []string{"unix:///run/etcd.sock"}, PeerURLs: []string{"https://" + addr}}}
 	done := make(chan struct{})
 	close(done)
 	ctx, cancel := context.WithTimeout(context.Background(), in.Timeout)
@@ -54,7 +42,7 @@ func TestPeerProbesDoNotHoldTheRun(t *testing.T) {
 			t.Errorf("unexpected error finding %s: %s", f.ID, f.Cause)
 		}
 	}
-	if info == nil || info.Severity != Info || len(info.Evidence) != 1 || info.Evidence[0] != "https://"+l.Addr().String()+" ("+errNoPeerAnswer+")" {
+	if info == nil || info.Severity != Info || len(info.Evidence) != 1 || info.Evidence[0] != "https://"+addr+" ("+errNoPeerAnswer+")" {
 		t.Errorf("peer-port-unreachable: %+v (all: %+v)", info, r.Findings)
 	}
 }

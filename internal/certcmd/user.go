@@ -100,11 +100,7 @@ func checkNewContext(c *cli.Context, admin contexts.Spec, keepPaths bool) error 
 	if err := contexts.ValidName(name); err != nil {
 		return clix.WithCode(err, clix.ExitUsage, "")
 	}
-	store, err := ctxflags.Store(c)
-	if err != nil {
-		return err
-	}
-	cfg, err := store.Config()
+	store, cfg, err := ctxflags.Config(c)
 	if err != nil {
 		return err
 	}

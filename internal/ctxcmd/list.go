@@ -43,11 +43,7 @@ func listAction(c *cli.Context) error {
 	if format == "text" || format == "name" {
 		return listNames(c, format == "name")
 	}
-	store, err := ctxflags.Store(c)
-	if err != nil {
-		return err
-	}
-	cfg, err := store.Config()
+	_, cfg, err := ctxflags.Config(c)
 	if err != nil {
 		return err
 	}

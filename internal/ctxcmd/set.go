@@ -22,11 +22,7 @@ func setAction(c *cli.Context) error {
 	if err := clix.Args(c, 1, 1); err != nil {
 		return err
 	}
-	store, err := ctxflags.Store(c)
-	if err != nil {
-		return err
-	}
-	cfg, err := store.Config()
+	store, cfg, err := ctxflags.Config(c)
 	if err != nil {
 		return err
 	}

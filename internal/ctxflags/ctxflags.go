@@ -48,6 +48,16 @@ func Store(c *cli.Context) (*contexts.Store, error) {
 	return contexts.Open(Lookup(c, "config"))
 }
 
+// Config opens the store (as Store) and loads its whole config.
+func Config(c *cli.Context) (*contexts.Store, *contexts.Config, error) {
+	store, err := Store(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := store.Config()
+	return store, cfg, err
+}
+
 // Select is the context a command is about, with its material: name (an
 // argument) when given, else --context, else $ETCD_CTX, else the current
 // context. It is the one way the binaries load a context

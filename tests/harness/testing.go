@@ -173,6 +173,19 @@ func SilentListener(t testing.TB) string {
 	return addr
 }
 
+// SilentSocket is SilentListener on a Unix socket (a hung D-Bus daemon):
+// it returns the socket's path, in a directory of the test's.
+func SilentSocket(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "silent.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(silent(l))
+	return path
+}
+
 // Silent listens on a reserved loopback port, accepts connections and never
 // answers them (a hung member) until stop.
 func Silent() (addr string, stop func(), err error) {
@@ -185,6 +198,16 @@ func Silent() (addr string, stop func(), err error) {
 		p.Release()
 		return "", nil, err
 	}
+	stopListener := silent(l)
+	return p.Addr(), func() {
+		stopListener()
+		p.Release()
+	}, nil
+}
+
+// silent accepts l's connections and never answers them, until the
+// function it returns closes l and them.
+func silent(l net.Listener) func() {
 	var mu sync.Mutex
 	var conns []net.Conn
 	go func() {
@@ -198,15 +221,14 @@ func Silent() (addr string, stop func(), err error) {
 			mu.Unlock()
 		}
 	}()
-	return p.Addr(), func() {
+	return func() {
 		l.Close()
 		mu.Lock()
 		defer mu.Unlock()
 		for _, c := range conns {
 			c.Close()
 		}
-		p.Release()
-	}, nil
+	}
 }
 
 // LookPath finds name in a PATH list (not the test process's own).
