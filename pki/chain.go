@@ -348,9 +348,15 @@ func (w *walker) consider(child, parent candidate, chain []candidate) outcome {
 		o.brk.Cert, o.brk.Child = child.Located, Located{}
 		return o
 	}
-	if (parent.Cert.Version == 3 && !parent.Cert.BasicConstraintsValid) || (parent.Cert.BasicConstraintsValid && !parent.Cert.IsCA) {
-		return brk(KindNotCA, fmt.Sprintf("%s signed %s but is not a CA (basic constraints CA:FALSE or absent), so Go refuses its signature", parent.name(), Name(child.Cert)),
-			"sign "+Name(child.Cert)+" with a real CA, or reissue "+Name(parent.Cert)+" with basicConstraints=critical,CA:TRUE")
+	// crypto/x509 refuses a signature by a version 3 certificate without
+	// basicConstraints, or with CA:FALSE (CheckSignatureFrom, for every
+	// issuer, anchors included); an intermediate must moreover carry
+	// CA:TRUE, so a version 1 one (openssl x509 -req without -extfile) is
+	// refused too ("not authorized to sign other certificates"). An anchor
+	// of the bundle is not checked further: Go trusts it as it is.
+	if (parent.Cert.Version == 3 && !parent.Cert.BasicConstraintsValid) || (parent.Cert.BasicConstraintsValid && !parent.Cert.IsCA) ||
+		(parent.place != placeRoot && !parent.Cert.BasicConstraintsValid) {
+		return brk(KindNotCA, notCACause(parent.Located, child.Located, in.Leaf), notCAFix(parent.Cert, child.Cert))
 	}
 	if parent.Cert.KeyUsage != 0 && parent.Cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return brk(KindNoCertSign, fmt.Sprintf("CA %s lacks the keyCertSign key usage, so the certificates it signs do not verify", parent.name()),
@@ -396,6 +402,42 @@ func (w *walker) consider(child, parent candidate, chain []candidate) outcome {
 		o.linked = true
 	}
 	return o
+}
+
+// notCACause says which certificate is not a CA and how: a version 1
+// certificate has no extensions at all (openssl x509 -req without
+// -extfile), a version 3 one lacks basicConstraints or says CA:FALSE.
+func notCACause(parent, child, leaf Located) string {
+	c := parent.Cert
+	what := "has no basicConstraints extension (a version 1 certificate, as openssl x509 -req makes without -extfile)"
+	switch {
+	case c.BasicConstraintsValid:
+		what = "has basicConstraints CA:FALSE"
+	case c.Version == 3:
+		what = "has no basicConstraints extension"
+	}
+	role := "the CA"
+	if !selfSigned(c) {
+		role = "the intermediate CA"
+	}
+	of := Name(leaf.Cert)
+	if !child.Cert.Equal(leaf.Cert) {
+		of = Name(child.Cert) + " and so of " + of
+	}
+	return fmt.Sprintf("%s %s on the chain of %s is not a CA: it %s, so Go (and so etcd and etcdctl) refuses every certificate it signed (\"x509: certificate is not authorized to sign other certificates\")",
+		role, parent.name(), of, what)
+}
+
+func notCAFix(parent, child *x509.Certificate) string {
+	reissue := fmt.Sprintf("reissue %s with basicConstraints=critical,CA:TRUE (and keyUsage=critical,keyCertSign,cRLSign), keeping its key so what it signed stays valid: openssl x509 -req -in inter.csr -CA ca.crt -CAkey ca.key -extfile ext.cnf (those two lines in ext.cnf); then replace it in every file that carries it (the members' --cert-file and the clients' --cert bundles)", Name(parent))
+	if selfSigned(parent) {
+		reissue = fmt.Sprintf("reissue %s with basicConstraints=critical,CA:TRUE (and keyUsage=critical,keyCertSign,cRLSign), keeping its key: openssl req -x509 -key ca.key -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign …; then replace it wherever it is trusted", Name(parent))
+	}
+	if parent.BasicConstraintsValid {
+		// CA:FALSE: usually a leaf certificate used to sign.
+		return "sign " + Name(child) + " with a real CA, or " + reissue
+	}
+	return reissue + "; or sign " + Name(child) + " with a real CA"
 }
 
 // noIssuerBreak: nothing of the issuer's name is known.

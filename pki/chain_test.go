@@ -1,8 +1,13 @@
 package pki
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +121,30 @@ func TestVerifyNamesTheBrokenLink(t *testing.T) {
 			notCA := leaf(t, "a leaf", r, both...)
 			return ChainInput{Leaf: leaf(t, "srv", notCA, both...).at("server.crt"), Presented: []Located{notCA.at("server.crt")}, Roots: []Located{r.at("ca.crt")}, Role: RoleServer}
 		}, want{kind: KindNotCA, fault: "a leaf", cause: []string{"not a CA"}}},
+		{"version 1 intermediate (openssl x509 -req without -extfile)", func(t *testing.T) ChainInput {
+			r := root(t, "Root")
+			i := v1(t, "Int", r)
+			return ChainInput{Leaf: leaf(t, "cli", i, clientAuth).at("client.crt"), Presented: []Located{i.at("client.crt")}, Roots: []Located{r.at("ca.crt")}, Role: RoleClient}
+		}, want{kind: KindNotCA, fault: "Int", cause: []string{`intermediate CA "CN=Int"`, `chain of "CN=cli"`, "version 1"}, fix: []string{`reissue "CN=Int" with basicConstraints=critical,CA:TRUE`}}},
+		{"version 1 intermediate, known elsewhere", func(t *testing.T) ChainInput {
+			r := root(t, "Root")
+			i := v1(t, "Int", r)
+			return ChainInput{Leaf: leaf(t, "srv", i, both...).at("server.crt"), Roots: []Located{r.at("ca.crt")}, Elsewhere: []Located{i.at("int.crt")}, Role: RoleServer}
+		}, want{kind: KindNotCA, fault: "Int", cause: []string{"version 1"}}},
+		{"version 3 intermediate without basicConstraints", func(t *testing.T) ChainInput {
+			r := root(t, "Root")
+			i := mk(t, spec{cn: "Int", noBasic: true, ku: x509.KeyUsageCertSign}, r)
+			return ChainInput{Leaf: leaf(t, "srv", i, both...).at("server.crt"), Presented: []Located{i.at("server.crt")}, Roots: []Located{r.at("ca.crt")}, Role: RoleServer}
+		}, want{kind: KindNotCA, fault: "Int", cause: []string{"has no basicConstraints extension,"}}},
+		{"version 1 root: Go trusts an anchor as it is", func(t *testing.T) ChainInput {
+			r := v1(t, "Root", nil)
+			return ChainInput{Leaf: leaf(t, "srv", r, both...).at("server.crt"), Roots: []Located{r.at("ca.crt")}, Role: RoleServer}
+		}, want{chain: 2}},
+		{"version 1 intermediate in the bundle is an anchor", func(t *testing.T) ChainInput {
+			r := root(t, "Root")
+			i := v1(t, "Int", r)
+			return ChainInput{Leaf: leaf(t, "cli", i, clientAuth).at("client.crt"), Roots: []Located{i.at("ca.crt")}, Role: RoleClient}
+		}, want{chain: 2}},
 		{"leaf signed with SHA-1", func(t *testing.T) ChainInput {
 			r := mk(t, spec{cn: "Root", ca: true, pathlen: -1, key: rsaKey(t, 2048)}, nil)
 			l := mk(t, spec{cn: "srv", eku: both, hosts: true, sigAlg: x509.SHA1WithRSA}, r)
@@ -232,10 +261,11 @@ func TestVerifyAgreesWithX509(t *testing.T) {
 	other := root(t, "Root")
 	i := intermediate(t, "Int", r)
 	bad := intermediate(t, "Int", r, x509.ExtKeyUsageOCSPSigning)
-	leaves := []*tcert{leaf(t, "a", i, both...), leaf(t, "b", bad, both...), leaf(t, "c", r, serverAuth), leaf(t, "d", other, clientAuth)}
-	pool := []*tcert{r, other, i, bad}
+	old := v1(t, "V1 Int", r) // openssl x509 -req without -extfile: an anchor only
+	leaves := []*tcert{leaf(t, "a", i, both...), leaf(t, "b", bad, both...), leaf(t, "c", r, serverAuth), leaf(t, "d", other, clientAuth), leaf(t, "e", old, clientAuth)}
+	pool := []*tcert{r, other, i, bad, old}
 	for mask := 0; mask < 1<<len(pool); mask++ {
-		for pmask := 0; pmask < 4; pmask++ {
+		for pmask := 0; pmask < 8; pmask++ {
 			for _, l := range leaves {
 				in := ChainInput{Leaf: l.at("leaf"), Role: RoleClient, Now: testNow}
 				for k, c := range pool {
@@ -248,6 +278,9 @@ func TestVerifyAgreesWithX509(t *testing.T) {
 				}
 				if pmask&2 != 0 {
 					in.Presented = append(in.Presented, bad.at("leaf"))
+				}
+				if pmask&4 != 0 {
+					in.Presented = append(in.Presented, old.at("leaf"))
 				}
 				_, brk := Verify(in)
 				roots, inter := x509.NewCertPool(), x509.NewCertPool()
@@ -352,4 +385,54 @@ func TestBundle(t *testing.T) {
 	if only.Warnings(testNow) != nil {
 		t.Fatal("an all-expired bundle is an error, not warnings")
 	}
+}
+
+// v1 issues a version 1 certificate (no extensions at all), as openssl x509
+// -req makes without -extfile, signed by parent (nil: self-signed). Go
+// cannot make one, so its TBSCertificate is encoded here.
+func v1(t testing.TB, cn string, parent *tcert) *tcert {
+	t.Helper()
+	key := ecKey(t)
+	tmpl := mk(t, spec{cn: cn, key: key}, parent).cert // subject, issuer, key, dates
+	type algo struct{ Algorithm asn1.ObjectIdentifier }
+	type validity struct{ NotBefore, NotAfter time.Time }
+	type tbs struct {
+		Serial    *big.Int
+		Signature algo
+		Issuer    asn1.RawValue
+		Validity  validity
+		Subject   asn1.RawValue
+		PublicKey asn1.RawValue
+	}
+	ecdsaSHA256 := algo{asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}}
+	issuer, signer := tmpl.RawSubject, key
+	if parent != nil {
+		issuer, signer = parent.cert.RawSubject, parent.key
+	}
+	raw, err := asn1.Marshal(tbs{tmpl.SerialNumber, ecdsaSHA256, asn1.RawValue{FullBytes: issuer},
+		validity{tmpl.NotBefore.UTC(), tmpl.NotAfter.UTC()}, asn1.RawValue{FullBytes: tmpl.RawSubject}, asn1.RawValue{FullBytes: tmpl.RawSubjectPublicKeyInfo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256(raw)
+	sig, err := signer.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := asn1.Marshal(struct {
+		TBS       asn1.RawValue
+		Algorithm algo
+		Signature asn1.BitString
+	}{asn1.RawValue{FullBytes: raw}, ecdsaSHA256, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version != 1 {
+		t.Fatalf("version %d", c.Version)
+	}
+	return &tcert{cert: c, key: key}
 }
