@@ -49,3 +49,30 @@ func TestDedupeConfirms(t *testing.T) {
 		t.Fatalf("%+v", r.Findings)
 	}
 }
+
+// TestDedupeFoldsExplainedRefusal: when the local check of the client
+// certificate failed, a server's generic refusal of that certificate
+// ("bad certificate") is the local finding's confirmation, not a second
+// error; a generic failure without a certificate alert, or with the local
+// check passed, stays.
+func TestDedupeFoldsExplainedRefusal(t *testing.T) {
+	refusal := Finding{ID: "tls-handshake-failed", Severity: Error, Endpoint: "https://a:2379", Cause: "\"CN=app\" is expired",
+		Evidence: []string{"server alert: bad certificate"}}
+	other := Finding{ID: "tls-handshake-failed", Severity: Error, Endpoint: "https://b:2379", Cause: "alert",
+		Evidence: []string{"server alert: protocol version"}}
+	r := &Report{Local: []Check{{Name: "client certificate", OK: false}}, Findings: []Finding{
+		{ID: "client-cert-expired", Severity: Error, Cause: "expired", local: true}, refusal, other,
+	}}
+	dedupe(r)
+	if len(r.Findings) != 2 || r.Findings[0].ID != "client-cert-expired" || r.Findings[1].Endpoint != "https://b:2379" ||
+		!strings.Contains(strings.Join(r.Findings[0].Evidence, " "), "refused by https://a:2379 too (server alert: bad certificate)") {
+		t.Fatalf("%+v", r.Findings)
+	}
+	r = &Report{Local: []Check{{Name: "client certificate", OK: true}}, Findings: []Finding{
+		{ID: "client-cert-expiring", Severity: Warning, Cause: "soon", local: true}, refusal,
+	}}
+	dedupe(r)
+	if len(r.Findings) != 2 {
+		t.Fatalf("a refusal the local check does not explain was dropped: %+v", r.Findings)
+	}
+}

@@ -424,6 +424,13 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 			Fix:      "give a client certificate from one of those CAs: " + p.in.setFlag("cert", "client.crt") + " --key client.key (make one with: etcd-certwiz client USER --ca-dir DIR)",
 			Evidence: []string{"server alert: " + alert, accepts}}
 	case alert == "expired certificate" && leaf != nil && pki.CheckValidity(leaf, p.in.Now) == nil:
+		if brk := p.clientChainBreak(info); brk != nil && brk.Kind == pki.KindCAExpired {
+			// An expired CA of the chain sent with it (etcd 3.5+ says
+			// "expired certificate" for it too): the local check names it.
+			f := chainFinding(p.in, brk, "")
+			f.Evidence = append(f.Evidence, "server alert: "+alert)
+			return f
+		}
 		return Finding{ID: "client-cert-expired", Severity: Error,
 			Cause: fmt.Sprintf("the member refused the client certificate %s as expired or not yet valid, although by this machine's clock it is valid (%s to %s): the member's clock is off, or a CA in the member's chain for it has expired", leaf.Subject.CommonName,
 				leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339)),
@@ -453,23 +460,8 @@ func (p *prober) alertFinding(alert string, info *TLSInfo) Finding {
 // (the CA bundle, the server's chain, the client file), keys compared; when
 // none is known, by names alone.
 func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
-	leaf := pki.Located{Cert: p.st.clientCert, Source: p.in.certSource()}
-	var known []pki.Located
-	known = append(known, p.st.bundle...)
-	known = append(known, pki.Locate(p.serverChain, "the server's chain")...)
-	known = append(known, p.st.clientChain...)
-	var roots, elsewhere []pki.Located
-	for _, k := range known {
-		if len(info.AcceptableClientCAs) == 0 && p.isBundle(k) || containsName(info.AcceptableClientCAs, k.Cert.Subject.String()) {
-			roots = append(roots, k)
-		} else {
-			elsewhere = append(elsewhere, k)
-		}
-	}
-	trusted := "the CAs the server accepts for clients (" + list(info.AcceptableClientCAs) + ")"
-	if len(roots) > 0 {
-		_, brk := pki.Verify(pki.ChainInput{Leaf: leaf, Presented: p.st.clientChain, Roots: roots, Elsewhere: elsewhere,
-			Role: pki.RoleClient, Now: p.in.Now, LeafFile: p.in.certSource(), RootsName: trusted})
+	if roots, _ := p.clientChainInput(info); len(roots) > 0 {
+		brk := p.clientChainBreak(info)
 		switch {
 		case brk == nil:
 			return Finding{ID: "tls-handshake-failed", Severity: Error,
@@ -478,9 +470,13 @@ func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
 		case brk.Kind == pki.KindMissingIntermediate:
 			f := chainFinding(p.in, brk, "")
 			f.Cause = fmt.Sprintf("the client certificate file (%s) lacks the intermediate CA %s, and the server trusts only %s: nothing links the certificate to a CA it accepts",
-				p.in.certFile(), pki.Name(brk.Cert.Cert), list(info.AcceptableClientCAs))
+				p.in.certSource(), pki.Name(brk.Cert.Cert), list(info.AcceptableClientCAs))
 			f.Fix = brk.Fix + "; then " + p.in.setFlag("cert", "chain.crt") + " --key " + pick(p.in.Sources.Key != "" && p.in.Sources.Key != "keyring", p.in.Sources.Key, "client.key")
 			return f
+		case brk.Kind == pki.KindLeafExpired:
+			// The same finding as the local check's (etcd 3.4 says "bad
+			// certificate" for an expired one), not a second, generic one.
+			return clientExpired(p.in, p.st.clientCert, "")
 		case brk.Kind == pki.KindUnknownIssuer || brk.Kind == pki.KindUntrustedRoot:
 			top := brk.Cert.Cert.Issuer.String()
 			return Finding{ID: "client-ca-untrusted", Severity: Error,
@@ -506,6 +502,37 @@ func (p *prober) clientChainFinding(alert string, info *TLSInfo) Finding {
 	return Finding{ID: "client-ca-untrusted", Severity: Error,
 		Cause: fmt.Sprintf("the client certificate was issued by %q, a CA the server does not trust for clients (its --trusted-ca-file)", p.st.clientCert.Issuer.String()),
 		Fix:   "use a client certificate issued by the server's client CA (etcd-certwiz client USER --ca-dir DIR), or add your CA to the server's --trusted-ca-file bundle; if your certificate comes from an intermediate, append it to " + p.in.certFile()}
+}
+
+// clientChainInput splits the certificates known here into the CAs the
+// server accepts for clients (by name in its certificate request; the CA
+// bundle when it names none) and the others.
+func (p *prober) clientChainInput(info *TLSInfo) (roots, elsewhere []pki.Located) {
+	var known []pki.Located
+	known = append(known, p.st.bundle...)
+	known = append(known, pki.Locate(p.serverChain, "the server's chain")...)
+	known = append(known, p.st.clientChain...)
+	for _, k := range known {
+		if len(info.AcceptableClientCAs) == 0 && p.isBundle(k) || containsName(info.AcceptableClientCAs, k.Cert.Subject.String()) {
+			roots = append(roots, k)
+		} else {
+			elsewhere = append(elsewhere, k)
+		}
+	}
+	return roots, elsewhere
+}
+
+// clientChainBreak builds the client certificate's chain against the CAs
+// the server accepts for clients: nil when it verifies, or when no such CA
+// is known here.
+func (p *prober) clientChainBreak(info *TLSInfo) *pki.Break {
+	roots, elsewhere := p.clientChainInput(info)
+	if len(roots) == 0 || p.st.clientCert == nil {
+		return nil
+	}
+	_, brk := pki.Verify(pki.ChainInput{Leaf: pki.Located{Cert: p.st.clientCert, Source: p.in.certSource()}, Presented: p.st.clientChain, Roots: roots, Elsewhere: elsewhere,
+		Role: pki.RoleClient, Now: p.in.Now, LeafFile: p.in.certSource(), RootsName: "the CAs the server accepts for clients (" + list(info.AcceptableClientCAs) + ")"})
+	return brk
 }
 
 func (p *prober) isBundle(l pki.Located) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -111,10 +112,15 @@ func dedupe(r *Report) {
 			r.Findings[i].Evidence = append(r.Findings[i].Evidence, "confirmed by "+f.Endpoint+": "+f.Cause)
 		}
 	}
+	explained := certExplains(r)
 	out := r.Findings[:0]
 	seen := map[string]bool{}
 	for _, f := range r.Findings {
 		if _, ok := local[f.ID]; ok && f.Endpoint != "" {
+			continue
+		}
+		if alert := refusalAlert(f); explained >= 0 && alert != "" {
+			r.Findings[explained].Evidence = append(r.Findings[explained].Evidence, "refused by "+f.Endpoint+" too (server alert: "+alert+")")
 			continue
 		}
 		key := f.ID + "\x00" + f.Endpoint + "\x00" + f.Cause
@@ -126,3 +132,45 @@ func dedupe(r *Report) {
 	}
 	r.Findings = out
 }
+
+// clientCertIDs are the ids the local check of the client certificate (and
+// of the chain its file carries) reports.
+var clientCertIDs = []string{"client-cert-expired", "client-cert-no-clientauth", "client-cert-invalid", "cert-unsupported",
+	"ca-invalid", "ca-eku-restricted", "ca-key-mismatch", "chain-incomplete"}
+
+// certExplains is the index of the local error finding that made the client
+// certificate check fail, or -1: a server that then refuses the certificate
+// is explained by it.
+func certExplains(r *Report) int {
+	failed := false
+	for _, c := range r.Local {
+		failed = failed || (c.Name == "client certificate" && !c.OK)
+	}
+	if !failed {
+		return -1
+	}
+	for i, f := range r.Findings {
+		if f.local && f.Severity == Error && slices.Contains(clientCertIDs, f.ID) {
+			return i
+		}
+	}
+	return -1
+}
+
+// refusalAlert is the alert of a generic per-endpoint handshake failure in
+// which the server refused the client certificate ("bad certificate"…), or
+// "".
+func refusalAlert(f Finding) string {
+	if f.ID != "tls-handshake-failed" || f.Endpoint == "" {
+		return ""
+	}
+	for _, e := range f.Evidence {
+		if a, ok := strings.CutPrefix(e, "server alert: "); ok && slices.Contains(certAlerts, a) {
+			return a
+		}
+	}
+	return ""
+}
+
+// certAlerts are the TLS alerts a server sends about the certificate it got.
+var certAlerts = []string{"bad certificate", "unsupported certificate", "expired certificate", "certificate unknown", "unknown certificate authority"}
