@@ -252,7 +252,7 @@ func (p *prober) rpcFinding(err error, stage string) Finding {
 		f := Finding{ID: "auth-credentials-missing", Severity: Error, Cause: "authentication is enabled and etcd saw no user: no password, no token, and no client certificate CN it uses",
 			Fix: "give credentials: " + p.in.setFlag("user", "USER") + " --password-stdin, a token, or a client certificate whose CN is an etcd user (with --client-cert-auth on the server)", Evidence: ev}
 		if p.st.clientCert != nil {
-			f.Evidence = append(f.Evidence, "a client certificate (CN="+p.st.clientCert.Subject.CommonName+") was sent, but this server does not take its CN as the user: its --client-cert-auth is off, or no such user exists")
+			f.Evidence = append(f.Evidence, p.unusedCertEvidence())
 		}
 		return f
 	case errors.Is(etcdErr, rpctypes.ErrUserNotFound):
@@ -269,6 +269,22 @@ func (p *prober) rpcFinding(err error, stage string) Finding {
 	}
 	return Finding{ID: "etcd-error", Severity: Error, Cause: "etcd answered " + stage + " with an error: " + etcdErr.Error(),
 		Fix: "see the member's log (journalctl -u etcd) around this time", Evidence: ev}
+}
+
+// unusedCertEvidence says why etcd saw no user although a client
+// certificate was given. Under --client-cert-auth etcd takes the CN of a
+// verified certificate as the user, and a CN that is no etcd user (or is
+// empty) is refused as "permission denied", never as "user name is empty"
+// (etcd 3.4, 3.5, 3.7): so the empty user means the CN never reached it.
+func (p *prober) unusedCertEvidence() string {
+	cn := "a client certificate (CN=" + p.st.clientCert.Subject.CommonName + ")"
+	switch info := p.ep.TLS; {
+	case info != nil && !info.ClientCertRequested:
+		return cn + " was given, but this server does not ask for one (its --client-cert-auth is off), so it was not sent and etcd uses no CN as the user"
+	case info != nil && info.ClientCertSent:
+		return cn + " was sent and the server asked for it, yet etcd saw no user: with --client-cert-auth on it would take the CN (an unknown CN is \"permission denied\"), so something between (a TLS-terminating proxy, etcd's gRPC gateway) drops it"
+	}
+	return cn + " was given, but etcd took no user from it: its --client-cert-auth is off, or a proxy in between terminates TLS"
 }
 
 func remaining(ctx context.Context) time.Duration {
