@@ -76,3 +76,28 @@ func TestDedupeFoldsExplainedRefusal(t *testing.T) {
 		t.Fatalf("a refusal the local check does not explain was dropped: %+v", r.Findings)
 	}
 }
+
+// TestClusterWideOnce: the same auth finding from several endpoints is one
+// finding about the cluster naming them; a member that says otherwise, a
+// finding seen once, and per-member ids stay per endpoint.
+func TestClusterWideOnce(t *testing.T) {
+	denied := func(ep, cause string) Finding {
+		return Finding{ID: "permission-denied", Severity: Error, Endpoint: ep, Cause: cause, Fix: "grant", Evidence: []string{"roles: r"}}
+	}
+	out := clusterWide([]Finding{
+		denied("https://c:2379", "alice may not read /x"), denied("https://a:2379", "alice may not read /x"),
+		{ID: "timeout", Severity: Error, Endpoint: "https://d:2379", Cause: "slow"},
+		denied("https://b:2379", "alice may not read /x"), denied("https://e:2379", "other cause"),
+		{ID: "timeout", Severity: Error, Endpoint: "https://f:2379", Cause: "slow"},
+	})
+	if len(out) != 4 {
+		t.Fatalf("%d findings: %+v", len(out), out)
+	}
+	if f := out[0]; f.Endpoint != "" || f.ID != "permission-denied" || len(f.Evidence) != 2 ||
+		f.Evidence[0] != "the same at endpoints: https://a:2379, https://b:2379, https://c:2379" || f.Evidence[1] != "roles: r" {
+		t.Errorf("merged: %+v", f)
+	}
+	if out[1].Endpoint != "https://d:2379" || out[2].Endpoint != "https://e:2379" || out[3].Endpoint != "https://f:2379" {
+		t.Errorf("kept: %+v", out[1:])
+	}
+}

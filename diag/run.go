@@ -77,9 +77,11 @@ func Diagnose(ctx context.Context, in Input) *Report {
 	cv := startClusterView(pctx, &in, st, probes, ready, done)
 	<-done
 	cv.wait()
+	var fromProbes []Finding
 	for _, p := range probes {
-		r.Findings = append(r.Findings, p.findings...)
+		fromProbes = append(fromProbes, p.findings...)
 	}
+	r.Findings = append(r.Findings, clusterWide(fromProbes)...)
 	clusterVerdicts(&in, probes, cv, r)
 	all := append(probes, cv.own...)
 	r.Findings = append(r.Findings, judgeToken(&in, tokenAnswers(all, r.Cluster))...)
@@ -174,3 +176,46 @@ func refusalAlert(f Finding) string {
 
 // certAlerts are the TLS alerts a server sends about the certificate it got.
 var certAlerts = []string{"bad certificate", "unsupported certificate", "expired certificate", "certificate unknown", "unknown certificate authority"}
+
+// clusterWideIDs are findings about the cluster's auth store, which every
+// member shares: each endpoint says the same.
+var clusterWideIDs = []string{"auth-disabled", "permission-denied", "root-role-required"}
+
+// clusterWide reports a cluster-wide finding once: the same finding (id,
+// severity, cause and fix) from several endpoints becomes one about the
+// whole cluster (no endpoint) whose evidence names them. A member that
+// answers otherwise keeps its own.
+func clusterWide(fs []Finding) []Finding {
+	key := func(f Finding) string { return f.ID + "\x00" + string(f.Severity) + "\x00" + f.Cause + "\x00" + f.Fix }
+	where := map[string][]string{}
+	for _, f := range fs {
+		if f.Endpoint != "" && slices.Contains(clusterWideIDs, f.ID) {
+			where[key(f)] = append(where[key(f)], f.Endpoint)
+		}
+	}
+	var out []Finding
+	at := map[string]int{}
+	for _, f := range fs {
+		k := key(f)
+		eps := where[k]
+		if len(eps) < 2 || f.Endpoint == "" {
+			out = append(out, f)
+			continue
+		}
+		if i, ok := at[k]; ok {
+			for _, e := range f.Evidence {
+				if !slices.Contains(out[i].Evidence, e) {
+					out[i].Evidence = append(out[i].Evidence, e)
+				}
+			}
+			continue
+		}
+		at[k] = len(out)
+		f.Endpoint = ""
+		sorted := slices.Clone(eps)
+		slices.Sort(sorted)
+		f.Evidence = append([]string{"the same at endpoints: " + strings.Join(sorted, ", ")}, slices.Clone(f.Evidence)...)
+		out = append(out, f)
+	}
+	return out
+}
