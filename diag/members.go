@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -501,8 +502,83 @@ func dialledPeerURLs(in *Input, dialled []*prober, checks []*memberCheck, r *Rep
 		}
 		if peerOf != nil {
 			r.add(peerURLFinding(in, p, peerOf, r))
+		} else {
+			likelyPeerURL(in, p, r)
 		}
 	}
+}
+
+// likelyPeerURL judges an endpoint no member list names, whose handshake
+// failed on the CAs, by what it served: with separate client and peer CAs,
+// a peer port serves a certificate from the peer CA carrying serverAuth and
+// clientAuth (members are each other's servers and clients) and asks for
+// client certificates of that very CA (--peer-trusted-ca-file). Then the
+// CA advice alone goes round in circles (use the peer CA; then add the
+// client CA to the member's trust, which would let clients pass as peers).
+// Port 2380, or a CA named as the peer CA, makes it the likely cause
+// (endpoint-is-peer-url, replacing the ladder's finding); otherwise the
+// ladder's finding keeps its fix with the peer port named as the way out.
+func likelyPeerURL(in *Input, p *prober, r *Report) {
+	info := p.ep.TLS
+	if p.answered || p.member || info == nil || info.leaf == nil || !info.ClientCertRequested {
+		return
+	}
+	leaf, ca := info.leaf, info.leaf.Issuer.String()
+	if !pki.HasEKU(leaf, x509.ExtKeyUsageServerAuth) || !pki.HasEKU(leaf, x509.ExtKeyUsageClientAuth) || pki.SelfSigned(leaf) || !containsName(info.AcceptableClientCAs, ca) {
+		return
+	}
+	if c := p.st.clientCert; c != nil && containsName(info.AcceptableClientCAs, c.Issuer.String()) {
+		return // the client certificate is of the CA it asks for: not the clients' PKI against the peers'
+	}
+	at := -1
+	for i, f := range r.Findings {
+		if f.Endpoint == p.ep.URL && (f.ID == "server-ca-untrusted" || f.ID == "client-ca-untrusted") {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return
+	}
+	clientURL := p.u.Scheme + "://" + net.JoinHostPort(p.host, "CLIENT_PORT")
+	if p.port == "2380" {
+		clientURL = p.u.Scheme + "://" + net.JoinHostPort(p.host, "2379")
+	}
+	dial := "dial the member's client URL instead (port 2379 by default; etcdctl member list shows both URLs of each member): " + in.setFlag("endpoints", clientURL)
+	served := fmt.Sprintf("the member there serves %s, issued by %q, with serverAuth and clientAuth (as a peer certificate must carry), and accepts client certificates of %q only", pki.Name(leaf), ca, ca)
+	ev := []string{"served certificate: " + leaf.Subject.String() + ", issuer " + ca + ", extended key usages " + pki.ExtKeyUsageList(leaf),
+		"client certificates accepted from: " + list(info.AcceptableClientCAs)}
+	if c := p.st.clientCert; c != nil {
+		ev = append(ev, "client certificate given: "+c.Subject.String()+", issuer "+c.Issuer.String())
+	}
+	var why []string
+	if p.port == "2380" {
+		why = append(why, "the port is 2380, etcd's peer port")
+	}
+	if strings.Contains(strings.ToLower(ca), "peer") {
+		why = append(why, fmt.Sprintf("%q is named as a peer CA", ca))
+	}
+	if len(why) == 0 {
+		g := &r.Findings[at]
+		g.Fix = strings.Replace(g.Fix, "or add", "or, if this is the client URL, add", 1) +
+			"; if it is a member's peer URL (" + served + ", as a peer port does with --peer-trusted-ca-file), " + dial + ", and never add the clients' CA to --peer-trusted-ca-file: clients could then pass as peers"
+		g.Evidence = append(g.Evidence, ev...)
+		return
+	}
+	f := Finding{ID: "endpoint-is-peer-url", Severity: Error, Endpoint: p.ep.URL,
+		Cause: fmt.Sprintf("%s is likely a member's peer URL, not a client URL: %s, as a peer port does with --peer-trusted-ca-file, and %s; the clients' CA and certificates are not the peers', so no CA bundle makes this work",
+			p.ep.URL, served, strings.Join(why, ", and ")),
+		Fix:      dial + "; do not trust the peer CA as the clients' CA, and never add the clients' CA to --peer-trusted-ca-file: clients could then pass as peers",
+		Evidence: ev}
+	var kept []Finding
+	for _, g := range r.Findings {
+		if g.Endpoint == p.ep.URL {
+			f.Evidence = append(f.Evidence, "the ladder there: "+g.ID+": "+g.Cause)
+			continue
+		}
+		kept = append(kept, g)
+	}
+	r.Findings = append(kept, f)
 }
 
 // failed runs when a dialled endpoint's ladder stopped: if the server
