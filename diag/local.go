@@ -326,21 +326,6 @@ func chainFinding(in *Input, brk *pki.Break, endpoint string) Finding {
 		id = "cert-unsupported"
 	}
 	f := Finding{ID: id, Severity: Error, Endpoint: endpoint, Cause: brk.Cause, Fix: brk.Fix}
-	var invalid x509.CertificateInvalidError
-	if brk.Kind == pki.KindOther && errors.As(brk.Err, &invalid) && invalid.Reason == x509.NotAuthorizedToSign && invalid.Cert != nil {
-		// crypto/x509 names the certificate: an intermediate without
-		// basicConstraints CA:TRUE (a v1 certificate from openssl x509
-		// -req without -extfile, or CA:FALSE), which pki's walk lets pass.
-		c := invalid.Cert
-		what := "has no basicConstraints extension (a version 1 certificate, as openssl x509 -req makes without -extfile)"
-		if c.BasicConstraintsValid {
-			what = "has basicConstraints CA:FALSE"
-		}
-		f.ID = "ca-invalid"
-		f.Cause = fmt.Sprintf("the intermediate CA %s on the chain of %s is not a CA: it %s, so Go (and so etcd and etcdctl) refuses every certificate it signed (\"x509: certificate is not authorized to sign other certificates\")", pki.Name(c), pki.Name(brk.Cert.Cert), what)
-		f.Fix = fmt.Sprintf("reissue %s with basicConstraints=critical,CA:TRUE (and keyUsage=critical,keyCertSign,cRLSign), keeping its key so what it signed stays valid: openssl x509 -req -in inter.csr -CA ca.crt -CAkey ca.key -extfile ext.cnf (those two lines in ext.cnf); then replace it in every file that carries it (the members' --cert-file and the clients' --cert bundles)", pki.Name(c))
-		f.Evidence = append(f.Evidence, fmt.Sprintf("%s: version %d, basic constraints %s, issuer %s", pki.Name(c), c.Version, pick(c.BasicConstraintsValid, fmt.Sprintf("CA:%v", c.IsCA), "absent"), c.Issuer))
-	}
 	if brk.Err != nil {
 		f.Evidence = append(f.Evidence, "crypto/x509: "+brk.Err.Error())
 	}
