@@ -53,6 +53,18 @@ func (p *prober) authenticate(ctx context.Context) bool {
 			return false
 		}
 	}
+	if e := rpctypes.Error(err); (errors.Is(e, rpctypes.ErrPermissionDenied) || errors.Is(e, rpctypes.ErrUserEmpty)) &&
+		p.in.Settings.Token == "" && p.in.Settings.Username == "" && p.st.clientCert != nil && p.st.clientCert.Subject.CommonName == "" {
+		// etcd takes the user from the CN: none here, so it sees nobody and
+		// refuses every key request ("permission denied" on 3.7, as etcdctl
+		// shows in diag_empty_cn; "user name is empty" is taken the same).
+		p.step("auth", false, "enabled, but the client certificate has no CN, so etcd sees no user")
+		p.fail(Finding{ID: "auth-credentials-missing", Severity: Error,
+			Cause:    fmt.Sprintf("authentication is enabled and the client certificate %s has no CN (common name): etcd takes the user from the CN under --client-cert-auth, so it sees no user and refuses every key request", p.st.clientCert.Subject),
+			Fix:      "reissue the client certificate with CN = the etcd user (etcd-certwiz client USER --ca-dir DIR; openssl: -subj /CN=USER), or give " + p.in.setFlag("user", "USER") + " --password-stdin",
+			Evidence: []string{"subject: " + p.st.clientCert.Subject.String(), "a count-only read of " + p.probeKey() + ": " + err.Error()}})
+		return false
+	}
 	if err != nil && !errors.Is(rpctypes.Error(err), rpctypes.ErrPermissionDenied) {
 		p.step("auth", false, err.Error())
 		p.fail(p.rpcFinding(err, "auth"))
