@@ -70,7 +70,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"quorum-lost", "no member can commit: fewer than a majority of the voting members run (or they cannot reach each other), though some still answer status and serializable reads"},
 	{"alarm-active", "NOSPACE, CORRUPT or another alarm"},
 	{"member-unreachable", "listed in the member list but not reachable with these settings (the reason seen at its URL)"},
-	{"endpoint-is-peer-url", "an endpoint is a member's peer URL, not its client URL"},
+	{"endpoint-is-peer-url", "an endpoint is a member's peer URL, not its client URL (from a member list; or, with separate client and peer CAs, likely so when the port serves a serverAuth+clientAuth certificate from the CA it takes for clients, on port 2380 or from a CA named as a peer CA)"},
 	{"peer-cert-expiring", "a member's peer certificate expires within the warning window and its last third"},
 	// The live diagnosis also reports auth-user-not-found, peer-san-mismatch,
 	// peer-cert-no-clientauth, peer-cert-no-serverauth, peer-cert-expired and
