@@ -1,8 +1,11 @@
 package contexts
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/flock"
 )
 
 // The errors of this package know their way out: each has a Hint() that
@@ -77,8 +80,13 @@ type FileError struct {
 func (e *FileError) Error() string { return fmt.Sprintf("config file %s: %v", e.Path, e.Err) }
 func (e *FileError) Unwrap() error { return e.Err }
 
-// Hint says to fix the file or to look at its permissions.
+// Hint says to fix the file or to look at its permissions, or who may
+// hold its lock.
 func (e *FileError) Hint() string {
+	var busy *flock.BusyError
+	if errors.As(e.Err, &busy) {
+		return busy.Hint()
+	}
 	if e.Invalid {
 		return "fix the file (nothing was changed), or point --config or " + EnvConfig + " elsewhere"
 	}

@@ -1,8 +1,11 @@
 package flock
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestLockExcludesTryLockUntilReleased(t *testing.T) {
@@ -23,5 +26,54 @@ func TestLockExcludesTryLockUntilReleased(t *testing.T) {
 	u()
 	if _, ok := TryLock(filepath.Join(t.TempDir(), "missing", "x.lock")); ok {
 		t.Error("TryLock created a directory")
+	}
+}
+
+// TestLockWaitIsBounded: Lock waits for a held lock, gets it when the holder
+// lets go, and gives up with a *BusyError (with a hint) after MaxWait
+// instead of hanging; the lock its waiter is granted later is released.
+func TestLockWaitIsBounded(t *testing.T) {
+	saved := MaxWait
+	t.Cleanup(func() { MaxWait = saved })
+	MaxWait = 300 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "config.yaml.lock")
+
+	holder, err := Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	go func() { time.Sleep(50 * time.Millisecond); holder(); close(released) }()
+	unlock, err := Lock(path)
+	if err != nil {
+		t.Fatalf("a lock released within the wait: %v", err)
+	}
+	<-released
+	unlock()
+
+	holder, err = Lock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Lock(path)
+	var busy *BusyError
+	if !errors.As(err, &busy) || busy.Hint() == "" || !strings.Contains(err.Error(), "held by another process") {
+		t.Fatalf("got %v, want a *BusyError", err)
+	}
+	if took := time.Since(start); took < MaxWait {
+		t.Fatalf("gave up after %v, before MaxWait", took)
+	}
+	holder()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if u, ok := TryLock(path); ok {
+			u()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter that gave up kept the lock it was granted later")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
