@@ -570,15 +570,22 @@ func likelyPeerURL(in *Input, p *prober, r *Report) {
 			p.ep.URL, served, strings.Join(why, ", and ")),
 		Fix:      dial + "; do not trust the peer CA as the clients' CA, and never add the clients' CA to --peer-trusted-ca-file: clients could then pass as peers",
 		Evidence: ev}
+	foldEndpoint(r, p.ep.URL, &f)
+	r.Findings = append(r.Findings, f)
+}
+
+// foldEndpoint moves the findings of the ladder at url into f's evidence:
+// they were the symptoms of the cause f names.
+func foldEndpoint(r *Report, url string, f *Finding) {
 	var kept []Finding
 	for _, g := range r.Findings {
-		if g.Endpoint == p.ep.URL {
+		if g.Endpoint == url {
 			f.Evidence = append(f.Evidence, "the ladder there: "+g.ID+": "+g.Cause)
 			continue
 		}
 		kept = append(kept, g)
 	}
-	r.Findings = append(kept, f)
+	r.Findings = kept
 }
 
 // failed runs when a dialled endpoint's ladder stopped: if the server
@@ -604,15 +611,7 @@ func peerURLFinding(in *Input, p *prober, m *pb.Member, r *Report) Finding {
 		Evidence: []string{"member " + pick(m.Name != "", m.Name, id(m.ID)) + ": peer URLs " + list(m.PeerURLs) + ", client URLs " + list(m.ClientURLs)}}
 	if !p.answered {
 		f.Severity = Error
-		var kept []Finding
-		for _, g := range r.Findings {
-			if g.Endpoint == p.ep.URL {
-				f.Evidence = append(f.Evidence, "the ladder there: "+g.ID+": "+g.Cause)
-				continue
-			}
-			kept = append(kept, g)
-		}
-		r.Findings = kept
+		foldEndpoint(r, p.ep.URL, &f)
 	}
 	return f
 }
