@@ -282,7 +282,8 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 			Fix:      clockFix,
 			Evidence: []string{"valid " + info.leaf.NotBefore.UTC().Format(time.RFC3339) + " to " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339)}}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return Finding{ID: "server-cert-expired", Severity: Error, Cause: "the server certificate is expired or not yet valid",
+		return Finding{ID: "server-cert-expired", Severity: Error, // not yet valid is the case above
+			Cause:    fmt.Sprintf("the server certificate %s has expired (it ended at %s; this machine's clock says %s)", info.ServerSubject, info.NotAfter.Format(time.RFC3339), p.in.Now.UTC().Format(time.RFC3339)),
 			Fix:      "renew it on the member, in place of the old file: etcd-certwiz renew server.crt (etcd reads certificate files on each handshake: no restart); if the dates look right, fix the clock on this machine or the server (timedatectl)",
 			Evidence: []string{"not after " + info.NotAfter.Format(time.RFC3339), "local clock " + p.in.Now.UTC().Format(time.RFC3339), invalid.Error()}}
 	case errors.As(err, &invalid):
