@@ -40,9 +40,11 @@ func TestBusSocket(t *testing.T) {
 // Secret Service session, search, and leave, one after the other as fast as
 // they can (as `etcd-ctx exec` in a script's loop), leave a real
 // gnome-keyring running. gnome-keyring 42.1 aborts when it dispatches a
-// client's OpenSession before it has registered the client, so getMany asks
-// for a Peer.Ping first (keyring_dbus.go): with OpenSession as the first call,
-// this loop crashed it after 287 to 732 connections in 5 of 5 tries.
+// client's OpenSession before it has registered the client, so getMany reads
+// a property first and waits for the answer (keyring_dbus.go): with
+// OpenSession as the first call, this loop crashed it after 287 to 732
+// connections in 5 of 5 tries; with a Peer.Ping sent first in the same write,
+// once at client 73 (CI, under load).
 func TestNewClientsLeaveGnomeKeyringRunning(t *testing.T) {
 	harness.Need(t, harness.HasCommand("dbus-daemon") && harness.HasCommand("gnome-keyring-daemon"), "dbus-daemon and gnome-keyring-daemon")
 	kr, err := harness.StartKeyring(t.TempDir())
@@ -70,9 +72,9 @@ func TestNewClientsLeaveGnomeKeyringRunning(t *testing.T) {
 
 // TestOptionalCalls: over both callers, an error reply to an optional call
 // is its answer (a nil body) and the batch goes on; the same error to a call
-// that is not optional fails the batch. (The Ping before OpenSession is
-// optional: a Secret Service whose D-Bus library does not answer Peer still
-// serves the session.)
+// that is not optional fails the batch. (The property read before
+// OpenSession is optional: a Secret Service that refuses it still serves the
+// session.)
 func TestOptionalCalls(t *testing.T) {
 	harness.Need(t, harness.HasCommand("dbus-daemon") && harness.HasCommand("gnome-keyring-daemon"), "dbus-daemon and gnome-keyring-daemon")
 	kr, err := harness.StartKeyring(t.TempDir())

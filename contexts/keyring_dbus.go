@@ -15,25 +15,31 @@ import (
 // Where go-keyring uses the Secret Service (the same build constraint), a
 // context's items are read in one session over D-Bus: go-keyring opens a
 // session per item and makes seven round trips for each (collection list,
-// unlock, search, open, unlock, read, close). Here OpenSession and one
-// SearchItems per item go out together, then one GetSecrets reads them all:
-// two round trips to the daemon for any number of items. Items this does not
+// unlock, search, open, unlock, read, close). Here, after a first property
+// read (below), OpenSession and one SearchItems per item go out together,
+// then one GetSecrets reads them all: three round trips to the daemon for
+// any number of items on a new connection, two on one that has a session. Items this does not
 // find unlocked in the login collection (where go-keyring writes them) are
 // left to go-keyring, which unlocks, prompts and says what is missing.
 //
-// The Secret Service is asked for a Peer.Ping before the first OpenSession
-// of a connection, in the same write (go-keyring's first call is a property
-// read). gnome-keyring 42.1 registers each
-// caller from a main-loop idle its message filter queues, and an OpenSession
-// that it dispatches first finds no client: plain_negotiate fails without an
-// error, and the reply it then builds from nothing aborts the daemon
-// (GLib-ERROR in g_variant_new, after "assertion 'client' failed"), which D-Bus
-// restarts with the login collection locked. With OpenSession as the first
-// call, `etcd-ctx exec -- true` in a loop crashed it after 224 to 1,090 runs,
-// through godbus as well as through the pipelined client, and
-// TestNewClientsLeaveGnomeKeyringRunning's clients after 287 to 732 (5 of 5
-// tries); with the Ping first, 12,000 runs left it running (as 2 × 1,500
-// secret-tool lookups, whose first call is a property read, did).
+// A connection's first call to the Secret Service is a property read
+// (Collections), and nothing else goes out until it is answered; that costs
+// one round trip more, before OpenSession and the SearchItems. gnome-keyring
+// 42.1 registers each caller from a main-loop idle its message filter queues
+// (daemon/dbus/gkd-secret-service.c), and a call that it dispatches before
+// that finds no client: OpenSession's plain_negotiate fails without an error,
+// and the reply it then builds from nothing aborts the daemon (GLib-ERROR in
+// g_variant_new, after "assertion 'client' failed"), which D-Bus restarts
+// with the login collection locked; SearchItems and GetSecrets look the
+// client up too. With OpenSession first, `etcd-ctx exec -- true` in a loop
+// crashed it after 224 to 1,090 runs, and TestNewClientsLeaveGnomeKeyringRunning
+// after 287 to 732 clients (5 of 5 tries). A Peer.Ping sent first in the same
+// write made it rare (12,000 runs), not impossible: GDBus answers Peer in its
+// worker thread, not in the main loop, and CI crashed it once at client 73.
+// A property read is answered from the main loop; once it is, nothing of
+// this client's is pending there, and the loop runs the registration idle
+// before the next call arrives. secret-tool starts the same way (2 × 1,500
+// lookups never crashed it).
 //
 // The session is never closed: it is kept for the connection's later reads,
 // and the Secret Service ends a client's sessions when it leaves the bus; a
@@ -123,11 +129,15 @@ func (k *OSKeyring) readItems(c secretCaller, session dbus.ObjectPath, items []s
 	}
 	var calls []busCall
 	if session == "" {
-		// A Ping first: see the note at the top of this file. Every D-Bus
-		// library answers it for any object; a service that does not
-		// still serves the session.
-		calls = append(calls, busCall{dest: secretsName, path: secretsPath, iface: "org.freedesktop.DBus.Peer", member: "Ping", optional: true},
-			service("OpenSession", "plain", dbus.MakeVariant("")))
+		// A property read first, answered before anything else goes out:
+		// see the note at the top of this file. Optional: a service that
+		// refuses it still serves the session.
+		collections := busCall{dest: secretsName, path: secretsPath, iface: "org.freedesktop.DBus.Properties", member: "Get",
+			args: []any{secretsService, "Collections"}, optional: true}
+		if _, err := c.roundTrip(deadline, collections); err != nil {
+			return nil, "", err
+		}
+		calls = append(calls, service("OpenSession", "plain", dbus.MakeVariant("")))
 	}
 	for _, item := range items {
 		calls = append(calls, service("SearchItems", map[string]string{"username": item, "service": k.Service}))
@@ -138,10 +148,10 @@ func (k *OSKeyring) readItems(c secretCaller, session dbus.ObjectPath, items []s
 	}
 	if session == "" {
 		var ignored dbus.Variant
-		if err := dbus.Store(replies[1], &ignored, &session); err != nil {
+		if err := dbus.Store(replies[0], &ignored, &session); err != nil {
 			return nil, "", err
 		}
-		replies = replies[2:]
+		replies = replies[1:]
 	}
 	paths := make([]dbus.ObjectPath, 0, len(items))
 	byPath := make(map[dbus.ObjectPath]string, len(items))

@@ -142,8 +142,8 @@ func (w *secretCalls) firsts(t *testing.T) map[string]string {
 // the Secret Service makes OpenSession its first call: gnome-keyring 42.1
 // aborts on an OpenSession it dispatches before it has registered the client
 // (contexts/keyring_dbus.go, TestNewClientsLeaveGnomeKeyringRunning). exec's
-// own client sends a Peer.Ping first; go-keyring's (writes, deletes, and the
-// reads exec leaves to it) starts with a property read.
+// own client and go-keyring's (writes, deletes, and the reads exec leaves to
+// it) both start with a property read.
 func TestNoKeyringClientStartsWithOpenSession(t *testing.T) {
 	u := newUser(t, true)
 	dir, _, _ := clientPKI(t, map[string]certwiz.KeyType{"ping": certwiz.ECDSAP256})
@@ -166,7 +166,7 @@ func TestNoKeyringClientStartsWithOpenSession(t *testing.T) {
 
 // TestExecReadsTheKeyringInOneSession: against a real gnome-keyring,
 // `etcd-ctx exec` reads a context's items (the cluster's CA, the user's
-// certificate and key) in one Secret Service session: a Peer.Ping (see
+// certificate and key) in one Secret Service session: a property read (see
 // contexts/keyring_dbus.go), OpenSession, one SearchItems per item,
 // one GetSecrets, and none of go-keyring's per-item calls (Collections,
 // Unlock, GetSecret), nor a Close. A key stored in chunks costs one more
@@ -191,7 +191,7 @@ func TestExecReadsTheKeyringInOneSession(t *testing.T) {
 	w := watchSecretCalls(t, u.keyring.Address)
 	const (
 		service = "org.freedesktop.Secret.Service."
-		ping    = "org.freedesktop.DBus.Peer.Ping"
+		first   = "org.freedesktop.DBus.Properties.Get"
 	)
 	for _, tc := range []struct {
 		name     string
@@ -206,12 +206,12 @@ func TestExecReadsTheKeyringInOneSession(t *testing.T) {
 		if got != string(ca.CertPEM)+string(tc.key) {
 			t.Fatalf("%s: the command did not get the CA and key that were added", tc.name)
 		}
-		calls, first := w.next(t)
-		if first != ping {
-			t.Errorf("%s: the first call was %s, not %s", tc.name, first, ping)
+		calls, firstCall := w.next(t)
+		if firstCall != first {
+			t.Errorf("%s: the first call was %s, not %s", tc.name, firstCall, first)
 		}
 		want := map[string]int{
-			ping:                    1,
+			first:                   1,
 			service + "OpenSession": 1,
 			service + "SearchItems": tc.searches,
 			service + "GetSecrets":  tc.reads,
