@@ -111,11 +111,7 @@ func connectLive(c *cli.Context) (*live, error) {
 // the tree's client it acts as.
 func contextName(c *cli.Context, cert bool) (string, *x509.Certificate) {
 	if !cert {
-		store, err := ctxflags.Store(c)
-		if err != nil {
-			return ctxflags.Lookup(c, "context"), nil
-		}
-		cfg, err := store.Config()
+		_, cfg, err := ctxflags.Config(c)
 		if err != nil {
 			return ctxflags.Lookup(c, "context"), nil
 		}

@@ -93,11 +93,7 @@ func baseInput(c *cli.Context) (diag.Input, error) {
 // openConfig reads the etcd-ctx config file the flags name, for a run
 // over many contexts.
 func openConfig(c *cli.Context) (*contexts.Store, *contexts.Config, error) {
-	store, err := ctxflags.Store(c)
-	if err != nil {
-		return nil, nil, cannotRun(err, "")
-	}
-	cfg, err := store.Config()
+	store, cfg, err := ctxflags.Config(c)
 	if err != nil {
 		return nil, nil, cannotRun(err, "")
 	}
