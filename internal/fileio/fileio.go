@@ -85,7 +85,10 @@ var Rename = os.Rename
 // by others, even briefly), then the data, is synced and renamed over path,
 // and the directory is synced. After a crash or power loss path holds the
 // old or the whole new content, never a torn or missing file. Missing
-// parent directories are created with DirMode.
+// parent directories are created with DirMode. A path that is a symbolic
+// link is written through: the file it leads to gets the new content and
+// the link stays (a config kept in a dotfiles repository, a certificate
+// behind a "current" link), as a plain open(2) would.
 func Write(path string, data []byte, mode fs.FileMode) error {
 	return WriteAll([]File{{Path: path, Data: data, Mode: mode}})
 }
@@ -106,6 +109,14 @@ type File struct {
 // later, the files renamed so far stay (a caller that must finish the set
 // keeps a journal, as certwiz does). Errors: the first one met.
 func WriteAll(files []File) error {
+	files = slices.Clone(files)
+	for i := range files {
+		target, err := followLinks(files[i].Path)
+		if err != nil {
+			return err
+		}
+		files[i].Path = target
+	}
 	tmps := make([]string, len(files))
 	errs := make([]error, len(files))
 	var wg sync.WaitGroup
@@ -147,6 +158,33 @@ func WriteAll(files []File) error {
 	}
 	wg.Wait()
 	return cmp.Or(errs...)
+}
+
+// maxLinks bounds the links followLinks follows, as the kernel's
+// MAXSYMLINKS (40) bounds a path lookup.
+const maxLinks = 40
+
+// followLinks returns the path a write to path lands on: path itself when
+// it is not a symbolic link (or does not exist), else the end of its chain
+// of links, which may not exist yet (a dangling link is written through,
+// as open(2) with O_CREAT does). Errors: a loop or a chain longer than
+// maxLinks, and failures to read a link.
+func followLinks(path string) (string, error) {
+	for range maxLinks {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return "", &fs.PathError{Op: "write", Path: path, Err: errors.New("too many levels of symbolic links")}
 }
 
 // writeTemp writes f's data, with f's mode from the start, to a synced

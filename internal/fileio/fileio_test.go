@@ -185,3 +185,53 @@ func TestReadRefusesEmptyFiles(t *testing.T) {
 		t.Error("IsRegular")
 	}
 }
+
+// A config kept in a dotfiles repository and linked into place must stay a
+// link: the write lands on the file the link leads to, through relative
+// links, chains of links and a link whose file does not exist yet.
+func TestWriteFollowsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "dotfiles")
+	if err := os.Mkdir(repo, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(repo, "etcd-ctx.yaml")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "config.yaml")
+	if err := os.Symlink("dotfiles/etcd-ctx.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	chain := filepath.Join(dir, "chain.yaml")
+	if err := os.Symlink(link, chain); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "new.yaml")
+	if err := os.Symlink(filepath.Join(repo, "new.yaml"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, lands string }{
+		{link, target}, {chain, target}, {dangling, filepath.Join(repo, "new.yaml")},
+	} {
+		if err := Write(c.path, []byte("new "+c.path), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Lstat(c.path); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Errorf("%s: no longer a link (%v, %v)", c.path, fi.Mode(), err)
+		}
+		if got, _ := os.ReadFile(c.lands); string(got) != "new "+c.path {
+			t.Errorf("%s: the file it leads to holds %q", c.path, got)
+		}
+	}
+	if entries, _ := os.ReadDir(repo); len(entries) != 2 {
+		t.Errorf("left behind in the repository: %v", entries)
+	}
+	loop := filepath.Join(dir, "loop")
+	if err := os.Symlink("loop", loop); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(loop, []byte("x"), 0o600); err == nil || !strings.Contains(err.Error(), "too many levels") {
+		t.Errorf("a loop of links: %v", err)
+	}
+}
