@@ -29,6 +29,9 @@ type pasteContext struct {
 	// allowed: the member's --*-cert-allowed-cn/hostname flags as the
 	// paste shows them (3.5+ log their arguments), by flag name.
 	allowed map[string]string
+	// candidate: the first line whose "unknown authority" error carries
+	// Go's hint about a CA of the issuer's name it tried (candidateHint).
+	candidate string
 }
 
 type tlsState int
@@ -77,6 +80,9 @@ func readContext(lines []string) *pasteContext {
 	for _, l := range lines {
 		if gatewayBody.MatchString(l) {
 			c.gatewayDial = true
+		}
+		if c.candidate == "" && candidateHint.MatchString(l) {
+			c.candidate = l
 		}
 		if m := grpcDial.FindStringSubmatch(l); m != nil {
 			if host := hostOf(m[1] + m[2]); host == "0.0.0.0" || host == "::" || isLoopback(host) || c.isOwn(host) {

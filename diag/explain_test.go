@@ -320,6 +320,14 @@ func TestExplainEtcdCertificateChecks(t *testing.T) {
 		{"tls-handshake-failed.client.server34-crl.txt", "7d7c01fd1466c74c8242fc93cb66403c3a0a4ac1", "no restart"},
 		{"ca-invalid.server.etcdctl37-not-ca.txt", "CA:TRUE", "-set_serial"},
 		{"ca-invalid.client.server35-not-ca.txt", "the client presents", "--cert file"},
+		// Go's hint about a CA of the issuer's name that it tried: another
+		// key (regenerated under the same name), or not allowed to sign.
+		{"server-ca-untrusted.server.etcdctl37-ca-regenerated.txt", `--cacert bundle holds a CA named "etcd-ca", but not the one that signed`, "authorityKeyIdentifier"},
+		{"server-ca-untrusted.self.server36-ca-regenerated.txt", `--trusted-ca-file holds a CA named "etcd-ca"`, "restart etcd"},
+		{"server-ca-untrusted.self.server34-ca-regenerated.txt", "regenerated under the same name", "subjectKeyIdentifier"},
+		{"ca-invalid.client.etcdctl37-ca-no-keycertsign.txt", `"etcd-ca" in the client's --cacert bundle may not sign`, `-subj "/CN=etcd-ca"`},
+		{"ca-invalid.client.etcdctl37-ca-not-ca.txt", "CA:TRUE or the keyCertSign", "keyCertSign,cRLSign"},
+		{"ca-invalid.self.server36-ca-no-keycertsign.txt", "member's --trusted-ca-file may not sign", "restart the member"},
 	}
 	for _, tc := range cases {
 		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))

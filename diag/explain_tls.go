@@ -151,6 +151,16 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 			h.cause = expiredCause(cause, m[3], m[1])
 		}
 	}
+	switch {
+	case kind == tlsUnknownCA && candidateHint.MatchString(line):
+		candidateTexts(&h, r, line)
+	case (kind == tlsUnknownCA || kind == tlsAlertUnknownCA) && c.candidate != "" && c.candidate != line:
+		// The refusal's other end, pasted along: the listener's line
+		// that says why, about the same certificate and bundle.
+		if cr, _, _ := roleOf(c.candidate, tlsUnknownCA, c); sameRefusal(r, cr) {
+			candidateTexts(&h, cr, c.candidate)
+		}
+	}
 	if h.note == "" {
 		h.note = tlsNote(r, kind, line[start:end])
 	}
@@ -161,6 +171,78 @@ func (t tlsRule) match(line string, c *pasteContext) (hit, bool) {
 }
 
 var peerID = quick(`health check for peer (\w+)|"remote-peer-id":"(\w+)"`)
+
+// candidateHint is the reason Go adds to "signed by unknown authority" when
+// the bundle holds a CA of the issuer's name that it tried and rejected
+// (crypto/x509 UnknownAuthorityError): "possibly because of "ERR" while
+// trying to verify candidate authority certificate "NAME"" (NAME is the CA's
+// CN, else its first O, else "serial:N").
+var candidateHint = quick(`possibly because of \\*"(.+?)\\*" while trying to verify candidate authority certificate \\*"([^"\\]*)`)
+
+// Go's reasons for rejecting a candidate CA: its signature did not verify
+// (another key under the same name; ECDSA, Ed25519 and RSA wording, or a
+// key of another type), or it may not sign certificates at all.
+var (
+	candidateOtherKey = quick(`crypto/rsa: verification error|x509: ECDSA verification failure|x509: Ed25519 verification failure|signature algorithm specifies an? \w+ public key, but have public key of type`)
+	candidateNotCA    = quick(`parent certificate cannot sign this kind of certificate`)
+)
+
+// sameRefusal reports whether a line written in role a and one written in
+// role b can be the two ends of one refused connection: a dialler's alert
+// and the listener's x509 error (or two lines of the same side).
+func sameRefusal(a, b role) bool {
+	if a == b {
+		return true
+	}
+	switch a {
+	case roleDiallerSelf:
+		return b == roleListenerSelf
+	case roleDiallerPeer:
+		return b == roleListenerPeer
+	case roleClient:
+		return b == roleListenerClient
+	}
+	return false
+}
+
+// candidateTexts sharpens an "unknown authority" hit with Go's hint, when
+// the line carries one: a CA of the right name but another key was
+// regenerated under the same name; a CA of the right key that lacks CA:TRUE
+// or keyCertSign is the right CA made wrong (ca-invalid, in the bundle of
+// whoever verified).
+func candidateTexts(h *hit, r role, line string) {
+	m := candidateHint.FindStringSubmatch(line)
+	if m == nil {
+		return
+	}
+	reason, name := m[1], m[2]
+	bundle, restart := "the client's --cacert bundle", ""
+	switch r {
+	case roleListenerClient, roleListenerSelf, roleDiallerSelf:
+		bundle, restart = "the member's --trusted-ca-file", " (etcd reads it only at start: restart the member)"
+	case roleListenerPeer, roleDiallerPeer:
+		bundle, restart = "this member's --peer-trusted-ca-file", " (etcd reads it only at start: restart the member)"
+	}
+	switch {
+	case candidateOtherKey.MatchString(reason):
+		if h.cause == "" {
+			h.cause, _ = catalog(h.id)
+		}
+		if h.fix == "" {
+			_, h.fix = catalog(h.id)
+		}
+		h.cause += fmt.Sprintf(": %s holds a CA named %q, but not the one that signed the certificate (its key differs, and the signature did not verify): %q was regenerated under the same name, so certificates from before and after do not mix", bundle, name, name)
+		h.fix += "; the certificate's signer is its Authority Key Identifier (openssl x509 -in CERT -noout -ext authorityKeyIdentifier), each CA's key its Subject Key Identifier (openssl x509 -in CA -noout -ext subjectKeyIdentifier)"
+	case candidateNotCA.MatchString(reason):
+		h.id, h.side = "ca-invalid", SideSelf
+		if r == roleClient {
+			h.side = SideClient
+		}
+		h.why = "Go found the issuer's CA in " + bundle + " and tried it: the CA certificate itself is refused"
+		h.cause = fmt.Sprintf("the CA %q in %s may not sign certificates: it lacks basicConstraints CA:TRUE or the keyCertSign key usage, so Go refuses every certificate it signed", name, bundle)
+		h.fix = fmt.Sprintf("reissue the CA certificate from its own key: openssl req -x509 -new -key ca.key -subj \"/CN=%s\" -days 3650 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out ca.crt (the key is the same, so what it signed stays valid); replace it in %s%s and wherever else it is trusted; check with openssl x509 -in ca.crt -noout -ext basicConstraints,keyUsage", name, bundle, restart)
+	}
+}
 
 // peerEOFHit: a peer that closes the connection during the handshake most
 // often refused this member's certificate after it (etcd's peer SAN check).
@@ -373,7 +455,7 @@ func tlsTexts(r role, kind tlsKind, id string) (string, string) {
 	case id == "tls-negotiation-failed" && (r == roleListenerSelf || r == roleDiallerSelf):
 		return "the member cannot even negotiate TLS with itself (its gRPC gateway dialling its own client URL): its --cipher-suites leave no suite its own certificate's key can use (TLS_ECDHE_RSA_* suites with an ECDSA key, or TLS_ECDHE_ECDSA_* with an RSA one), so every client fails too",
 			"list suites for the key type of --cert-file in --cipher-suites (openssl x509 -in server.crt -noout -text | grep 'Public Key Algorithm'), or drop --cipher-suites; TLS 1.3 (--tls-max-version TLS1.3 or unset) ignores the list"
-	case id == "server-ca-untrusted" && r == roleListenerSelf:
+	case id == "server-ca-untrusted" && (r == roleListenerSelf || r == roleDiallerSelf):
 		return "the member's server certificate is not signed by a CA in its own --trusted-ca-file: etcd dials its own client URL with it (the gRPC gateway) and its own listener refuses it",
 			"reissue server.crt from a CA already in --trusted-ca-file (etcd reads certificate files on each handshake, no restart), or put the CA that signed it into the --trusted-ca-file bundle and restart etcd (it reads that file only at start)"
 	case id == "server-cert-expired" && (r == roleListenerSelf || r == roleDiallerSelf):
