@@ -73,6 +73,13 @@ var localMessages = []message{
 		cause: "a certificate, key or CA file cannot be read by this user", fix: "check the owner and mode of the file (ls -l FILE); keys 0600 owned by the user running the client"},
 	{id: "client-cert-invalid", pattern: `open [^:"\\]+: no such file or directory`, side: SideClient, why: whyClient, origin: clientLine,
 		cause: "a certificate, key or CA file named in the flags does not exist", fix: "check the paths given as --cacert, --cert and --key (relative paths are from the current directory)"},
+	// The same, in curl's and Python's (OpenSSL's) words.
+	{id: "client-cert-invalid", pattern: `unable to set private key file|KEY_VALUES_MISMATCH|key values mismatch`, side: SideClient, why: whyClient, origin: clientLine,
+		cause: "the client's key cannot be used with its certificate: it is not that certificate's key, or it is encrypted or unreadable", fix: "pair each certificate with its own key; compare openssl x509 -in CERT -noout -pubkey with openssl pkey -in KEY -pubout, and check the key opens without a pass phrase: openssl pkey -in KEY -noout"},
+	{id: "client-cert-invalid", pattern: `could not load PEM client certificate`, side: SideClient, why: whyClient, origin: clientLine,
+		cause: "the client certificate file is not a PEM certificate (the key given as --cert, a DER file, or the wrong file)", fix: "give the certificate as --cert and the key as --key; check with openssl x509 -in FILE -noout -subject (openssl x509 -inform der -in FILE -out FILE.pem converts DER)"},
+	{id: "ca-invalid", pattern: `error setting certificate (?:file|verify locations)`, side: SideClient, why: whyClient, origin: clientLine,
+		cause: "the client's CA bundle (--cacert) cannot be read or holds no PEM certificate", fix: "point --cacert at the PEM file of the CA that signed the server certificate; check with openssl x509 -in FILE -noout -subject"},
 	{id: "server-cert-invalid", pattern: `tls: found a certificate rather than a key|tls: failed to find any PEM data|tls: private key does not match public key|tls: failed to parse private key|x509: unsupported elliptic curve|open [^:"\\]+: (?:permission denied|no such file or directory)`, side: SideSelf, origin: memberLine,
 		why: whyMember, cause: "the member cannot load its own certificate or key (--cert-file/--key-file or --peer-cert-file/--peer-key-file): the wrong file, an unreadable file, or a key that does not match"},
 }

@@ -51,6 +51,9 @@ var (
 	// arguments ("Running: ") or as pasted from a unit file or manifest.
 	allowedFlag   = quick(`--((?:peer|client)-cert-allowed-(?:cn|hostname))(?:=|\\?"?,\\?"|\s+)([^"\\\s,\]]+(?:,[^"\\\s,\]]+)*)`)
 	revokedSerial = quick(`certificate serial ([0-9a-f]+) revoked`)
+	// OpenSSL's X509_V_ERR_INVALID_CA: the client's own CA or an
+	// intermediate the server sent, it does not say which.
+	opensslInvalidCA = quick(`invalid CA certificate`)
 )
 
 // credentialTexts gives the cause and fix of these checks, with what the
@@ -72,6 +75,10 @@ func credentialTexts(r role, kind tlsKind, line string, c *pasteContext) (string
 		return "the client certificate (or an intermediate CA sent with it) has serial" + serial + ", which the member's --client-crl-file lists as revoked: etcd checks that list after the TLS handshake and closes the connection, so the client sees only \"error reading server preface: EOF\", a broken pipe or a deadline",
 			"issue the client a new certificate (a new serial: etcd-certwiz client USER --ca-dir DIR) and stop using the revoked one (openssl x509 -in client.crt -noout -serial tells which file it is); if it was revoked by mistake, issue a CRL without it: etcd reads the CRL file on every connection, no restart"
 	case tlsNotCA:
+		if r == roleClient && opensslInvalidCA.MatchString(line) {
+			return "a CA certificate on the chain the client checked may not sign certificates (OpenSSL's \"invalid CA certificate\"): the CA in the client's --cacert bundle, or an intermediate the member sends after its certificate, lacks basicConstraints CA:TRUE or the keyCertSign key usage",
+				"find which: openssl x509 -in FILE -noout -ext basicConstraints,keyUsage on the --cacert file and on each certificate the member sends (openssl s_client -connect HOST:2379 -showcerts prints them), or run etcd-diag with the same files; reissue that CA from its own key with basicConstraints=critical,CA:TRUE and keyUsage=critical,keyCertSign,cRLSign (what it signed stays valid) and replace it where it is kept"
+		}
 		whose, file := "the chain the client presents", "the client's --cert file, after its certificate"
 		switch r {
 		case roleClient, roleDiallerSelf:

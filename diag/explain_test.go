@@ -365,3 +365,31 @@ func TestExplainCertificateFixTexts(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainOpenSSLAndJavaWording: curl, openssl s_client, Python's ssl and
+// Java (JSSE) word the same TLS failures their own way; captured against a
+// real etcd 3.6 (testdata/explain/*.{curl,opensslsclient,python311,java17}*).
+// Where their wording is ambiguous, the texts say so.
+func TestExplainOpenSSLAndJavaWording(t *testing.T) {
+	cases := []struct{ file, inCause, inFixOrNote string }{
+		// A Go member answers a TLS 1.2 client without a certificate with
+		// "handshake failure", which reads like a cipher mismatch.
+		{"tls-negotiation-failed.server.curl-tls12-no-cert.txt", "share no TLS version", "sent no certificate while --client-cert-auth"},
+		// OpenSSL does not say whether the bundle's CA or a sent
+		// intermediate is not a CA.
+		{"ca-invalid.server.curl-ca-no-keycertsign.txt", "the CA in the client's --cacert bundle, or an intermediate the member sends", "-showcerts"},
+		{"client-cert-invalid.client.curl-key-mismatch.txt", "not that certificate's key", "openssl pkey -in KEY -pubout"},
+		{"ca-invalid.client.curl-cacert-not-pem.txt", "--cacert", "PEM file of the CA"},
+		{"server-cert-no-serverauth.server.python311.txt", "serverAuth", "serverAuth"},
+	}
+	for _, tc := range cases {
+		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := Explain(string(data))
+		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix+" "+got.Note, tc.inFixOrNote) {
+			t.Errorf("%s: cause %q\nfix %q\nnote %q", tc.file, got.Cause, got.Fix, got.Note)
+		}
+	}
+}

@@ -38,21 +38,24 @@ var tlsKinds = []struct {
 	kind tlsKind
 	re   *quickRE
 }{
-	{tlsAlertExpired, quick(`remote error: tls: expired certificate`)},
-	{tlsAlertUnknownCA, quick(`remote error: tls: unknown certificate authority`)},
-	{tlsAlertCertRequired, quick(`remote error: tls: certificate required`)},
-	{tlsAlertHandshake, quick(`remote error: tls: (?:handshake failure|protocol version not supported|insufficient security)`)},
-	{tlsAlertBad, quick(`remote error: tls: (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)`)},
-	{tlsNoClientAuth, quick(`x509: certificate specifies an incompatible key usage`)},
+	// Each kind in Go's words, then OpenSSL's (curl, openssl s_client,
+	// Python's ssl, gRPC's C core) and Java's (JSSE: jetcd), as they print
+	// the same failure.
+	{tlsAlertExpired, quick(`remote error: tls: expired certificate|alert certificate expired|fatal alert: certificate_expired`)},
+	{tlsAlertUnknownCA, quick(`remote error: tls: unknown certificate authority|alert unknown ca|ALERT_UNKNOWN_CA|fatal alert: unknown_ca`)},
+	{tlsAlertCertRequired, quick(`remote error: tls: certificate required|alert certificate required|ALERT_CERTIFICATE_REQUIRED|fatal alert: certificate_required`)},
+	{tlsAlertHandshake, quick(`remote error: tls: (?:handshake failure|protocol version not supported|insufficient security)|alert (?:handshake failure|protocol version)|fatal alert: (?:handshake_failure|protocol_version)`)},
+	{tlsAlertBad, quick(`remote error: tls: (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)|alert (?:bad certificate|unsupported certificate|certificate unknown|certificate revoked)|fatal alert: (?:bad_certificate|certificate_unknown)`)},
+	{tlsNoClientAuth, quick(`x509: certificate specifies an incompatible key usage|unsuitable certificate purpose|unsupported certificate purpose`)},
 	// Before "unknown authority": Go says "signed by unknown authority
 	// (possibly because of "x509: cannot verify signature: insecure
 	// algorithm …")" when only the algorithm is at fault.
 	{tlsInsecureSig, quick(`x509: cannot verify signature: insecure algorithm [\w-]+`)},
-	{tlsNotCA, quick(`x509: certificate is not authorized to sign other certificates`)},
-	{tlsUnknownCA, quick(`x509: certificate signed by unknown authority`)},
-	{tlsExpired, quick(`x509: certificate has expired or is not yet valid`)},
+	{tlsNotCA, quick(`x509: certificate is not authorized to sign other certificates|invalid CA certificate`)},
+	{tlsUnknownCA, quick(`x509: certificate signed by unknown authority|unable to get local issuer certificate|unable to get issuer certificate|unable to verify the first certificate|self[- ]signed certificate(?: in certificate chain)?|PKIX path building failed|unable to find valid certification path`)},
+	{tlsExpired, quick(`x509: certificate has expired or is not yet valid|certificate has expired|certificate is not yet valid|CertPathValidatorException: validity check failed`)},
 	{tlsLegacyCN, quick(`x509: certificate relies on legacy Common Name field`)},
-	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs`)},
+	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs|no alternative certificate subject name matches target host name '[^']*'|(?:IP address|[Hh]ostname) mismatch(?:, certificate is not valid for '[^']*')?|No subject alternative (?:DNS )?names? matching (?:IP address )?\S+ found`)},
 	{tlsSANFrom, quick(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
 	{tlsNotAllowed, quick(`client certificate authentication failed`)},
 	{tlsRevoked, quick(`transport: certificate serial [0-9a-f]+ revoked`)},
@@ -489,6 +492,8 @@ func tlsNote(r role, kind tlsKind, matched string) string {
 		return "the server closed the TLS handshake: usually a plaintext server (use http://); etcd-diag confirms it"
 	case r == roleClient && kind == tlsAlertBad:
 		return "a Go server sends \"bad certificate\" for a client certificate lacking clientAuth and for other refusals its alerts do not name; etcd-certwiz inspect client.crt shows the usages"
+	case r == roleClient && kind == tlsAlertHandshake && !strings.HasPrefix(matched, "remote error"):
+		return "OpenSSL's wording (curl, openssl s_client, Python): a Go member (etcd) sends this same alert over TLS 1.2 to a client that sent no certificate while --client-cert-auth is on; if the client gave no --cert and --key, that is the cause"
 	case r == roleListenerClient && kind == tlsAlertBad:
 		return "in a server log this means a client refused the server certificate: an untrusted CA, a name not in its SANs, or expiry; etcd-diag run from that client tells which"
 	}
