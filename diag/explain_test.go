@@ -367,8 +367,9 @@ func TestExplainCertificateFixTexts(t *testing.T) {
 }
 
 // TestExplainOpenSSLAndJavaWording: curl, openssl s_client, Python's ssl and
-// Java (JSSE) word the same TLS failures their own way; captured against a
-// real etcd 3.6 (testdata/explain/*.{curl,opensslsclient,python311,java17}*).
+// Java (JSSE) word the same TLS failures their own way, and so does gRPC's C
+// core (Python's grpcio 1.51); captured against a real etcd 3.6
+// (testdata/explain/*.{curl,opensslsclient,python311,java17,grpcpython151}*).
 // Where their wording is ambiguous, the texts say so.
 func TestExplainOpenSSLAndJavaWording(t *testing.T) {
 	cases := []struct{ file, inCause, inFixOrNote string }{
@@ -381,6 +382,8 @@ func TestExplainOpenSSLAndJavaWording(t *testing.T) {
 		{"client-cert-invalid.client.curl-key-mismatch.txt", "not that certificate's key", "openssl pkey -in KEY -pubout"},
 		{"ca-invalid.client.curl-cacert-not-pem.txt", "--cacert", "PEM file of the CA"},
 		{"server-cert-no-serverauth.server.python311.txt", "serverAuth", "serverAuth"},
+		// gRPC's C core prints only OpenSSL's verdict.
+		{"tls-handshake-failed.server.grpcpython151-expired.txt", "does not say why", "-verify_return_error"},
 	}
 	for _, tc := range cases {
 		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))

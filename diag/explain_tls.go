@@ -32,6 +32,7 @@ const (
 	tlsNoCert
 	tlsPlaintextPeer // the other party speaks plaintext
 	tlsNoCommon      // the listener found no TLS version or cipher suite in common
+	tlsVerifyFailed  // the dialler refused the certificate and its library does not say why
 )
 
 var tlsKinds = []struct {
@@ -55,13 +56,17 @@ var tlsKinds = []struct {
 	{tlsUnknownCA, quick(`x509: certificate signed by unknown authority|unable to get local issuer certificate|unable to get issuer certificate|unable to verify the first certificate|self[- ]signed certificate(?: in certificate chain)?|PKIX path building failed|unable to find valid certification path`)},
 	{tlsExpired, quick(`x509: certificate has expired or is not yet valid|certificate has expired|certificate is not yet valid|CertPathValidatorException: validity check failed`)},
 	{tlsLegacyCN, quick(`x509: certificate relies on legacy Common Name field`)},
-	{tlsSANDialled, quick(`x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs|no alternative certificate subject name matches target host name '[^']*'|(?:IP address|[Hh]ostname) mismatch(?:, certificate is not valid for '[^']*')?|No subject alternative (?:DNS )?names? matching (?:IP address )?\S+ found`)},
+	{tlsSANDialled, quick(`Peer name \S+ is not in peer certificate|x509: certificate is valid for .*?, not [^\s"\\,)]+|x509: certificate is not valid for any names, but wanted to match [^\s"\\,)]+|x509: cannot validate certificate for \S+ because it doesn't contain any IP SANs|no alternative certificate subject name matches target host name '[^']*'|(?:IP address|[Hh]ostname) mismatch(?:, certificate is not valid for '[^']*')?|No subject alternative (?:DNS )?names? matching (?:IP address )?\S+ found`)},
 	{tlsSANFrom, quick(`tls: \\*"[^"\\]*\\*" does not match any of DNSNames`)},
 	{tlsNotAllowed, quick(`client certificate authentication failed`)},
 	{tlsRevoked, quick(`transport: certificate serial [0-9a-f]+ revoked`)},
 	{tlsNoCert, quick(`tls: client didn't provide a certificate`)},
 	{tlsNoCommon, quick(`tls: no cipher suite supported by both client and server|tls: client offered only unsupported versions|tls: no supported versions satisfy MinVersion and MaxVersion|tls: server selected unsupported protocol version`)},
 	{tlsPlaintextPeer, quick(`tls: first record does not look like a TLS handshake|client sent an HTTP request to an HTTPS server|server gave HTTP response to HTTPS client|tls: oversized record received|authentication handshake failed: EOF`)},
+	// Last: OpenSSL's bare verdict, as gRPC's C core (Python's grpcio,
+	// C++, Ruby, PHP clients) prints it, with no reason after it. Lines that
+	// give the reason matched a kind above.
+	{tlsVerifyFailed, quick(`SSL routines:[\w:]*:certificate verify failed|CERTIFICATE_VERIFY_FAILED`)},
 }
 
 // role is who wrote a TLS line, and towards whom.
@@ -101,7 +106,7 @@ const (
 
 func tierOf(k tlsKind) tlsTier {
 	switch k {
-	case tlsAlertBad:
+	case tlsAlertBad, tlsVerifyFailed:
 		return tierGeneric
 	case tlsNoCert, tlsPlaintextPeer, tlsNoCommon:
 		return tierNoise
@@ -444,6 +449,8 @@ func tlsFinding(r role, kind tlsKind) (string, Side) {
 		return "server-not-tls", SideClient
 	case tlsSANFrom:
 		return "peer-san-mismatch", SidePeer
+	case tlsVerifyFailed:
+		return "tls-handshake-failed", SideServer
 	}
 	return "tls-handshake-failed", SideClient
 }
@@ -469,6 +476,9 @@ func tlsTexts(r role, kind tlsKind, id string) (string, string) {
 			"run etcd-diag from that client (or with its files) to tell which; the client's --cacert must hold the CA that signed server.crt"
 	case id == "server-cert-expired" && r == roleListenerClient:
 		return "a client refused the member's server certificate as expired (or a clock is wrong)", ""
+	case kind == tlsVerifyFailed && r == roleClient:
+		return "the client refused the member's certificate, and its TLS library (OpenSSL in gRPC's C core: Python's grpcio, C++, Ruby) does not say why: a CA not in the client's bundle, an expired certificate, or one without the serverAuth usage (a name not in its SANs gRPC names: \"Peer name … is not in peer certificate\")",
+			"see the reason with the client's CA file: openssl s_client -connect HOST:2379 -CAfile ca.crt -verify_return_error (its \"verify error:\" line names it), or run etcd-diag with the client's files"
 	case kind == tlsLegacyCN:
 		return "the certificate has no SANs, only a Common Name: Go ignores the CN since 1.15, so no name or IP matches", "reissue it with the names and IPs as SANs (subjectAltName=DNS:…,IP:…), e.g. etcd-certwiz renew FILE --add-san HOST"
 	case id == "peer-san-mismatch" && kind == tlsSANFrom:
