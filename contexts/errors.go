@@ -87,6 +87,10 @@ func (e *FileError) Hint() string {
 	if errors.As(e.Err, &busy) {
 		return busy.Hint()
 	}
+	var intr *flock.InterruptedError
+	if errors.As(e.Err, &intr) {
+		return intr.Hint()
+	}
 	if e.Invalid {
 		return "fix the file (nothing was changed), or point --config or " + EnvConfig + " elsewhere"
 	}
