@@ -93,6 +93,13 @@ func reissue(old *x509.Certificate, key crypto.Signer, ca *Issued, add Hosts, op
 	if t.SubjectKeyId, err = keyID(key.Public()); err != nil {
 		return nil, err
 	}
+	if len(old.SubjectKeyId) > 0 && pki.KeyMatches(old, key) {
+		// The same key keeps its identifier, however its issuer computed
+		// it (cfssl, openssl and kubeadm differ): the certificates a CA
+		// signed name it in their AuthorityKeyId, and OpenSSL-based clients
+		// (curl, Python, openssl verify) refuse a chain where they differ.
+		t.SubjectKeyId = old.SubjectKeyId
+	}
 	if ca == nil {
 		ca = &Issued{Cert: t, Key: key}
 	}

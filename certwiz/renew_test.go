@@ -2,6 +2,10 @@ package certwiz
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net"
 	"os"
 	"slices"
@@ -85,5 +89,46 @@ func TestRenewCAKeepsTrust(t *testing.T) {
 	}
 	if err := verifyRole(k.Clients[0].Cert, RoleClient, r.Cert, time.Now()); err != nil {
 		t.Fatalf("old client does not verify against the renewed CA: %v", err)
+	}
+}
+
+// TestRenewKeepsSubjectKeyID: a certificate renewed with its key keeps the
+// SubjectKeyId its first issuer computed (cfssl, openssl and kubeadm each
+// compute it their own way), so the AuthorityKeyId of the certificates a
+// renewed CA signed still names it (OpenSSL refuses a mismatch); a new key
+// gets a new identifier.
+func TestRenewKeepsSubjectKeyID(t *testing.T) {
+	key, err := GenerateKey(ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignID := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "foreign-ca"}, SubjectKeyId: foreignID,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := reissue(old, key, nil, Hosts{}, RenewOptions{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(r.Cert.SubjectKeyId, foreignID) {
+		t.Fatalf("renewed CA: SubjectKeyId %X, want %X", r.Cert.SubjectKeyId, foreignID)
+	}
+	other, err := GenerateKey(ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = reissue(old, other, nil, Hosts{}, RenewOptions{Now: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(r.Cert.SubjectKeyId, foreignID) {
+		t.Fatal("a new key kept the old key's identifier")
 	}
 }
