@@ -135,12 +135,17 @@ func renewTemplate(old *x509.Certificate, add Hosts, opts RenewOptions) (*x509.C
 	return t, nil
 }
 
-// FindIssuer finds the CA certificate and key that signed cert: in caDir if
-// given (any certificate file there), else in the certificate's directory
-// and its parents, among files named like CAs (ca.crt, peer-ca.crt, ca.pem,
-// etcd-ca.pem…: the layouts put them at the top of the tree; kubeadm's in
-// etcd/ beside apiserver-etcd-client.crt). The CA's key
-// is found beside it as pki.FindKey does (ca.key, ca-key.pem).
+// FindIssuer finds the CA certificate and key that signed cert: a CA
+// whose signature on cert verifies (names are not trusted), with a key
+// beside its file that matches it (pki.FindKey: ca.key, ca-key.pem…). Every
+// certificate of a file counts, so a bundle (intermediate and root, or old
+// and new CA) yields the one that signed. It looks in caDir if given, else
+// in the certificate's directory and its parents (the layouts put CAs at
+// the top of the tree; kubeadm's in etcd/ beside apiserver-etcd-client.crt),
+// in each directory first in the files named like CAs (ca.crt, peer-ca.crt,
+// ca.pem, etcd-ca.pem…), then in the other certificate files. A CA found
+// without its key does not end the search: another file may hold it with
+// its key (a ca-bundle.pem beside inter.pem and inter.key).
 func FindIssuer(certPath string, cert *x509.Certificate, caDir string) (*Issued, string, error) {
 	dirs := []string{caDir}
 	if caDir == "" {
@@ -157,28 +162,48 @@ func FindIssuer(certPath string, cert *x509.Certificate, caDir string) (*Issued,
 			}
 		}
 	}
+	var keyless *IssuerError // the first CA found without its key
 	for _, d := range dirs {
 		entries, err := os.ReadDir(d)
 		if err != nil {
 			continue
 		}
+		var named, others []string
 		for _, e := range entries {
 			p := filepath.Join(d, e.Name())
 			if e.IsDir() || !pki.IsCertPath(p) || pki.IsKeyPath(p) {
 				continue
 			}
-			if role, _ := pki.RoleFromPath(p); caDir == "" && role != RoleCA {
-				continue
+			if role, _ := pki.RoleFromPath(p); role == RoleCA {
+				named = append(named, p)
+			} else {
+				others = append(others, p)
 			}
-			ca, err := LoadCert(p)
-			if err != nil || !ca.Cert.IsCA || cert.CheckSignatureFrom(ca.Cert) != nil {
-				continue
-			}
-			if ca, err = LoadPair(p, ""); err != nil {
-				return nil, "", &IssuerError{Cert: certPath, Issuer: cert.Issuer.String(), CADir: caDir, CA: p, Err: err}
-			}
-			return ca, p, nil
 		}
+		files := append(named, others...)
+		for i, p := range files {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			for _, c := range pki.ParseFile(data).Certs {
+				if !c.IsCA || cert.CheckSignatureFrom(c) != nil {
+					continue
+				}
+				keyPath, key, err := pki.FindKey(p, c, "")
+				if err != nil {
+					var none *pki.NoKeyError
+					if keyless == nil && (i < len(named) || errors.As(err, &none)) {
+						keyless = &IssuerError{Cert: certPath, Issuer: cert.Issuer.String(), CADir: caDir, CA: p, Err: err}
+					}
+					continue
+				}
+				return &Issued{Cert: c, Key: key, CertPEM: EncodeCert(c), KeyPath: keyPath}, p, nil
+			}
+		}
+	}
+	if keyless != nil {
+		return nil, "", keyless
 	}
 	return nil, "", &IssuerError{Cert: certPath, Issuer: cert.Issuer.String(), CADir: caDir}
 }

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -130,5 +132,69 @@ func TestRenewKeepsSubjectKeyID(t *testing.T) {
 	}
 	if bytes.Equal(r.Cert.SubjectKeyId, foreignID) {
 		t.Fatal("a new key kept the old key's identifier")
+	}
+}
+
+// TestFindIssuerReadsBundlesAndGoesOn: the issuer is found by signature in
+// any certificate of a file, and a CA found without its key (a bundle of
+// intermediate and root) does not end the search when another file of the
+// directory holds the CA with its key, whatever the files are named.
+func TestFindIssuerReadsBundlesAndGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data ...[]byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, bytes.Join(data, nil), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	root, err := NewCA("root", ECDSAP256, 3650)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewCA("other", ECDSAP256, 3650)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interKey, err := GenerateKey(ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, err := Issue(Request{Role: RoleCA, CommonName: "inter", Days: 1000}, interKey, root.Cert, root.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := NewLeaf(Request{Role: RoleClient, CommonName: "leaf"}, ECDSAP256, inter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("ca-bundle.pem", inter.CertPEM, root.CertPEM) // no key beside it
+	write("inter.pem", inter.CertPEM)
+	write("inter.key", inter.KeyPEM)
+	leafPath := write("leaf.crt", leaf.CertPEM)
+	ca, path, err := FindIssuer(leafPath, leaf.Cert, "")
+	if err != nil || filepath.Base(path) != "inter.pem" || !ca.Cert.Equal(inter.Cert) {
+		t.Fatalf("FindIssuer = %v, %q; want inter.pem", err, path)
+	}
+	if _, path, err = FindIssuer(leafPath, leaf.Cert, dir); err != nil || filepath.Base(path) != "inter.pem" {
+		t.Fatalf("FindIssuer --ca-dir = %v, %q; want inter.pem", err, path)
+	}
+
+	// ca.crt holds another CA first, then the one that signed, whose key is ca.key.
+	os.Remove(filepath.Join(dir, "ca-bundle.pem"))
+	write("ca.crt", other.CertPEM, root.CertPEM)
+	write("ca.key", root.KeyPEM)
+	interPath := write("intermediate.crt", inter.CertPEM)
+	if ca, path, err = FindIssuer(interPath, inter.Cert, ""); err != nil || filepath.Base(path) != "ca.crt" || !ca.Cert.Equal(root.Cert) {
+		t.Fatalf("FindIssuer in a bundle = %v, %q", err, path)
+	}
+
+	// Only the keyless bundle: the error names it and what its key is called.
+	write("ca-bundle.pem", inter.CertPEM)
+	os.Remove(filepath.Join(dir, "inter.key"))
+	_, _, err = FindIssuer(leafPath, leaf.Cert, "")
+	var ie *IssuerError
+	if !errors.As(err, &ie) || filepath.Base(ie.CA) != "ca-bundle.pem" {
+		t.Fatalf("without inter.key: %v", err)
 	}
 }
