@@ -187,11 +187,20 @@ type tree struct {
 func (t *tree) load() error {
 	t.keys = map[string]bool{}
 	t.kubeadm = fileio.IsRegular(filepath.Join(t.dir, "etcd", "ca.crt")) && fileio.IsRegular(filepath.Join(t.dir, "apiserver-etcd-client.crt"))
-	err := filepath.WalkDir(t.dir, func(path string, d fs.DirEntry, err error) error {
+	// A tree reached through a symbolic link (/etc/etcd/pki -> /srv/pki, a
+	// mounted volume) is walked through it: WalkDir does not follow a
+	// link given as its root, but does with a trailing separator. Links
+	// inside the tree are read as files (a Secret mount's ca.crt ->
+	// ..data/ca.crt), never followed as directories.
+	root := t.dir
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		root += string(filepath.Separator)
+	}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), ".") && path != t.dir {
+		if strings.HasPrefix(d.Name(), ".") && path != root {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

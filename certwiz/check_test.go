@@ -92,6 +92,21 @@ func TestCheckTree(t *testing.T) {
 	}
 }
 
+// TestCheckTreeThroughSymlink: a tree given by a symbolic link to its
+// directory (/etc/etcd/pki -> /srv/pki) is checked whole, its paths named
+// as under the link.
+func TestCheckTreeThroughSymlink(t *testing.T) {
+	l, _ := writtenPKI(t)
+	link := filepath.Join(t.TempDir(), "pki")
+	if err := os.Symlink(l.Dir, link); err != nil {
+		t.Fatal(err)
+	}
+	results := checkTree(t, link, 30*24*time.Hour, time.Now())
+	if Failed(results) || len(results) != 10 || statusOf(results, "clients/root.crt").Key != filepath.FromSlash("clients/root.key") {
+		t.Fatalf("through a link: %+v", results)
+	}
+}
+
 func TestCheckTreeUnfit(t *testing.T) {
 	l, k := writtenPKI(t)
 	// etcd-0's peer cert re-signed by the client CA: any client cert would then pass as a peer.

@@ -198,3 +198,43 @@ func TestFindIssuerReadsBundlesAndGoesOn(t *testing.T) {
 		t.Fatalf("without inter.key: %v", err)
 	}
 }
+
+// TestWriteRenewedKeepsSymlinks: a certificate and key that are symbolic
+// links (a Secret mount's ..data, /etc/etcd/server.crt -> pki/…) are
+// renewed where they point; the links stay.
+func TestWriteRenewedKeepsSymlinks(t *testing.T) {
+	l, _ := writtenPKI(t)
+	dir := filepath.Join(l.Dir, "etcd-0")
+	data := filepath.Join(dir, "..data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"server.crt", "server.key"} {
+		if err := os.Rename(filepath.Join(dir, f), filepath.Join(data, f)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join("..data", f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := l.Server("etcd-0")
+	r, err := Renew(path, RenewOptions{RotateKey: true, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRenewed(path, r, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"server.crt", "server.key"} {
+		if fi, err := os.Lstat(filepath.Join(dir, f)); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Fatalf("%s is no longer a symbolic link (%v)", f, err)
+		}
+	}
+	got, err := LoadPair(filepath.Join(data, "server.crt"), "")
+	if err != nil || !got.Cert.Equal(r.Cert) {
+		t.Fatalf("the link's target is not the renewed pair: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(data, "server.key")); err != nil || fi.Mode().Perm() != KeyMode {
+		t.Fatalf("key mode %v (%v)", fi.Mode(), err)
+	}
+}
