@@ -139,6 +139,15 @@ func Check(dir string, o CheckOptions) (*TreeCheck, error) {
 		rel, _ := filepath.Rel(t.dir, k)
 		out.Skipped = append(out.Skipped, Skipped{Path: rel, What: "a private key no certificate of the tree pairs with"})
 	}
+	unpaired = unpaired[:0]
+	for k := range t.unreadable {
+		unpaired = append(unpaired, k)
+	}
+	sort.Strings(unpaired)
+	for _, k := range unpaired {
+		rel, _ := filepath.Rel(t.dir, k)
+		out.Skipped = append(out.Skipped, Skipped{Path: rel, What: "not readable (" + errors.Unwrap(t.unreadable[k]).Error() + "), not checked"})
+	}
 	if len(out.Results) == 0 {
 		return out, fmt.Errorf("no certificates under %s (only %s)", dir, describeSkipped(out.Skipped))
 	}
@@ -171,21 +180,23 @@ type treeFile struct {
 }
 
 type tree struct {
-	dir     string
-	now     time.Time
-	warn    time.Duration
-	files   []*treeFile // files that hold, or by their name should hold, certificates
-	keys    map[string]bool
-	skipped []Skipped
-	kubeadm bool
-	anchors []pki.Located // self-signed CAs, and the CAs of bundles holding one
-	cas     []pki.Located // every CA certificate of the tree (and of the outside bundle)
-	outside []pki.Located // the outside CA bundle (CheckOptions.CA), when given
-	caFile  string
+	dir   string
+	now   time.Time
+	warn  time.Duration
+	files []*treeFile // files that hold, or by their name should hold, certificates
+	keys  map[string]bool
+	// Key files the user may not read, until a certificate pairs with one.
+	unreadable map[string]error
+	skipped    []Skipped
+	kubeadm    bool
+	anchors    []pki.Located // self-signed CAs, and the CAs of bundles holding one
+	cas        []pki.Located // every CA certificate of the tree (and of the outside bundle)
+	outside    []pki.Located // the outside CA bundle (CheckOptions.CA), when given
+	caFile     string
 }
 
 func (t *tree) load() error {
-	t.keys = map[string]bool{}
+	t.keys, t.unreadable = map[string]bool{}, map[string]error{}
 	t.kubeadm = fileio.IsRegular(filepath.Join(t.dir, "etcd", "ca.crt")) && fileio.IsRegular(filepath.Join(t.dir, "apiserver-etcd-client.crt"))
 	// A tree reached through a symbolic link (/etc/etcd/pki -> /srv/pki, a
 	// mounted volume) is walked through it: WalkDir does not follow a
@@ -222,6 +233,12 @@ func (t *tree) load() error {
 		}
 		f := &treeFile{path: path, rel: rel}
 		data, rerr := os.ReadFile(path)
+		if rerr != nil && errors.Is(rerr, fs.ErrPermission) && (ext == ".key" || pki.IsKeyPath(path)) {
+			// A key etcd's user owns (0600), met by another user: said on
+			// the row of its certificate, else in the skipped files.
+			t.unreadable[path] = rerr
+			return nil
+		}
 		if rerr != nil {
 			f.err = rerr
 			t.files = append(t.files, f)
@@ -372,8 +389,11 @@ func (t *tree) checkCert(f *treeFile, n int, cert *x509.Certificate, bundle pki.
 		errs = append(errs, "does not chain: "+brk.Cause+"; fix: "+brk.Fix)
 	}
 	if n == 1 {
-		keyPath, p := t.keyProblem(f, cert)
-		if p != "" {
+		keyPath, p, warn := t.keyProblem(f, cert)
+		switch {
+		case p != "" && warn:
+			warns = append(warns, p)
+		case p != "":
 			errs = append(errs, p)
 		}
 		if keyPath != "" {
@@ -492,33 +512,38 @@ func (t *tree) badCertKey(f *treeFile, problems []string) (string, []string) {
 }
 
 // keyProblem pairs the key file with the certificate by the layout's
-// conventions (or a key in the same file), if there is one.
-func (t *tree) keyProblem(f *treeFile, cert *x509.Certificate) (string, string) {
+// conventions (or a key in the same file), if there is one. A key the user
+// may not read is a warning (warn): nothing is known against it.
+func (t *tree) keyProblem(f *treeFile, cert *x509.Certificate) (keyPath, problem string, warn bool) {
 	if f.pem.Count(pki.HoldsPrivateKey) > 0 {
 		data, err := os.ReadFile(f.path)
 		if err == nil {
 			key, err := pki.ParseKey(data)
 			switch {
 			case err != nil:
-				return f.path, "its private key (in the same file): " + err.Error()
+				return f.path, "its private key (in the same file): " + err.Error(), false
 			case !pki.KeyMatches(cert, key):
-				return f.path, "the private key in the same file does not match the certificate"
+				return f.path, "the private key in the same file does not match the certificate", false
 			}
-			return f.path, ""
+			return f.path, "", false
 		}
 	}
 	keyPath, _, err := pki.FindKey(f.path, cert, "")
 	var none *pki.NoKeyError
+	var unreadable *pki.UnreadableKeyError
 	switch {
 	case errors.As(err, &none):
-		return "", ""
+		return "", "", false
 	case errors.Is(err, pki.ErrKeyMismatch):
-		return "", filepath.Base(keyPath) + " does not match the certificate"
+		return "", filepath.Base(keyPath) + " does not match the certificate", false
+	case errors.As(err, &unreadable):
+		delete(t.unreadable, keyPath)
+		return keyPath, filepath.Base(keyPath) + " not readable (" + errors.Unwrap(unreadable.Err).Error() + "): its match was not checked (run check as its owner or root)", true
 	case err != nil:
-		return keyPath, filepath.Base(keyPath) + ": " + strings.TrimPrefix(err.Error(), keyPath+": ")
+		return keyPath, filepath.Base(keyPath) + ": " + strings.TrimPrefix(err.Error(), keyPath+": "), false
 	}
 	delete(t.keys, keyPath)
-	return keyPath, ""
+	return keyPath, "", false
 }
 
 // ParseDays parses a duration that may use a "d" suffix for days ("30d"), as

@@ -107,6 +107,36 @@ func TestCheckTreeThroughSymlink(t *testing.T) {
 	}
 }
 
+// TestCheckTreeUnreadableKey: a key the user may not read (etcd's own,
+// 0600, met by an operator's account) is a warning on its certificate's
+// row, not "unfit" and not a row of its own. Root reads anything: skipped.
+func TestCheckTreeUnreadableKey(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a 0000 file")
+	}
+	l, _ := writtenPKI(t)
+	key := KeyPath(l.Client("root"))
+	if err := os.Chmod(key, 0); err != nil {
+		t.Fatal(err)
+	}
+	check, err := CheckTree(l.Dir, 30*24*time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := statusOf(check.Results, "clients/root.crt")
+	if r.Status != StatusWarning || r.Key != filepath.FromSlash("clients/root.key") || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], "root.key not readable (permission denied)") {
+		t.Fatalf("unreadable key: %+v", r)
+	}
+	for _, x := range check.Results {
+		if strings.HasSuffix(x.Path, ".key") {
+			t.Fatalf("a row for a key: %+v", x)
+		}
+	}
+	if len(check.Skipped) != 0 {
+		t.Fatalf("skipped: %+v", check.Skipped)
+	}
+}
+
 func TestCheckTreeUnfit(t *testing.T) {
 	l, k := writtenPKI(t)
 	// etcd-0's peer cert re-signed by the client CA: any client cert would then pass as a peer.

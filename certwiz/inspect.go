@@ -43,8 +43,11 @@ type Report struct {
 	Problems []string  `json:"problems,omitempty"` // key, signature, or why it does not parse
 	KeyFile  string    `json:"key_file,omitempty"`
 	KeyMatch *bool     `json:"key_matches,omitempty"`
-	hasError bool
-	of       int // certificates in the file or chain
+	// KeyUnchecked says why the key file beside it was not checked against
+	// it: "not readable (permission denied)" for a key another user owns.
+	KeyUnchecked string `json:"key_unchecked,omitempty"`
+	hasError     bool
+	of           int // certificates in the file or chain
 }
 
 // Title names the certificate: its source, and its position when the

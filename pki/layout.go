@@ -90,10 +90,31 @@ func (e *NoKeyError) Error() string {
 // Hint says how to go on.
 func (e *NoKeyError) Hint() string { return "give the key file with --key" }
 
+// UnreadableKeyError is a key file found beside a certificate by the
+// layout's conventions that the user may not read: keys are 0600 and owned
+// by etcd's user, so a check or inspect run as another user meets it. It
+// says nothing of whether the key fits.
+type UnreadableKeyError struct {
+	Path string
+	Err  error
+}
+
+func (e *UnreadableKeyError) Error() string {
+	return fmt.Sprintf("%s: not readable (%v)", e.Path, errors.Unwrap(e.Err))
+}
+
+func (e *UnreadableKeyError) Unwrap() error { return e.Err }
+
+// Hint says how to read it.
+func (e *UnreadableKeyError) Hint() string {
+	return "run as the key's owner (etcd's user) or root, or give a readable copy with --key"
+}
+
 // FindKey finds and parses the private key of cert (read from certPath): the
 // explicit file when given, else the first of KeyCandidates that exists and
 // matches. A candidate that exists but belongs to another certificate is
-// passed over; if none matches, the error says which ones did not.
+// passed over; if none matches, the error says which ones did not. One the
+// user may not read is *UnreadableKeyError.
 func FindKey(certPath string, cert *x509.Certificate, explicit string) (string, crypto.Signer, error) {
 	candidates := KeyCandidates(certPath)
 	if explicit != "" {
@@ -108,6 +129,9 @@ func FindKey(certPath string, cert *x509.Certificate, explicit string) (string, 
 		data, err := read(p)
 		if errors.Is(err, os.ErrNotExist) && explicit == "" {
 			continue
+		}
+		if errors.Is(err, os.ErrPermission) && explicit == "" {
+			return p, nil, &UnreadableKeyError{Path: p, Err: err}
 		}
 		if err != nil {
 			return p, nil, err

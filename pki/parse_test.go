@@ -208,3 +208,24 @@ func TestFindKey(t *testing.T) {
 		t.Fatalf("explicit wrong key: %v", err)
 	}
 }
+
+// TestFindKeyUnreadable: a key beside the certificate that the user may
+// not read (0600, owned by etcd's user) is named as such, with the way
+// out, not as a key that does not parse. Root reads anything: skipped.
+func TestFindKeyUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a 0000 file")
+	}
+	dir := t.TempDir()
+	l := leaf(t, "srv", root(t, "Root"), both...)
+	der, _ := x509.MarshalPKCS8PrivateKey(l.key)
+	keyPath := filepath.Join(dir, "server.key")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := FindKey(filepath.Join(dir, "server.crt"), l.cert, "")
+	var ue *UnreadableKeyError
+	if !errors.As(err, &ue) || p != keyPath || ue.Hint() == "" || err.Error() != keyPath+": not readable (permission denied)" {
+		t.Fatalf("FindKey = %q, %v", p, err)
+	}
+}

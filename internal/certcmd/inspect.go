@@ -101,8 +101,12 @@ func inspectTarget(c *cli.Context, target string) ([]certwiz.Report, error) {
 	}
 	keyFile, _, err := pki.FindKey(target, first[0], c.String("key"))
 	var none *pki.NoKeyError
+	var unreadable *pki.UnreadableKeyError
 	switch {
 	case errors.As(err, &none):
+	case errors.As(err, &unreadable):
+		// A key etcd's user owns: the certificate is still shown.
+		reports[0].KeyFile, reports[0].KeyUnchecked = keyFile, "not readable ("+errors.Unwrap(unreadable.Err).Error()+"), not checked"
 	case errors.Is(err, pki.ErrKeyMismatch):
 		match := false
 		reports[0].KeyFile, reports[0].KeyMatch = keyFile, &match
@@ -144,6 +148,9 @@ func printReport(w io.Writer, p clix.Painter, r certwiz.Report) {
 	key := r.KeyType
 	if r.KeyMatch != nil {
 		key += map[bool]string{true: ", " + r.KeyFile + " matches", false: ", " + p.Red(r.KeyFile+" DOES NOT MATCH")}[*r.KeyMatch]
+	}
+	if r.KeyUnchecked != "" {
+		key += ", " + p.Yellow(r.KeyFile+" "+r.KeyUnchecked)
 	}
 	row("key", key)
 	if r.KeyID != "" {
