@@ -37,9 +37,19 @@ type Renewed struct {
 // key usages (plus opts.AddSANs), signed by the CA that signed it, keeping its
 // key unless opts.RotateKey. A self-signed CA is renewed with its own key, so
 // the certificates it signed keep verifying. The intermediates that followed
-// the certificate in its file follow the new one. Nothing is written.
+// the certificate in its file follow the new one. With opts.RotateKey a
+// key file beside it that belongs to another key is no obstacle: the new
+// key replaces it. Nothing is written.
 func Renew(certPath string, opts RenewOptions) (*Renewed, error) {
 	old, err := LoadPair(certPath, opts.KeyPath)
+	var mismatch *pki.KeyMismatchError
+	if opts.RotateKey && errors.As(err, &mismatch) {
+		// The key beside it is another's: a new key needs no old one, and
+		// goes where the certificate's key is looked for first.
+		if old, err = LoadCert(certPath); err == nil {
+			old.KeyPath = mismatch.Keys[0]
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -238,3 +238,32 @@ func TestWriteRenewedKeepsSymlinks(t *testing.T) {
 		t.Fatalf("key mode %v (%v)", fi.Mode(), err)
 	}
 }
+
+// TestRenewRotateKeyPastMismatchedKey: a key file beside the certificate
+// that is another's stops a renewal that keeps the key (saying so, with the
+// way out), not one that makes a new key: that key takes its place.
+func TestRenewRotateKeyPastMismatchedKey(t *testing.T) {
+	l, k := writtenPKI(t)
+	path := l.Client("root")
+	if err := os.WriteFile(KeyPath(path), k.Clients[1].KeyPEM, KeyMode); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Renew(path, RenewOptions{Now: time.Now()})
+	var me *pki.KeyMismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("keeping a mismatched key: %v", err)
+	}
+	r, err := Renew(path, RenewOptions{RotateKey: true, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.KeyPath != KeyPath(path) {
+		t.Fatalf("new key goes to %q", r.KeyPath)
+	}
+	if err := WriteRenewed(path, r, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPair(path, ""); err != nil {
+		t.Fatalf("after --rotate-key: %v", err)
+	}
+}

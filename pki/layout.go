@@ -90,6 +90,29 @@ func (e *NoKeyError) Error() string {
 // Hint says how to go on.
 func (e *NoKeyError) Hint() string { return "give the key file with --key" }
 
+// KeyMismatchError is key files beside a certificate (or the one given)
+// that all belong to other keys: errors.Is(err, ErrKeyMismatch).
+type KeyMismatchError struct {
+	Keys []string // the key files tried, in order
+	Cert string
+	CA   bool // the certificate is a CA's
+}
+
+func (e *KeyMismatchError) Error() string {
+	return fmt.Sprintf("%s does not match %s (%v)", strings.Join(e.Keys, ", "), e.Cert, ErrKeyMismatch)
+}
+
+func (e *KeyMismatchError) Unwrap() error { return ErrKeyMismatch }
+
+// Hint gives the ways out: the right key, or a new one for a leaf (a CA's
+// new key would be a new CA).
+func (e *KeyMismatchError) Hint() string {
+	if e.CA {
+		return "give the CA's own key with --key: with a new key, the certificates it signed would no longer verify (a new CA is 'etcd-certwiz rotate')"
+	}
+	return "give the certificate's own key with --key, or give it a new key: etcd-certwiz renew " + e.Cert + " --rotate-key"
+}
+
 // UnreadableKeyError is a key file found beside a certificate by the
 // layout's conventions that the user may not read: keys are 0600 and owned
 // by etcd's user, so a check or inspect run as another user meets it. It
@@ -146,7 +169,7 @@ func FindKey(certPath string, cert *x509.Certificate, explicit string) (string, 
 		mismatched = append(mismatched, p)
 	}
 	if len(mismatched) > 0 {
-		return mismatched[0], nil, fmt.Errorf("%s: %w %s", strings.Join(mismatched, ", "), ErrKeyMismatch, certPath)
+		return mismatched[0], nil, &KeyMismatchError{Keys: mismatched, Cert: certPath, CA: cert.IsCA}
 	}
 	return "", nil, &NoKeyError{Cert: certPath, Tried: candidates}
 }

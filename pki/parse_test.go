@@ -229,3 +229,29 @@ func TestFindKeyUnreadable(t *testing.T) {
 		t.Fatalf("FindKey = %q, %v", p, err)
 	}
 }
+
+// TestKeyMismatchError: a key beside a certificate that is another's is
+// named with the certificate, errors.Is ErrKeyMismatch, and its hint gives
+// both ways out for a leaf, and for a CA only its own key.
+func TestKeyMismatchError(t *testing.T) {
+	dir := t.TempDir()
+	r := root(t, "Root")
+	l := leaf(t, "srv", r, both...)
+	der, _ := x509.MarshalPKCS8PrivateKey(leaf(t, "other", r, both...).key)
+	for _, name := range []string{"server-key.pem", "ca-key.pem"} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert := filepath.Join(dir, "server.pem")
+	_, _, err := FindKey(cert, l.cert, "")
+	var me *KeyMismatchError
+	if !errors.As(err, &me) || !errors.Is(err, ErrKeyMismatch) || !strings.HasPrefix(err.Error(), filepath.Join(dir, "server-key.pem")+" does not match "+cert) ||
+		!strings.Contains(me.Hint(), "--rotate-key") {
+		t.Fatalf("leaf: %v", err)
+	}
+	_, _, err = FindKey(filepath.Join(dir, "ca.pem"), r.cert, "")
+	if !errors.As(err, &me) || !me.CA || strings.Contains(me.Hint(), "--rotate-key") {
+		t.Fatalf("CA: %v (%s)", err, me.Hint())
+	}
+}

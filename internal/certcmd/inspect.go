@@ -67,7 +67,8 @@ func inspectAction(c *cli.Context) error {
 	}
 	for _, r := range reports {
 		if r.KeyMatch != nil && !*r.KeyMatch {
-			return clix.Fail("the key belongs to another certificate; renew with --rotate-key or find the right key", "%s does not match %s", r.KeyFile, r.Source)
+			mismatch := &pki.KeyMismatchError{Keys: []string{r.KeyFile}, Cert: r.Source, CA: r.IsCA}
+			return clix.Fail(mismatch.Hint(), "%s does not match %s", r.KeyFile, r.Source)
 		}
 	}
 	for _, r := range reports {
