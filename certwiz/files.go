@@ -204,3 +204,48 @@ func LoadPair(certPath, keyPath string) (*Issued, error) {
 	it.Key, it.KeyPath = key, path
 	return it, nil
 }
+
+// caNames are the names a CA that signs etcd's leaves is kept under in a
+// directory, by layout: certwiz and kubeadm's etcd/ (ca.crt), cfssl
+// (ca.pem, its key ca-key.pem), kubeadm's /etc/kubernetes/pki (etcd/ca.crt),
+// and etcd-ca.crt|pem; a separate peer CA first for peers.
+func caNames(peer bool) []string {
+	names := []string{"ca.crt", "ca.pem", filepath.Join("etcd", "ca.crt"), "etcd-ca.crt", "etcd-ca.pem"}
+	if peer {
+		names = append([]string{"peer-ca.crt", "peer-ca.pem"}, names...)
+	}
+	return names
+}
+
+// FindCA is the CA certificate file in dir that signs new leaves (its key
+// beside it by the layout's naming: LoadCA): the first of the layouts'
+// names that exists; for a peer, a separate peer CA when there is one.
+func FindCA(dir string, peer bool) (string, error) {
+	names := caNames(peer)
+	for _, n := range names {
+		if p := filepath.Join(dir, n); fileio.IsRegular(p) {
+			return p, nil
+		}
+	}
+	return "", &NoCAError{Dir: dir, Tried: names}
+}
+
+// NoCAError is a directory without a CA by any layout's name.
+type NoCAError struct {
+	Dir   string
+	Tried []string
+}
+
+func (e *NoCAError) Error() string {
+	return fmt.Sprintf("no CA certificate in %s (looked for %s)", e.Dir, strings.Join(e.Tried, ", "))
+}
+
+// Hint says how to make one or where to point.
+func (e *NoCAError) Hint() string {
+	return "point --ca-dir at the directory holding the CA certificate and its key (ca.crt and ca.key; cfssl's ca.pem and ca-key.pem), or create one with 'etcd-certwiz ca --out DIR'"
+}
+
+// IsPeerCA reports whether the CA file FindCA chose is a separate peer CA.
+func IsPeerCA(path string) bool {
+	return strings.HasPrefix(filepath.Base(path), "peer-ca.")
+}

@@ -188,3 +188,42 @@ func TestInterruptedWriteCompletes(t *testing.T) {
 		t.Errorf("third write: %v, want ExistsError", err)
 	}
 }
+
+// TestFindCA: the CA that signs new leaves is found under any layout's
+// name (certwiz's and kubeadm's ca.crt, cfssl's ca.pem, kubeadm's
+// etcd/ca.crt from /etc/kubernetes/pki), a peer CA first for peers; none
+// is an error that lists the names and has a hint.
+func TestFindCA(t *testing.T) {
+	dir := t.TempDir()
+	touch := func(name string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var none *NoCAError
+	if _, err := FindCA(dir, false); !errors.As(err, &none) || none.Hint() == "" || !strings.Contains(err.Error(), "ca.pem") {
+		t.Fatalf("empty dir: %v", err)
+	}
+	for _, c := range []struct {
+		file       string
+		peer, want string
+	}{
+		{"etcd/ca.crt", "etcd/ca.crt", "etcd/ca.crt"},
+		{"ca.pem", "ca.pem", "ca.pem"},
+		{"peer-ca.pem", "peer-ca.pem", "ca.pem"},
+		{"ca.crt", "peer-ca.pem", "ca.crt"},
+	} {
+		touch(c.file)
+		got, err := FindCA(dir, false)
+		if err != nil || got != filepath.Join(dir, c.want) {
+			t.Fatalf("after %s: FindCA = %q, %v; want %s", c.file, got, err, c.want)
+		}
+		if got, err = FindCA(dir, true); err != nil || got != filepath.Join(dir, c.peer) || IsPeerCA(got) != strings.HasPrefix(c.peer, "peer-") {
+			t.Fatalf("after %s: FindCA(peer) = %q, %v; want %s", c.file, got, err, c.peer)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -95,39 +94,51 @@ func write(c *cli.Context, files []certwiz.PendingFile) error {
 	return nil
 }
 
-// loadCA reads the CA named file ("ca.crt" or "peer-ca.crt") from the CA directory.
-func loadCA(c *cli.Context, file string) (*certwiz.Issued, error) {
-	ca, err := certwiz.LoadCA(filepath.Join(caDir(c), file))
-	key := strings.TrimSuffix(file, ".crt") + ".key"
+// loadCA reads the CA that signs leaves from the CA directory, under the
+// name of any layout (certwiz.FindCA: ca.crt, cfssl's ca.pem…); peer
+// prefers a separate peer CA. It returns the file read.
+func loadCA(c *cli.Context, peer bool) (*certwiz.Issued, string, error) {
+	path, err := certwiz.FindCA(caDir(c), peer)
+	if err != nil {
+		return nil, "", err
+	}
+	ca, err := certwiz.LoadCA(path)
+	keys := strings.Join(keyNames(path), " or ")
 	var noKey *pki.NoKeyError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		create := "'etcd-certwiz ca --out DIR'"
-		if file != "ca.crt" {
-			create = "'etcd-certwiz ca --peer --out DIR'"
-		}
-		return nil, clix.Wrap(err, "create one with "+create+", or point --ca-dir at the directory holding "+file+" and "+key)
 	case errors.As(err, &noKey):
 		// pki's hint names --key, the certificate's own key: not this one.
-		return nil, clix.Wrap(err, "put the CA's key beside it as "+key+", or point --ca-dir at the directory holding "+file+" and "+key)
+		return nil, "", clix.Wrap(err, "put the CA's key beside it as "+keys+", or point --ca-dir at the directory holding the CA and its key")
 	case err != nil && clix.HintOf(err) == "":
-		return nil, clix.Wrap(err, "point --ca-dir at the directory holding the CA certificate "+file+" and its key "+key+" (as 'etcd-certwiz ca' writes them)")
+		return nil, "", clix.Wrap(err, "point --ca-dir at the directory holding the CA certificate "+filepath.Base(path)+" and its key "+keys+" (as 'etcd-certwiz ca' writes them)")
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	}
-	return ca, nil
+	return ca, path, nil
 }
 
-// issueLeaf signs req with the CA file in the CA directory and writes the
-// pair to certPath.
-func issueLeaf(c *cli.Context, req certwiz.Request, caFile, certPath string) error {
+// keyNames are the names a CA's key is looked for by beside it.
+func keyNames(caPath string) []string {
+	var out []string
+	for _, k := range pki.KeyCandidates(caPath) {
+		out = append(out, filepath.Base(k))
+	}
+	return out
+}
+
+// issueLeaf signs req with the CA of the CA directory (a separate peer CA
+// for peers, when there is one) and writes the pair to certPath.
+func issueLeaf(c *cli.Context, req certwiz.Request, certPath string) error {
 	kt, err := keyType(c)
 	if err != nil {
 		return err
 	}
-	ca, err := loadCA(c, caFile)
+	ca, caPath, err := loadCA(c, req.Role == certwiz.RolePeer)
 	if err != nil {
 		return err
+	}
+	if req.Role == certwiz.RolePeer && !certwiz.IsPeerCA(caPath) {
+		fmt.Fprintln(c.App.ErrWriter, "note: no peer-ca.crt in "+caDir(c)+"; signing with "+caPath+" (a separate peer CA is safer: 'etcd-certwiz ca --peer')")
 	}
 	req.Days = c.Int("days")
 	leaf, err := certwiz.NewLeaf(req, kt, ca)

@@ -33,5 +33,5 @@ func clientAction(c *cli.Context) error {
 		cn = c.String("cn")
 	}
 	req := certwiz.Request{Role: certwiz.RoleClient, CommonName: cn, Org: c.StringSlice("org")}
-	return issueLeaf(c, req, "ca.crt", certwiz.Layout{Dir: c.String("out")}.Client(name))
+	return issueLeaf(c, req, certwiz.Layout{Dir: c.String("out")}.Client(name))
 }

@@ -1,10 +1,6 @@
 package certcmd
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/etcd-ctx/etcd-ctx/certwiz"
@@ -33,11 +29,6 @@ func peerAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	caFile := "peer-ca.crt"
-	if _, err := os.Stat(filepath.Join(caDir(c), caFile)); err != nil {
-		caFile = "ca.crt"
-		fmt.Fprintln(c.App.ErrWriter, "note: no peer-ca.crt in "+caDir(c)+"; signing with ca.crt (a separate peer CA is safer: 'etcd-certwiz ca --peer')")
-	}
 	req := certwiz.Request{Role: certwiz.RolePeer, CommonName: name, DNS: hosts.DNS, IPs: hosts.IPs}
-	return issueLeaf(c, req, caFile, certwiz.Layout{Dir: c.String("out")}.Peer(name))
+	return issueLeaf(c, req, certwiz.Layout{Dir: c.String("out")}.Peer(name))
 }

@@ -37,7 +37,7 @@ func serverAction(c *cli.Context) error {
 		return err
 	}
 	req := certwiz.Request{Role: certwiz.RoleServer, CommonName: name, DNS: hosts.DNS, IPs: hosts.IPs}
-	return issueLeaf(c, req, "ca.crt", certwiz.Layout{Dir: c.String("out")}.Server(name))
+	return issueLeaf(c, req, certwiz.Layout{Dir: c.String("out")}.Server(name))
 }
 
 // memberHosts parses --hosts (required) and adds extra.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/manifoldco/promptui"
@@ -79,7 +78,7 @@ func userAction(c *cli.Context) error {
 		return err
 	}
 	if !reused {
-		if err := issueLeaf(c, certwiz.Request{Role: certwiz.RoleClient, CommonName: name}, "ca.crt", certPath); err != nil {
+		if err := issueLeaf(c, certwiz.Request{Role: certwiz.RoleClient, CommonName: name}, certPath); err != nil {
 			return err
 		}
 	}
@@ -143,7 +142,7 @@ func reuseClientCert(c *cli.Context, name, certPath string) (bool, error) {
 		pki.CheckValidity(it.Cert, time.Now()) != nil {
 		return false, nil
 	}
-	ca, err := loadCA(c, "ca.crt")
+	ca, caPath, err := loadCA(c, false)
 	if err != nil {
 		return false, err
 	}
@@ -151,7 +150,7 @@ func reuseClientCert(c *cli.Context, name, certPath string) (bool, error) {
 		return false, nil
 	}
 	fmt.Fprintf(c.App.ErrWriter, "Keeping %s: CN %s, signed by %s, valid until %s.\n", certPath, name,
-		filepath.Join(caDir(c), "ca.crt"), it.Cert.NotAfter.UTC().Format("2006-01-02"))
+		caPath, it.Cert.NotAfter.UTC().Format("2006-01-02"))
 	return true, nil
 }
 
