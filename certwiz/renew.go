@@ -281,31 +281,20 @@ func LoadCA(certPath string) (*Issued, error) {
 
 // WriteRenewed replaces the certificate (and the key when it changed). A
 // file that is a symbolic link (/etc/etcd/server.crt -> pki/server.crt, a
-// Secret mount's tls.crt -> ..data/tls.crt) is replaced where it points,
-// so the link, and the layout it makes, stay.
+// Secret mount's tls.crt -> ..data/tls.crt) is replaced where it points
+// (fileio.Write writes through links), so the link, and the layout it
+// makes, stay.
 func WriteRenewed(certPath string, r *Renewed, keyChanged bool) error {
 	if keyChanged {
 		keyPath := r.KeyPath
 		if keyPath == "" {
 			keyPath = KeyPath(certPath)
 		}
-		if err := fileio.Write(linkTarget(keyPath), r.KeyPEM, KeyMode); err != nil {
+		if err := fileio.Write(keyPath, r.KeyPEM, KeyMode); err != nil {
 			return err
 		}
 	}
-	return fileio.Write(linkTarget(certPath), r.CertPEM, certMode(certPath))
-}
-
-// linkTarget is the file a symbolic link at path leads to, or path itself
-// (not a link, or a broken one: the write then says why).
-func linkTarget(path string) string {
-	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink == 0 {
-		return path
-	}
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		return target
-	}
-	return path
+	return fileio.Write(certPath, r.CertPEM, certMode(certPath))
 }
 
 func certMode(path string) os.FileMode {
