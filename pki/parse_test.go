@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/etcd-ctx/etcd-ctx/internal/nodac"
 )
 
 // openssl runs openssl in dir; without it the test is skipped locally and
@@ -211,10 +213,11 @@ func TestFindKey(t *testing.T) {
 
 // TestFindKeyUnreadable: a key beside the certificate that the user may
 // not read (0600, owned by etcd's user) is named as such, with the way
-// out, not as a key that does not parse. Root reads anything: skipped.
+// out, not as a key that does not parse. As root, it runs
+// without the capabilities that read anything (nodac).
 func TestFindKeyUnreadable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads a 0000 file")
+	if !nodac.Run(t) {
+		return
 	}
 	dir := t.TempDir()
 	l := leaf(t, "srv", root(t, "Root"), both...)

@@ -17,6 +17,7 @@ import (
 	"github.com/etcd-ctx/etcd-ctx/internal/certcmd"
 	"github.com/etcd-ctx/etcd-ctx/internal/ctxcmd"
 	"github.com/etcd-ctx/etcd-ctx/internal/diagcmd"
+	"github.com/etcd-ctx/etcd-ctx/internal/nodac"
 	"github.com/etcd-ctx/etcd-ctx/tests/harness"
 )
 
@@ -85,6 +86,7 @@ func scriptParams(dir string) testscript.Params {
 			"etcd-token":  cmdEtcdToken,
 			"status":      cmdStatus,
 			"cfssl-tools": cmdCFSSLTools,
+			"nodac":       cmdNoDAC,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -95,8 +97,6 @@ func scriptParams(dir string) testscript.Params {
 				return harness.HasEtcd34() || harness.InCI(), nil
 			case "ci":
 				return harness.InCI(), nil
-			case "root": // reads files whatever their mode
-				return os.Geteuid() == 0, nil
 			}
 			if path, ok := strings.CutPrefix(cond, "file:"); ok {
 				_, err := os.Stat(path)
@@ -304,6 +304,23 @@ func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
 // listens (connection refused), or where a listener accepts connections and
 // never answers (a hung member), until the script ends (harness.ReservePort
 // keeps anyone else from taking it meanwhile).
+// cmdNoDAC runs a command as exec does, so that file modes hold even for
+// root (internal/nodac): a 0000 key is unreadable to it, as to an
+// operator's account.
+func cmdNoDAC(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) == 0 {
+		ts.Fatalf("usage: nodac program [args...]")
+	}
+	argv := nodac.Command(args...)
+	err := ts.Exec(argv[0], argv[1:]...)
+	switch {
+	case neg && err == nil:
+		ts.Fatalf("unexpected command success")
+	case !neg && err != nil:
+		ts.Fatalf("unexpected command failure: %v", err)
+	}
+}
+
 func cmdPort(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 || (args[0] != "closed" && args[0] != "silent") {
 		ts.Fatalf("usage: port closed|silent VAR")
