@@ -127,8 +127,14 @@ func FindTree(dir string, opts TreeOptions) (*Tree, error) {
 		}
 		return kubeadmTree(abs, opts.Members)
 	case "":
+		hint := "point at the PKI directory, or choose the layout with --layout certwiz|kubeadm"
+		if holdsCertificates(abs) {
+			// A PKI of another shape (cfssl's ca.pem and member1.pem,
+			// openssl's by hand): --layout would not make it one.
+			hint = "rotate drives certwiz's and kubeadm's layouts only, and this directory holds certificates in another (cfssl's or openssl's files): renew them one by one (etcd-certwiz renew FILE), and see what it holds with etcd-certwiz check " + dir
+		}
 		return nil, &LayoutError{Msg: "no CA rotation layout found in " + dir + " (certwiz's ca.crt with <member>/server.crt, or kubeadm's ca.crt, server.crt and peer.crt)",
-			Hint: "point at the PKI directory, or choose the layout with --layout certwiz|kubeadm"}
+			Hint: hint}
 	}
 	return nil, &LayoutError{Msg: fmt.Sprintf("unknown layout %q", layout), Hint: "use --layout certwiz or --layout kubeadm"}
 }
@@ -340,4 +346,14 @@ func chainsTo(chain []*x509.Certificate, cas []*x509.Certificate, usage x509.Ext
 	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage},
 		CurrentTime: chain[0].NotBefore.Add(chain[0].NotAfter.Sub(chain[0].NotBefore) / 2)})
 	return err == nil
+}
+
+// holdsCertificates reports whether dir has a .crt or .pem file of its own.
+func holdsCertificates(dir string) bool {
+	for _, pattern := range []string{"*.crt", "*.pem"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, pattern)); len(m) > 0 {
+			return true
+		}
+	}
+	return false
 }
