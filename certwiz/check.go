@@ -385,8 +385,12 @@ func (t *tree) checkCert(f *treeFile, n int, cert *x509.Certificate, bundle pki.
 			warns = append(warns, p.Msg)
 		}
 	}
-	if brk := t.chain(f, n, cert, role); brk != nil {
+	brk, keyIDs := t.chain(f, n, cert, role)
+	if brk != nil {
 		errs = append(errs, "does not chain: "+brk.Cause+"; fix: "+brk.Fix)
+	}
+	for _, m := range keyIDs {
+		warns = append(warns, m.Cause+"; fix: "+m.Fix)
 	}
 	if n == 1 {
 		keyPath, p, warn := t.keyProblem(f, cert)
@@ -436,10 +440,12 @@ func (t *tree) checkCert(f *treeFile, n int, cert *x509.Certificate, bundle pki.
 // certificates its file presents after it. It is judged at a time the
 // certificate itself is valid, so an expired certificate reports "expired"
 // rather than a chain error; a CA whose own validity is the problem is
-// reported on the CA's row too. A self-signed CA is its own anchor.
-func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) *pki.Break {
+// reported on the CA's row too. A self-signed CA is its own anchor. A
+// server certificate that chains also gets the links OpenSSL and Java
+// clients refuse (pki.ChainInput.KeyIDMismatches).
+func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) (*pki.Break, []*pki.Break) {
 	if cert.IsCA && pki.SelfSigned(cert) {
-		return nil
+		return nil, nil
 	}
 	at := t.now
 	if at.Before(cert.NotBefore) {
@@ -455,15 +461,24 @@ func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) *pki
 	if role == RoleCA {
 		in.Usages = []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 	}
-	_, brk := pki.Verify(in)
-	if brk == nil || brk.Kind == pki.KindLeafUsage || brk.Kind == pki.KindLeafExpired || (brk.Kind == pki.KindUnsupportedKey && brk.Cert.Cert == cert) ||
+	chain, brk := pki.Verify(in)
+	if brk == nil {
+		if role == RoleServer {
+			// Clients verify a server's chain, and OpenSSL-based ones
+			// (curl, Python, gRPC's C core) by key id; etcd (Go)
+			// verifies peers' and clients' chains by signature.
+			return nil, in.KeyIDMismatches(chain)
+		}
+		return nil, nil
+	}
+	if brk.Kind == pki.KindLeafUsage || brk.Kind == pki.KindLeafExpired || (brk.Kind == pki.KindUnsupportedKey && brk.Cert.Cert == cert) ||
 		(brk.Kind == pki.KindWeakSignature && brk.Cert.Cert == cert) {
-		return nil // said by Fitness, the validity or KeyProblems already
+		return nil, nil // said by Fitness, the validity or KeyProblems already
 	}
 	if brk.Kind == pki.KindCAExpired && !at.Equal(t.now) && pki.CheckValidity(brk.Cert.Cert, t.now) == nil {
-		return nil // a CA valid today, judged at the end of this expired certificate's life
+		return nil, nil // a CA valid today, judged at the end of this expired certificate's life
 	}
-	return brk
+	return brk, nil
 }
 
 // expectedAnchors are the CAs a certificate must chain to: the outside

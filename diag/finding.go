@@ -55,6 +55,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"chain-incomplete", "an intermediate CA is missing from the certificate file presented (the member's --cert-file, or --cert)"},
 	{"ca-eku-restricted", "a CA on the chain restricts extended key usage, so Go (and so etcd) refuse every certificate under it for that usage"},
 	{"ca-key-mismatch", "a CA of the right name but another key (regenerated): the certificate was signed by a different one"},
+	{"server-key-id-mismatch", "the server's chain names an issuer's key id (AuthorityKeyId) that the issuer does not carry (SubjectKeyId): Go clients accept it, OpenSSL-based clients (curl, Python, gRPC's C core) and Java refuse it"},
 	{"cert-unsupported", "a certificate or key uses a curve, key type or signature Go (and so etcd) refuses (secp256k1, RSA < 1024, SHA-1, MD5); RSA < 2048 warns"},
 	{"tls-negotiation-failed", "client and member share no TLS version or cipher suite (--cipher-suites, --tls-min-version, --tls-max-version; suites for another key type than the certificate's)"},
 	{"tls-handshake-failed", "the TLS handshake failed for another reason (the alert is shown)"},

@@ -180,8 +180,13 @@ func (p *prober) verifyServer(state tls.ConnectionState) error {
 	in := pki.ChainInput{Leaf: pki.Located{Cert: leaf, Source: "the server's certificate"}, Presented: sent[1:], Roots: p.st.bundle,
 		Elsewhere: p.st.clientChain, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Now: p.in.Now,
 		LeafFile: "the member's --cert-file", RootsName: p.in.bundleName()}
-	if _, brk := pki.Verify(in); brk != nil {
+	chain, brk := pki.Verify(in)
+	if brk != nil {
 		return brk
+	}
+	for _, m := range in.KeyIDMismatches(chain) {
+		p.fail(Finding{ID: "server-key-id-mismatch", Severity: Warning, Cause: m.Cause,
+			Fix: m.Fix + "; openssl s_client -connect " + net.JoinHostPort(p.host, p.port) + " -CAfile CA -verify_return_error shows what OpenSSL clients see"})
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -74,6 +75,8 @@ const (
 	KindWeakSignature       Kind = "weak-signature"       // SHA-1 or MD5
 	KindUnsupportedKey      Kind = "unsupported-key"      // a key Go cannot use
 	KindOther               Kind = "other"                // anything else crypto/x509 refuses
+	// Not a break for Go, only for OpenSSL and Java (KeyIDMismatches).
+	KindKeyIDMismatch Kind = "key-id-mismatch" // AuthorityKeyId is not the issuer's SubjectKeyId
 )
 
 // Break is the exact link that breaks a chain, said in one sentence with
@@ -527,6 +530,40 @@ func dedupe(s []string) []string {
 		if !dup && x != "" {
 			out = append(out, x)
 		}
+	}
+	return out
+}
+
+// KeyIDMismatches returns, for each link of chain (as Verify returned it
+// for in: leaf first) whose certificate names its issuer's key
+// (AuthorityKeyId) otherwise than that issuer names its own
+// (SubjectKeyId), a Break of kind KindKeyIDMismatch (Cert the issuer,
+// Child the certificate); a link is fine when another certificate of in by
+// the issuer's name carries that id. Go, so etcd and etcdctl, verifies a
+// link by its signature and accepts it; OpenSSL (curl, Python, gRPC's C
+// core) and Java look the issuer up by that key id first and refuse the
+// chain ("unable to get local issuer certificate"). It happens when a CA
+// is re-signed from its own key by a tool that computes the id another way
+// (SHA-1 against Go 1.25's truncated SHA-256) or sets it by hand. Links
+// where either id is absent are fine for both. Nil when none.
+func (in ChainInput) KeyIDMismatches(chain []Located) []*Break {
+	var out []*Break
+	for i := 0; i+1 < len(chain); i++ {
+		child, parent := chain[i], chain[i+1]
+		aki, ski := child.Cert.AuthorityKeyId, parent.Cert.SubjectKeyId
+		if len(aki) == 0 || len(ski) == 0 || bytes.Equal(aki, ski) {
+			continue
+		}
+		if slices.ContainsFunc(in.all(), func(c candidate) bool {
+			return bytes.Equal(c.Cert.SubjectKeyId, aki) && bytes.Equal(c.Cert.RawSubject, child.Cert.RawIssuer)
+		}) {
+			continue
+		}
+		out = append(out, &Break{Kind: KindKeyIDMismatch, Cert: parent, Child: child,
+			Cause: fmt.Sprintf("%s names its issuer's key %s (AuthorityKeyId), but its issuer %s has the SubjectKeyId %s: Go (etcd, etcdctl) accepts the chain by its signature, OpenSSL-based clients (curl, Python, gRPC's C core) and Java refuse it (\"unable to get local issuer certificate\")",
+				child.name(), hexID(aki), parent.name(), hexID(ski)),
+			Fix: fmt.Sprintf("re-sign %s from its own key with -addext subjectKeyIdentifier=%s (what it signed stays valid), or reissue %s from it as it is",
+				Name(parent.Cert), hexID(aki), Name(child.Cert))})
 	}
 	return out
 }

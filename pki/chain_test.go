@@ -436,3 +436,40 @@ func v1(t testing.TB, cn string, parent *tcert) *tcert {
 	}
 	return &tcert{cert: c, key: key}
 }
+
+// TestKeyIDMismatches: a CA re-signed from its own key with another
+// SubjectKeyId still verifies what it signed in Go, and the link whose
+// AuthorityKeyId no longer names it is reported (OpenSSL and Java refuse
+// it), unless the original CA is at hand too; chains with matching ids are
+// silent.
+func TestKeyIDMismatches(t *testing.T) {
+	r := root(t, "Root")
+	l := leaf(t, "srv", r, x509.ExtKeyUsageServerAuth)
+	resigned := mk(t, spec{cn: "Root", ca: true, pathlen: -1, key: r.key, ski: []byte{1, 2, 3, 4}}, nil)
+	for _, tc := range []struct {
+		name  string
+		roots []Located
+		want  int
+	}{
+		{"the CA as it was", []Located{r.at("ca.crt")}, 0},
+		{"re-signed with another id", []Located{resigned.at("ca.crt")}, 1},
+		{"both in the bundle", []Located{resigned.at("ca.crt"), r.at("old.crt")}, 0},
+	} {
+		in := ChainInput{Leaf: l.at("server.crt"), Roots: tc.roots, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, Now: testNow}
+		chain, brk := Verify(in)
+		if brk != nil {
+			t.Fatalf("%s: Go refused the chain: %v", tc.name, brk)
+		}
+		got := in.KeyIDMismatches(chain)
+		if len(got) != tc.want {
+			t.Fatalf("%s: %d mismatches, want %d: %+v", tc.name, len(got), tc.want, got)
+		}
+		if tc.want == 1 {
+			b := got[0]
+			if b.Kind != KindKeyIDMismatch || b.Cert.Cert != resigned.cert || b.Child.Cert != l.cert ||
+				!strings.Contains(b.Cause, "SubjectKeyId 01:02:03:04") || !strings.Contains(b.Fix, "subjectKeyIdentifier="+KeyIDBytes(l.cert.AuthorityKeyId)) {
+				t.Fatalf("%s: %+v", tc.name, b)
+			}
+		}
+	}
+}

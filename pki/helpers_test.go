@@ -42,6 +42,7 @@ type spec struct {
 	sigAlg    x509.SignatureAlgorithm
 	noBasic   bool
 	hosts     bool
+	ski       []byte // SubjectKeyId; the SHA-1 of the key when nil
 }
 
 var testNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -82,11 +83,14 @@ func mk(t testing.TB, s spec, parent *tcert) *tcert {
 		t.Fatal(err)
 	}
 	ski := sha1.Sum(pubDER)
+	if s.ski == nil {
+		s.ski = ski[:]
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial, Subject: pkix.Name{CommonName: s.cn},
 		NotBefore: s.notBefore, NotAfter: s.notAfter,
 		ExtKeyUsage: s.eku, KeyUsage: s.ku, SignatureAlgorithm: s.sigAlg,
-		BasicConstraintsValid: !s.noBasic, IsCA: s.ca, SubjectKeyId: ski[:],
+		BasicConstraintsValid: !s.noBasic, IsCA: s.ca, SubjectKeyId: s.ski,
 	}
 	if s.ca {
 		if tmpl.KeyUsage == 0 {
