@@ -121,6 +121,10 @@ func authRevision(c *cli.Context) (uint64, error) {
 		return loginRevision(ctx, c, cli, spec, why)
 	case errors.Is(rpctypes.Error(err), rpctypes.ErrPermissionDenied):
 		return loginRevision(ctx, c, cli, spec, "etcd refused AuthStatus to context "+spec.Name+"'s user (etcd 3.5 and 3.6 answer it for the root role only)")
+	case errors.Is(rpctypes.Error(err), rpctypes.ErrUserEmpty):
+		// Auth is on and the context authenticates as nobody (no
+		// password, no client certificate's CN under --client-cert-auth).
+		return loginRevision(ctx, c, cli, spec, "with authentication on, etcd answers AuthStatus only to an authenticated user")
 	}
 	return 0, clix.Fail("check the context with 'etcd-ctx ping "+spec.Name+"'", "reading the auth revision: %w", err)
 }
