@@ -241,6 +241,44 @@ func (p *prober) dialFinding(err error) Finding {
 		Fix: "check routing and firewalls between here and the member (ip route get " + p.host + ")", Evidence: []string{err.Error()}}
 }
 
+// sanMismatch: the server certificate does not cover the host dialled.
+// When the certificate is written wrong in a known way (an address as a DNS
+// name, a CN and no SANs, a wildcard one label short) the cause says so and
+// the fix gives the subjectAltName entry to write; dialling another name
+// is offered only when the certificate has a usable one.
+func (p *prober) sanMismatch(hostname x509.HostnameError, info *TLSInfo) Finding {
+	cause := fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host)
+	reissue := fmt.Sprintf("reissue the server certificate with that name in place of the old file: etcd-certwiz renew server.crt --add-san %s (etcd reads certificate files on each handshake: no restart)", hostname.Host)
+	leaf := hostname.Certificate
+	if leaf == nil {
+		leaf = info.leaf
+	}
+	if leaf == nil {
+		return Finding{ID: "server-san-mismatch", Severity: Error, Cause: cause,
+			Fix:      reissue + "; or dial a name it has (" + p.in.setFlag("server-name", firstOr(info.SANs, "NAME")) + ")",
+			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
+	}
+	miss := pki.WhySANMiss(leaf, hostname.Host)
+	fix := reissue + ", or with openssl: subjectAltName = " + miss.Ext + " in the -extfile (cfssl: the address in \"hosts\")"
+	var other []string
+	for _, n := range leaf.DNSNames {
+		if net.ParseIP(n) == nil && !strings.HasPrefix(n, "*.") {
+			other = append(other, n)
+		}
+	}
+	for _, ip := range leaf.IPAddresses {
+		other = append(other, ip.String())
+	}
+	if len(other) > 0 {
+		fix += "; or dial a name it has (" + p.in.setFlag("server-name", other[0]) + ")"
+	}
+	if miss.Cause != "" {
+		cause += ": " + miss.Cause
+	}
+	return Finding{ID: "server-san-mismatch", Severity: Error, Cause: cause, Fix: fix,
+		Evidence: []string{"certificate SANs: " + pick(len(leaf.DNSNames)+len(leaf.IPAddresses) > 0, list(pki.SANs(leaf)), "none"), "subject: " + leaf.Subject.String()}}
+}
+
 func (p *prober) timeoutFinding(evidence string) Finding {
 	return Finding{ID: "timeout", Severity: Error,
 		Cause:    fmt.Sprintf("no answer within %s: a firewall drops the packets, or something accepts connections but never completes the handshake", p.in.Timeout),
@@ -272,10 +310,7 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 			Fix:      "etcd makes it once, in its data directory (fixtures/client): list the addresses clients dial in --listen-client-urls and delete fixtures/client before restarting, or better, drop --auto-tls for certificates from a CA (etcd-certwiz init) with the right SANs",
 			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject + " (self-signed by --auto-tls)"}}
 	case errors.As(err, &hostname):
-		return Finding{ID: "server-san-mismatch", Severity: Error,
-			Cause:    fmt.Sprintf("the server certificate is not valid for %q, the name dialled", hostname.Host),
-			Fix:      fmt.Sprintf("reissue the server certificate with that name in place of the old file: etcd-certwiz renew server.crt --add-san %s (etcd reads certificate files on each handshake: no restart); or dial a name it has (%s)", hostname.Host, p.in.setFlag("server-name", firstOr(info.SANs, "NAME"))),
-			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
+		return p.sanMismatch(hostname, info)
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && notYetValid(info.leaf, p.in.Now):
 		return Finding{ID: "server-cert-expired", Severity: Error,
 			Cause:    notYetValidCause("the server certificate "+info.ServerSubject, info.leaf, p.in.Now, "this machine's clock") + "; clients and peers whose clocks agree refuse it too",
