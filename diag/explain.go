@@ -77,10 +77,13 @@ var rules = sync.OnceValue(func() []matcher {
 	// ("bad certificate") or a closed connection, and both beat the lines
 	// probes leave (no certificate, plaintext, nothing in common).
 	out = append(out, tlsRule{tierSpecific}, tlsRule{tierGeneric}, tlsRule{tierNoise})
-	for _, ms := range [][]message{catalogue, connectionMessages} {
-		for _, m := range compileMessages(ms) {
-			out = append(out, m)
-		}
+	for _, m := range compileMessages(catalogue) {
+		out = append(out, m)
+	}
+	// A dial to a proxy reads as "connection refused" or a timeout: before them.
+	out = append(out, proxyRule{})
+	for _, m := range compileMessages(connectionMessages) {
+		out = append(out, m)
 	}
 	return out
 })

@@ -56,6 +56,10 @@ func TestExplainIssueInputs(t *testing.T) {
 		{text: `rejected connection from "127.0.0.1:53314" (error "tls: failed to verify certificate: x509: certificate specifies an incompatible key usage", ServerName "")`, id: "server-cert-no-clientauth", side: SideSelf, inFix: "clientAuth"},
 		{text: "Error: etcdserver: too many requests", id: "too-many-requests", side: SideServer},
 		{text: "Error: etcdserver: request is too large", id: "request-too-large", side: SideClient, inCause: "--max-request-bytes"},
+		// siderolabs/sidero#922: talosctl's etcd client behind https_proxy (a Cntlm proxy).
+		{text: `error getting members: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing failed to do connect handshake, response: \"HTTP/1.1 502 Connection timed out\\r\\nConnection: close\\r\\nContent-Type: text/html\\r\\n\\r\\n<html><body><h1>502 Connection timed out</h1></body></html>\""`, id: "proxy-in-path", side: SideClient, inCause: "refused to tunnel", inFix: "NO_PROXY"},
+		// A dial to the endpoint itself is no proxy.
+		{text: `{"level":"warn","msg":"retrying of unary invoker failed","target":"etcd-endpoints://0x3b2f3e058e00/127.0.0.1:23810","error":"rpc error: code = DeadlineExceeded desc = latest balancer error: connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:23810: connect: connection refused\""}`, id: "connection-refused", side: SideServer},
 	}
 	for _, tc := range cases {
 		got, ok := Explain(tc.text)

@@ -37,6 +37,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"connection-refused", "nothing listens there"},
 	{"connection-failed", "the TCP connection failed otherwise (no route, network unreachable)"},
 	{"timeout", "no answer (filtered port, or a peer that never finishes the handshake)"},
+	{"proxy-in-path", "HTTPS_PROXY applies to the member (NO_PROXY does not cover it): gRPC clients go through the proxy, which is down or refuses (error) or tunnels (info)"},
 	{"server-not-tls", "https:// (or a CA given) but the server speaks plaintext"},
 	{"server-requires-tls", "http:// but the server speaks TLS"},
 	{"server-ca-untrusted", "server cert not signed by the CA bundle in use"},

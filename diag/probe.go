@@ -181,7 +181,7 @@ func (p *prober) connect(ctx context.Context) bool {
 	}
 	p.step("TLS", true, fmt.Sprintf("%s, server %s issued by %s", info.Version, info.ServerSubject, info.ServerIssuer))
 	p.findings = append(p.findings, serverCertUsage(p.ep.URL, info.leaf, info.ClientCertRequested)...)
-	return true
+	return p.throughProxy(ctx)
 }
 
 var errPlainServer = errors.New("the server closed the TLS handshake and answers plaintext HTTP/2")
@@ -208,7 +208,7 @@ func (p *prober) plain(ctx context.Context, raw net.Conn) bool {
 	switch {
 	case err == nil:
 		p.step("HTTP/2", true, "plaintext gRPC")
-		return true
+		return p.throughProxy(ctx)
 	case errors.Is(err, errServerWantsTLS):
 		p.step("HTTP/2", false, "the server answered a plaintext request with TLS")
 		p.fail(Finding{ID: "server-requires-tls", Severity: Error,

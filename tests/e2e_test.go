@@ -3,6 +3,7 @@ package tests
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -300,10 +301,6 @@ func cmdKeyring(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("KEYRING_DIR", k.Dir)
 }
 
-// port closed|silent VAR: set VAR to a loopback host:port where nothing
-// listens (connection refused), or where a listener accepts connections and
-// never answers (a hung member), until the script ends (harness.ReservePort
-// keeps anyone else from taking it meanwhile).
 // cmdNoDAC runs a command as exec does, so that file modes hold even for
 // root (internal/nodac): a 0000 key is unreadable to it, as to an
 // operator's account.
@@ -321,9 +318,22 @@ func cmdNoDAC(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// port closed|silent|proxy|proxy-403 VAR: set VAR to a loopback host:port
+// where nothing listens (connection refused), or where a listener accepts
+// connections and never answers (a hung member), or an HTTP proxy that
+// tunnels CONNECTs or refuses them with 403 (harness.HTTPProxy), until the
+// script ends (harness.ReservePort keeps anyone else from taking it
+// meanwhile).
 func cmdPort(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 || (args[0] != "closed" && args[0] != "silent") {
-		ts.Fatalf("usage: port closed|silent VAR")
+	if neg || len(args) != 2 || (args[0] != "closed" && args[0] != "silent" && args[0] != "proxy" && args[0] != "proxy-403") {
+		ts.Fatalf("usage: port closed|silent|proxy|proxy-403 VAR")
+	}
+	if args[0] == "proxy" || args[0] == "proxy-403" {
+		addr, stop, err := harness.HTTPProxy(map[string]int{"proxy": http.StatusOK, "proxy-403": http.StatusForbidden}[args[0]])
+		ts.Check(err)
+		ts.Defer(stop)
+		ts.Setenv(args[1], addr)
+		return
 	}
 	if args[0] == "closed" {
 		p, err := harness.ReservePort()

@@ -494,12 +494,19 @@ func (c *Cluster) enableRBAC() error {
 	return nil
 }
 
+// portOf is the port of an endpoint URL.
+func portOf(ep string) string {
+	_, port, _ := net.SplitHostPort(hostPort(ep))
+	return port
+}
+
 // Env describes the cluster to scripts and child processes.
 func (c *Cluster) Env() map[string]string {
 	env := map[string]string{
 		"ETCD_ENDPOINTS": strings.Join(c.Endpoints, ","),
 		"ETCD_ENDPOINT":  c.Endpoints[0],
 		"ETCD_ADDR":      hostPort(c.Endpoints[0]),
+		"ETCD_PORT":      portOf(c.Endpoints[0]),
 		"ETCD_PEER":      c.PeerURLs[0],
 		"ETCD_LOG":       c.LogPath(0),
 		"ETCD_VERSION":   c.Version(0),
