@@ -107,7 +107,7 @@ func (p *prober) proxyFinding(pu *url.URL, target string, sev Severity, why, sta
 	}
 	cause += "; " + state
 	return Finding{ID: "proxy-in-path", Severity: sev, Cause: cause,
-		Fix: fmt.Sprintf("exempt the members from the proxy where clients run: export %s=\"$%s,%s\" (list every member's address, or its subnet such as 10.0.0.0/24, or a domain suffix such as .etcd.example.com), or run the client without it (env -u HTTPS_PROXY -u https_proxy etcdctl …); etcdctl 3.4 ignores the proxy, so it working proves nothing", no, no, p.host),
+		Fix:      fmt.Sprintf("exempt the members from the proxy where clients run: export %s=\"$%s,%s\" (list every member's address, or its subnet such as 10.0.0.0/24, or a domain suffix such as .etcd.example.com), or run the client without it (env -u HTTPS_PROXY -u https_proxy etcdctl …); etcdctl 3.4 ignores the proxy, so it working proves nothing", no, no, p.host),
 		Evidence: []string{fmt.Sprintf("%s=%s; %s=%q", set, proxyShown(pu), no, os.Getenv(no))}}
 }
 
