@@ -7,6 +7,8 @@ import (
 	"regexp/syntax"
 	"strings"
 	"sync"
+
+	"github.com/etcd-ctx/etcd-ctx/pki"
 )
 
 // message is one recognised message of etcd, etcdctl, Go or gRPC: a
@@ -88,7 +90,7 @@ var localMessages = []message{
 // (explain_tls.go): every rpctypes error of etcd 3.4–3.7 (testdata/rpctypes
 // lists them), the server's own wording of them in its log, and the log
 // lines of a member about its peers.
-var catalogue = []message{
+var catalogue = append(refusalMessages(), []message{
 	// Auth administration.
 	{id: "auth-root-user-missing", pattern: pAuth + `root user does not exist`, side: SideServer, why: whyServer},
 	{id: "auth-root-role-missing", pattern: pAuth + `root user does not have root role`, side: SideServer, why: whyServer},
@@ -210,7 +212,7 @@ var catalogue = []message{
 	{id: "endpoint-unhealthy", pattern: `^Error: unhealthy cluster|is unhealthy: failed to commit proposal[^"]*|"health":false`, side: SideServer, why: "etcdctl endpoint health's verdict: the lines above it name the endpoints and the errors"},
 	{id: "member-unreachable", pattern: `failed to fetch endpoints from etcd cluster member list`, side: SideClient, why: whyClient,
 		cause: "--cluster asked the first endpoint for the member list and that failed", fix: "check the first endpoint on its own (etcd-diag --endpoints URL); then run without --cluster, listing the endpoints yourself"},
-}
+}...)
 
 // After the catalogue: connection failures, then the vague lines.
 var connectionMessages = []message{
@@ -372,4 +374,35 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// refusalMessages: a certificate Go refuses to parse (pki.Refusal: a
+// negative serial, an extension written twice), named by whose it is: the
+// server's when a client could not parse it, a client's when a member could
+// not, the member's own when it exits at start ("listener failed": one of
+// its --cert-file, --trusted-ca-file or peer files), etcdctl's own files
+// (--cert, --cacert) when etcdctl stops before dialling.
+func refusalMessages() []message {
+	var out []message
+	for _, e := range pki.RefusalErrors {
+		reason, fix, _ := pki.Refusal(e)
+		q := regexp.QuoteMeta(e)
+		out = append(out,
+			message{id: "cert-unsupported", pattern: `failed to parse certificate from server: ` + q, side: SideServer,
+				why:   "a client could not read the certificate the member sent",
+				cause: "a certificate the member sends (its --cert-file: the server certificate, or a CA bundled after it) cannot be read by Go: " + reason, fix: fix},
+			message{id: "cert-unsupported", pattern: `failed to parse client certificate: ` + q, side: SideClient, origin: memberLine,
+				why:   "a member's log line: the client's certificate could not be read",
+				cause: "the certificate a client presented cannot be read by Go, so the member refuses it: " + reason, fix: fix},
+			message{id: "cert-unsupported", pattern: q, side: SideSelf, origin: memberLine,
+				why:   "a member's log line about its own files: it cannot read one of them and stops",
+				cause: "the member cannot read one of its own certificate files (--cert-file, --trusted-ca-file, --peer-cert-file, --peer-trusted-ca-file), so it exits at start: " + reason,
+				fix:   fix + "; openssl x509 -in FILE -noout -serial -subject on each file shows which"},
+			message{id: "cert-unsupported", pattern: q, side: SideClient, origin: clientLine,
+				why:   "a client's error before it dialled: one of its own files (--cert, --cacert)",
+				cause: "a certificate the client loads (--cert, or a CA in --cacert) cannot be read by Go: " + reason,
+				fix:   fix + "; openssl x509 -in FILE -noout -serial -subject on each file shows which"},
+		)
+	}
+	return out
 }

@@ -9,6 +9,7 @@ var texts = map[string][2]string{
 	"dns-unresolvable":   {"the endpoint's host name does not resolve", "check the name (getent hosts HOST) and /etc/resolv.conf, or use the member's IP in --endpoints"},
 	"connection-refused": {"nothing listens on that address and port", "start etcd there (systemctl status etcd) or fix the port: --listen-client-urls must include it"},
 	"connection-failed":  {"the TCP connection cannot be opened (no route)", "check routing and firewalls between here and the member"},
+	"cert-unsupported":   {"a certificate or key is one Go (and so etcd) refuses: a curve or key type it lacks, a SHA-1 or MD5 signature, a negative serial number", "reissue it with P-256 or RSA, SHA-256 and a positive serial (openssl … -sha256 -set_serial 0x$(openssl rand -hex 16), or etcd-certwiz)"},
 	"proxy-in-path":      {"the client went through an HTTP proxy (HTTPS_PROXY) to reach etcd, and the proxy is down or refuses to tunnel", "exempt the members from the proxy: NO_PROXY=\"$NO_PROXY,10.0.0.5\" (every member's address, a subnet like 10.0.0.0/24, or a domain suffix), or run the client with env -u HTTPS_PROXY -u https_proxy; etcdctl 3.4 ignores the proxy, so it working proves nothing"},
 	"timeout":            {"no answer in time: a firewall drops packets, a member hangs, or a TLS failure was hidden behind a deadline", "run etcd-diag with the same settings to name the rung that fails; check the port with ss -ltnp on the host"},
 

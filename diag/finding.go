@@ -26,7 +26,8 @@ type Finding struct {
 	Fix      string   `json:"fix"`
 	Evidence []string `json:"evidence,omitempty"`
 
-	local bool // found by the local checks, before any network
+	local  bool // found by the local checks, before any network
+	server bool // about a certificate the member sent: never a repeat of a local finding
 }
 
 // IDs is the contract for scripts: every id etcd-diag may report, with the

@@ -121,13 +121,20 @@ func checkLocal(in *Input, r *Report) *localState {
 func checkBundle(in *Input, r *Report, st *localState) {
 	certs, err := pki.ParseCerts(in.Settings.CA)
 	if err != nil {
-		id := "ca-invalid"
-		var uk *pki.UnsupportedKeyError
-		if errors.As(err, &uk) {
+		id, fix := "ca-invalid", "point at etcd's --trusted-ca-file PEM: "+in.setFlag("cacert", "ca.crt")
+		var (
+			uk *pki.UnsupportedKeyError
+			rc *pki.RefusedCertError
+		)
+		switch {
+		case errors.As(err, &rc):
+			// The file is the right one: the certificate in it is written
+			// in a way Go refuses, so members built on it refuse it too.
+			id, fix = "cert-unsupported", rc.Fix+"; then replace it in every member's --trusted-ca-file and here"
+		case errors.As(err, &uk):
 			id = "cert-unsupported"
 		}
-		r.add(Finding{ID: id, Severity: Error, Cause: "the CA bundle (" + in.source(in.Sources.CA) + ") is not usable: " + err.Error(),
-			Fix: "point at etcd's --trusted-ca-file PEM: " + in.setFlag("cacert", "ca.crt")})
+		r.add(Finding{ID: id, Severity: Error, Cause: "the CA bundle (" + in.source(in.Sources.CA) + ") is not usable: " + err.Error(), Fix: fix})
 		r.Local = append(r.Local, Check{Name: "CA bundle", Detail: err.Error()})
 		return
 	}
@@ -191,6 +198,15 @@ func checkClientPair(in *Input, r *Report, st *localState) {
 			st.pairErr = "cert-unsupported"
 			r.add(Finding{ID: "cert-unsupported", Severity: Error, Cause: err.Error(),
 				Fix:      "issue a new key and certificate on P-256/P-384, RSA or Ed25519 (etcd-certwiz client NAME --ca-dir DIR), then " + in.setFlag("cert", "client.crt") + " --key client.key",
+				Evidence: []string{from}})
+			r.Local = append(r.Local, Check{Name: "client certificate", Detail: err.Error()})
+			return
+		}
+		var rc *pki.RefusedCertError
+		if errors.As(err, &rc) {
+			st.pairErr = "cert-unsupported"
+			r.add(Finding{ID: "cert-unsupported", Severity: Error, Cause: err.Error(),
+				Fix:      rc.Fix + ", then " + in.setFlag("cert", "client.crt") + " --key client.key",
 				Evidence: []string{from}})
 			r.Local = append(r.Local, Check{Name: "client certificate", Detail: err.Error()})
 			return

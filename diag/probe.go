@@ -295,6 +295,14 @@ func (p *prober) tlsFinding(err error, info *TLSInfo) Finding {
 		invalid  x509.CertificateInvalidError
 		brk      *pki.Break
 	)
+	if reason, fix, ok := pki.Refusal(err.Error()); ok && strings.Contains(err.Error(), "failed to parse certificate from server") {
+		// Go refused a certificate the member sent before any verification:
+		// there is no parsed certificate to name, only the reason.
+		return Finding{ID: "cert-unsupported", Severity: Error,
+			Cause:    "a certificate the member sends (its --cert-file: the server certificate, or a CA bundled after it) cannot be read by Go: " + reason,
+			Fix:      fix + "; on the member, openssl x509 -in server.crt -noout -serial -subject shows it",
+			Evidence: []string{err.Error()}, server: true}
+	}
 	switch {
 	case looksPlain(err) || errors.Is(err, errPlainServer):
 		return Finding{ID: "server-not-tls", Severity: Error, Cause: "the endpoint is https:// (or a CA was given) but the server speaks plaintext",
@@ -389,6 +397,7 @@ func (p *prober) serverChainFinding(brk *pki.Break, info *TLSInfo) Finding {
 	}
 	f := chainFinding(p.in, brk, "")
 	f.Evidence = append(evidence, f.Evidence...)
+	f.server = true
 	return f
 }
 

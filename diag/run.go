@@ -109,7 +109,7 @@ func dedupe(r *Report) {
 		}
 	}
 	for _, f := range r.Findings {
-		if i, ok := local[f.ID]; ok && f.Endpoint != "" && f.Severity == Error && r.Findings[i].Severity != Error {
+		if i, ok := local[f.ID]; ok && f.Endpoint != "" && !f.server && f.Severity == Error && r.Findings[i].Severity != Error {
 			r.Findings[i].Severity = Error
 			r.Findings[i].Evidence = append(r.Findings[i].Evidence, "confirmed by "+f.Endpoint+": "+f.Cause)
 		}
@@ -118,7 +118,7 @@ func dedupe(r *Report) {
 	out := r.Findings[:0]
 	seen := map[string]bool{}
 	for _, f := range r.Findings {
-		if _, ok := local[f.ID]; ok && f.Endpoint != "" {
+		if _, ok := local[f.ID]; ok && f.Endpoint != "" && !f.server {
 			continue
 		}
 		if alert := refusalAlert(f); explained >= 0 && alert != "" {

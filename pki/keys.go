@@ -219,7 +219,9 @@ func readBadCert(der []byte, parseErr error) *BadCert {
 	b.NotBefore, b.NotAfter = c.TBS.Validity.NotBefore, c.TBS.Validity.NotAfter
 	if uk := algorithmProblem(c.TBS.PublicKey.Algorithm); uk != nil {
 		b.Err = uk
+		return b
 	}
+	b.Err = refusedCert(parseErr, c.TBS.Serial)
 	return b
 }
 

@@ -187,8 +187,11 @@ func (e *CertParseError) Error() string {
 	if e.Subject != "" {
 		who += " (" + e.Subject + ")"
 	}
-	var uk *UnsupportedKeyError
-	if errors.As(e.Err, &uk) {
+	var (
+		uk *UnsupportedKeyError
+		rc *RefusedCertError
+	)
+	if errors.As(e.Err, &uk) || errors.As(e.Err, &rc) {
 		return who + ": " + e.Err.Error()
 	}
 	return who + " does not parse: " + e.Err.Error()
