@@ -111,13 +111,25 @@ func startClusterView(ctx context.Context, in *Input, st *localState, probes []*
 func clusterVerdicts(in *Input, probes []*prober, cr *clusterRun, r *Report) {
 	ids := map[string]bool{}
 	leaders := map[string]bool{}
+	// Per cluster ID: endpoints of different clusters have different leaders
+	// by nature; a split is two leaders within one cluster.
+	split := false
+	clusterLeaders := map[string]map[string]bool{}
+	endpointsOf := map[string][]string{}
 	for _, p := range probes {
 		if p.ep.Status == nil {
 			continue
 		}
-		ids[p.ep.Status.ClusterID] = true
+		cid := p.ep.Status.ClusterID
+		ids[cid] = true
+		endpointsOf[cid] = append(endpointsOf[cid], p.ep.URL)
 		if p.ep.Status.Leader != "0" {
 			leaders[p.ep.Status.Leader] = true
+			if clusterLeaders[cid] == nil {
+				clusterLeaders[cid] = map[string]bool{}
+			}
+			clusterLeaders[cid][p.ep.Status.Leader] = true
+			split = split || len(clusterLeaders[cid]) > 1
 		}
 	}
 	if cr.cli == nil {
@@ -127,11 +139,16 @@ func clusterVerdicts(in *Input, probes []*prober, cr *clusterRun, r *Report) {
 	view := &ClusterView{ClusterIDs: sortedKeys(ids), Members: []Member{}}
 	r.Cluster = view
 	if len(ids) > 1 {
-		r.add(Finding{ID: "cluster-id-mismatch", Severity: Error, Cause: "the endpoints belong to different etcd clusters",
-			Fix:      "list only one cluster's members in the endpoints (etcdctl member list -w table on each shows who is who)",
-			Evidence: []string{"cluster IDs: " + list(view.ClusterIDs)}})
+		ev := []string{"cluster IDs: " + list(view.ClusterIDs)}
+		for _, cid := range view.ClusterIDs {
+			ev = append(ev, "cluster "+cid+": "+list(endpointsOf[cid]))
+		}
+		r.add(Finding{ID: "cluster-id-mismatch", Severity: Error,
+			Cause:    fmt.Sprintf("the endpoints belong to %d different etcd clusters: either the list mixes clusters, or a member meant to join formed a cluster of its own (started with --initial-cluster-state new, another --initial-cluster-token or --initial-cluster, or a data directory from elsewhere) and never joined", len(ids)),
+			Fix:      "list only one cluster's members in the endpoints (etcdctl member list -w table on each shows who is who); for a member that formed its own cluster: stop it, move its data directory away, run etcdctl member add NAME --peer-urls URL on the real cluster and start it with --initial-cluster-state existing and the --initial-cluster that command prints",
+			Evidence: ev})
 	}
-	if len(leaders) > 1 {
+	if split {
 		r.add(Finding{ID: "no-leader", Severity: Error, Cause: "members disagree on the leader (a split or an election in progress)",
 			Fix: "check peer connectivity on port 2380 and the member logs; run etcd-diag again in a few seconds", Evidence: []string{"leaders: " + list(sortedKeys(leaders))}})
 	}
