@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -471,5 +472,24 @@ func TestKeyIDMismatches(t *testing.T) {
 				t.Fatalf("%s: %+v", tc.name, b)
 			}
 		}
+	}
+}
+
+// TestFitnessAddressAsDNSName: an address written as a DNS SAN makes a
+// server or peer certificate unfit, unless the same address is an IP SAN
+// too.
+func TestFitnessAddressAsDNSName(t *testing.T) {
+	r := root(t, "Root")
+	mkWith := func(dns []string, ips []net.IP) *x509.Certificate {
+		c := leaf(t, "m0", r, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth).cert
+		c.DNSNames, c.IPAddresses = dns, ips
+		return c
+	}
+	wrong := Fitness(mkWith([]string{"10.0.0.5", "etcd-0"}, nil), RoleServer)
+	if wrong.OK || len(wrong.Reasons) != 1 || !strings.Contains(wrong.Reasons[0], "DNS:10.0.0.5 is an address written as a DNS name") || !strings.Contains(wrong.Reasons[0], "IP:10.0.0.5") {
+		t.Fatalf("DNS:10.0.0.5 alone: %+v", wrong)
+	}
+	if fit := Fitness(mkWith([]string{"10.0.0.5"}, []net.IP{net.ParseIP("10.0.0.5")}), RolePeer); !fit.OK {
+		t.Fatalf("with IP:10.0.0.5 beside it: %+v", fit)
 	}
 }

@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto/x509"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 )
@@ -84,6 +85,9 @@ func Fitness(cert *x509.Certificate, role Role) Fit {
 		}
 		if len(cert.DNSNames) == 0 && len(cert.IPAddresses) == 0 {
 			add("no SANs (DNS names or IPs): TLS clients ignore the CN and refuse every host name")
+		}
+		for _, n := range addressesAsNames(cert) {
+			add("DNS:%s is an address written as a DNS name: Go (etcd, etcdctl) checks an address dialled only against the IP SANs, so clients dialling %s refuse this certificate; reissue it with IP:%s in subjectAltName", n, n, n)
 		}
 	case RoleClient:
 		if cert.IsCA {
@@ -208,6 +212,21 @@ func KeyUsageNames(ku x509.KeyUsage) []string {
 		if ku&(1<<i) != 0 {
 			out = append(out, n)
 		}
+	}
+	return out
+}
+
+// addressesAsNames lists the DNS SANs of cert that are IP addresses with no
+// IP SAN of the same address beside them (subjectAltName = DNS:10.0.0.5,
+// a classic of openssl configs written by hand).
+func addressesAsNames(cert *x509.Certificate) []string {
+	var out []string
+	for _, n := range cert.DNSNames {
+		ip := net.ParseIP(n)
+		if ip == nil || slices.ContainsFunc(cert.IPAddresses, ip.Equal) {
+			continue
+		}
+		out = append(out, n)
 	}
 	return out
 }
