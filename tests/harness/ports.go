@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -87,4 +88,40 @@ func portRange() (int, int) {
 		return hi + 1, 65000
 	}
 	return 20000, 30000 // the whole range is ephemeral: the flock and bind test still help
+}
+
+// listenReserved listens on a loopback port ReservePort reserved for it.
+// The caller closes the listener, then releases the port.
+func listenReserved() (net.Listener, *Port, error) {
+	p, err := ReservePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := net.Listen("tcp", p.Addr())
+	if err != nil {
+		p.Release()
+		return nil, nil, err
+	}
+	return l, p, nil
+}
+
+// connSet is the connections a test server accepted or made, to close
+// them all when it stops.
+type connSet struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (s *connSet) add(c net.Conn) {
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 )
 
 // HTTPProxy listens on a reserved loopback port as an HTTP proxy that
@@ -15,24 +14,12 @@ import (
 // with http.StatusOK it tunnels to the address asked for. It stops, closing
 // every connection, with stop.
 func HTTPProxy(status int) (addr string, stop func(), err error) {
-	p, err := ReservePort()
+	l, p, err := listenReserved()
 	if err != nil {
 		return "", nil, err
 	}
-	l, err := net.Listen("tcp", p.Addr())
-	if err != nil {
-		p.Release()
-		return "", nil, err
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	track := func(c net.Conn) {
-		mu.Lock()
-		conns = append(conns, c)
-		mu.Unlock()
-	}
+	var conns connSet
+	track := conns.add
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -67,11 +54,7 @@ func HTTPProxy(status int) (addr string, stop func(), err error) {
 	}()
 	return p.Addr(), func() {
 		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
+		conns.closeAll()
 		p.Release()
 	}, nil
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -189,13 +188,8 @@ func SilentSocket(t testing.TB) string {
 // Silent listens on a reserved loopback port, accepts connections and never
 // answers them (a hung member) until stop.
 func Silent() (addr string, stop func(), err error) {
-	p, err := ReservePort()
+	l, p, err := listenReserved()
 	if err != nil {
-		return "", nil, err
-	}
-	l, err := net.Listen("tcp", p.Addr())
-	if err != nil {
-		p.Release()
 		return "", nil, err
 	}
 	stopListener := silent(l)
@@ -208,26 +202,19 @@ func Silent() (addr string, stop func(), err error) {
 // silent accepts l's connections and never answers them, until the
 // function it returns closes l and them.
 func silent(l net.Listener) func() {
-	var mu sync.Mutex
-	var conns []net.Conn
+	var conns connSet
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
+			conns.add(c)
 		}
 	}()
 	return func() {
 		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
+		conns.closeAll()
 	}
 }
 
