@@ -2,6 +2,7 @@ package certcmd
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -88,6 +89,16 @@ func renewAction(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "Renewed %s: %s until %s (signed by %s), serial %s\n", path, what,
 			renewed[i].Cert.NotAfter.UTC().Format("2006-01-02"), caName(renewed[i]), pki.FormatSerial(renewed[i].Cert.SerialNumber))
+		// Renewal keeps what the certificate says; what was unfit in it
+		// stays so unless the flags changed it (--add-san).
+		role, ok := pki.RoleFromPath(path)
+		if !ok {
+			role = pki.Guess(renewed[i].Cert)
+		}
+		if fit := pki.Fitness(renewed[i].Cert, role); !fit.OK {
+			fmt.Fprintf(c.App.ErrWriter, "warning: %s is still unfit as a %s certificate: %s (--add-san adds names and addresses; other faults need a new certificate: etcd-certwiz %s NAME)\n",
+				path, role, strings.Join(fit.Reasons, "; "), role)
+		}
 	}
 	if c.Bool("all") {
 		fmt.Fprintf(c.App.ErrWriter, "etcd reads certificate files on each new connection: confirm each member serves the new ones with 'etcd-certwiz check --live %s'.\n", c.Args().First())
