@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -465,6 +467,60 @@ func (c *Config) putContext(name string, ctx Context) {
 		return
 	}
 	c.Contexts = append(c.Contexts, NamedContext{Name: name, Context: ctx})
+}
+
+// clusterFor decides where context ctxName's new cluster entry cl goes,
+// given the entry it refers to now (current, "" for a new context):
+// current itself, untouched (write false), when cl says the same;
+// current, changed in place, when no other context uses it; else an entry
+// named ctxName. An entry with secrets always goes to ctxName's, as its
+// keyring item is named after it. cl's paths take current's spelling
+// (relative to the config, say) where they lead to the same file.
+func (c *Config) clusterFor(ctxName, current string, cl *Cluster, secrets bool, resolve func(string) string) (name string, write bool) {
+	old, ok := c.Cluster(current)
+	if !ok {
+		return ctxName, true
+	}
+	keepSpelling(old.CA, cl.CA, resolve)
+	switch {
+	case secrets:
+		return ctxName, true
+	case sameCluster(NamedCluster{Cluster: *old}, NamedCluster{Cluster: *cl}):
+		return current, false
+	case current == ctxName || c.clusterUsers(current) == 1:
+		return current, true
+	}
+	return ctxName, true
+}
+
+// userFor is clusterFor for the user entry.
+func (c *Config) userFor(ctxName, current string, u *User, secrets bool, resolve func(string) string) (name string, write bool) {
+	old, ok := c.User(current)
+	if !ok {
+		return ctxName, true
+	}
+	keepSpelling(old.Cert, u.Cert, resolve)
+	keepSpelling(old.Key, u.Key, resolve)
+	switch {
+	case secrets:
+		return ctxName, true
+	case reflect.DeepEqual(*old, *u):
+		return current, false
+	case current == ctxName || c.userUsers(current) == 1:
+		return current, true
+	}
+	return ctxName, true
+}
+
+// keepSpelling gives to a path reference the spelling of the old one when
+// both lead to the same file.
+func keepSpelling(old, ref *Ref, resolve func(string) string) {
+	if old == nil || ref == nil || old.Path == "" || ref.Path == "" || old.Path == ref.Path {
+		return
+	}
+	if filepath.Clean(resolve(old.Path)) == filepath.Clean(resolve(ref.Path)) {
+		ref.Path = old.Path
+	}
 }
 
 // refCount counts contexts using a cluster or user, to know when deleting a

@@ -1,6 +1,7 @@
 package contexts
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -144,6 +145,7 @@ func (f File) Update(fn func(*Config) error) error {
 	}
 	defer unlock()
 	old, err := os.ReadFile(f.Path)
+	existed := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return &FileError{Path: f.Path, Err: err}
 	}
@@ -159,8 +161,12 @@ func (f File) Update(fn func(*Config) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fileio.Write(f.Path, data, 0o600); err != nil {
-		return &FileError{Path: f.Path, Err: err}
+	// A switch changes only the state file: the config, its bytes and
+	// its mode, stay as they are.
+	if !existed || !bytes.Equal(data, old) {
+		if err := fileio.Write(f.Path, data, 0o600); err != nil {
+			return &FileError{Path: f.Path, Err: err}
+		}
 	}
 	s, err := statConfig(f.Path)
 	if err == nil {

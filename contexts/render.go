@@ -10,8 +10,10 @@ import (
 )
 
 // render returns the bytes to write for cfg, given the file as it was (old):
-// the file's own document with only what changed re-encoded, so that what a
-// person wrote stays as they wrote it: comments, key order, flow style,
+// the file's own lines with only the entries that changed replaced
+// (spliced); where its shape does not allow that, the file's own document
+// with only what changed re-encoded (merged). Either way what a person
+// wrote stays as they wrote it: comments, key order, flow style,
 // quoting and the path shorthand of every entry etcd-ctx did not change. A
 // changed entry is re-encoded in the written form (Marshal's) and keeps the
 // comments around it. The current and previous context are left out: they
@@ -24,6 +26,9 @@ import (
 func render(old []byte, cfg *Config) ([]byte, error) {
 	out := *cfg
 	out.CurrentContext, out.PreviousContext = "", ""
+	if data, ok := spliced(old, &out); ok {
+		return data, nil
+	}
 	if data, ok := merged(old, &out); ok {
 		return data, nil
 	}
@@ -111,29 +116,7 @@ func mergeList(root *yaml.Node, key string, before, after []string, same func(i,
 	default:
 		return false
 	}
-	pair := make([]int, len(after)) // index in before, or -1
-	used := make([]bool, len(before))
-	for j, name := range after {
-		pair[j] = -1
-		for i, b := range before {
-			if !used[i] && b == name {
-				pair[j], used[i] = i, true
-				break
-			}
-		}
-	}
-	i := 0
-	for j := range after {
-		if pair[j] >= 0 {
-			continue
-		}
-		for i < len(before) && used[i] {
-			i++
-		}
-		if i < len(before) {
-			pair[j], used[i] = i, true
-		}
-	}
+	pair := pairByName(before, after)
 	content := make([]*yaml.Node, len(after))
 	encoded := false
 	for j := range after {
@@ -156,6 +139,35 @@ func mergeList(root *yaml.Node, key string, before, after []string, same func(i,
 		seq.Style &^= yaml.FlowStyle // new entries read best in block style
 	}
 	return true
+}
+
+// pairByName pairs each entry after with one before (its index, or -1
+// for a new one): by name, then the unpaired ones in order (a rename).
+func pairByName(before, after []string) []int {
+	pair := make([]int, len(after))
+	used := make([]bool, len(before))
+	for j, name := range after {
+		pair[j] = -1
+		for i, b := range before {
+			if !used[i] && b == name {
+				pair[j], used[i] = i, true
+				break
+			}
+		}
+	}
+	i := 0
+	for j := range after {
+		if pair[j] >= 0 {
+			continue
+		}
+		for i < len(before) && used[i] {
+			i++
+		}
+		if i < len(before) {
+			pair[j], used[i] = i, true
+		}
+	}
+	return pair
 }
 
 // carryComments copies the comments of a replaced node to its replacement:

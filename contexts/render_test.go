@@ -27,13 +27,14 @@ func TestUpdateKeepsWhatAPersonWrote(t *testing.T) {
 		}
 		return data
 	}
+	// Byte for byte: indentation, quoting, spacing before comments.
 	kept := []string{
 		"# etcd clusters of the platform team\nclusters:\n",
-		"- name: lab\n    cluster:\n      endpoints: ['https://127.0.0.1:2379']\n      certificate-authority: pki/ca.crt # beside this file\n",
-		"user: &admin\n      client-certificate: /etc/etcd/admin.crt\n      client-key: \"/etc/etcd/admin.key\"\n",
-		"- name: lab-admin\n    user: *admin\n",
-		"client-certificate: {path: /etc/etcd/ci.crt}\n",
-		"context: {cluster: lab, user: lab-admin}\n",
+		"- name: lab\n  cluster:\n    endpoints: [https://127.0.0.1:2379]\n    certificate-authority: pki/ca.crt   # beside this file\n",
+		"- name: admin\n  user: &admin\n    client-certificate: /etc/etcd/admin.crt\n    client-key: \"/etc/etcd/admin.key\"\n",
+		"- name: lab-admin\n  user: *admin\n",
+		"- name: ci\n  user:\n    client-certificate: {path: /etc/etcd/ci.crt}\n    client-key: {keyring: user/ci}\n    password: {keyring: user/ci}\ncontexts:\n",
+		"- name: lab\n  context: {cluster: lab, user: lab-admin}\n",
 	}
 
 	// A new context is appended in the written form.
@@ -41,14 +42,14 @@ func TestUpdateKeepsWhatAPersonWrote(t *testing.T) {
 	if err := store.Save(spec, SaveOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	contains("add", append(kept, "- name: prod # three members\n", "certificate-authority: /etc/etcd/ca.crt\n",
-		"- name: new\n    cluster:\n      endpoints:\n        - https://n:2379\n      certificate-authority: /x/ca.crt\n")...)
+	contains("add", append(kept, "- name: prod # three members\n  cluster:\n    endpoints: [https://10.0.0.1:2379, https://10.0.0.2:2379, https://10.0.0.3:2379]\n    certificate-authority: /etc/etcd/ca.crt\n",
+		"- name: new\n  cluster:\n    endpoints:\n      - https://n:2379\n    certificate-authority: /x/ca.crt\nusers:\n")...)
 
 	// A changed entry is re-encoded and keeps its comments.
 	if err := store.Save(Spec{Name: "prod", Endpoints: []string{"https://p:2379"}, Note: "moved"}, SaveOptions{Replace: true}); err != nil {
 		t.Fatal(err)
 	}
-	data := contains("set", append(kept, "- name: prod # three members\n    cluster:\n      endpoints:\n        - https://p:2379\n")...)
+	data := contains("set", append(kept, "- name: prod # three members\n  cluster:\n    endpoints:\n      - https://p:2379\n")...)
 	if strings.Contains(data, "10.0.0.1") {
 		t.Errorf("the old endpoints are still there:\n%s", data)
 	}

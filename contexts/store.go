@@ -37,8 +37,15 @@ type SaveOptions struct {
 	Use     bool // make it the current context
 }
 
-// Save writes a context, its cluster and user (all named spec.Name), and their
-// keyring items, under the config lock. The caller validates the material.
+// Save writes a context, its cluster and user, and their keyring items,
+// under the config lock. The caller validates the material. A new context's
+// cluster and user are named after it. An existing one keeps the entries it
+// refers to as they are when they say the same (a hand-written config's
+// shared "admin" user is not copied because the context's dial timeout
+// changed), changes them in place when no other context uses them, and
+// gets entries of its own only when others share what changed or when
+// secrets go to its keyring items (see clusterFor). Paths keep the form
+// they were written in when they lead to the same file.
 func (s *Store) Save(spec Spec, opts SaveOptions) error {
 	if err := ValidName(spec.Name); err != nil {
 		return err
@@ -59,15 +66,28 @@ func (s *Store) Save(spec Spec, opts SaveOptions) error {
 		if err := s.putSecrets(userItem(spec.Name), uSecrets, cfg.userItems(spec.Name)); err != nil {
 			return err
 		}
-		cfg.putCluster(spec.Name, cl)
-		userName := spec.Name
+		clusterName, userName := spec.Name, spec.Name
+		var old Context
+		if p, ok := cfg.Context(spec.Name); ok {
+			old = *p
+		}
+		if name, write := cfg.clusterFor(spec.Name, old.Cluster, &cl, !clSecrets.empty(), s.File.resolve); write {
+			cfg.putCluster(name, cl)
+			clusterName = name
+		} else {
+			clusterName = name
+		}
 		if u == (User{}) {
 			userName = "" // an anonymous context has no user entry
 			cfg.removeUser(spec.Name)
 		} else {
-			cfg.putUser(spec.Name, u)
+			name, write := cfg.userFor(spec.Name, old.User, &u, !uSecrets.empty(), s.File.resolve)
+			if write {
+				cfg.putUser(name, u)
+			}
+			userName = name
 		}
-		cfg.putContext(spec.Name, Context{Cluster: spec.Name, User: userName, Prefix: spec.Prefix, Note: spec.Note})
+		cfg.putContext(spec.Name, Context{Cluster: clusterName, User: userName, Prefix: spec.Prefix, Note: spec.Note})
 		if opts.Use {
 			cfg.switchTo(spec.Name)
 		}
