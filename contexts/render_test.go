@@ -2,8 +2,10 @@ package contexts
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUpdateKeepsWhatAPersonWrote: etcd-ctx's writes to a hand-written
@@ -121,5 +123,78 @@ func TestUpdateOfAFileWithoutLists(t *testing.T) {
 		if strings.Contains(in, "#") && !strings.Contains(data, "# nothing yet\n") && !strings.Contains(data, "# none\n") {
 			t.Errorf("%q: the comment was lost:\n%s", in, data)
 		}
+	}
+}
+
+// TestSetKeepsSharedEntries: set on a context of a hand-written config
+// whose user is shared changes only what it must: the shared user stays
+// shared and untouched, the context's own cluster changes in place, a
+// relative path keeps its spelling, and every other line is as written.
+// Forking happens only when another context shares what changed.
+func TestSetKeepsSharedEntries(t *testing.T) {
+	store, _ := newStore(t)
+	dir := filepath.Dir(store.File.Path)
+	p := testPKI(t)
+	for name, data := range map[string][]byte{"pki/ca.crt": p.ca.CertPEM, "pki/admin.crt": p.client.CertPEM, "pki/admin.key": p.client.KeyPEM} {
+		if err := os.MkdirAll(filepath.Join(dir, "pki"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const shared = `clusters:
+- name: prod   # first
+  cluster:
+    endpoints: [https://10.0.0.1:2379]
+    certificate-authority: pki/ca.crt
+- name: other
+  cluster:
+    endpoints: [https://10.0.0.9:2379]
+    certificate-authority: pki/ca.crt
+users:
+- name: admin
+  user:
+    client-certificate: pki/admin.crt
+    client-key: pki/admin.key
+contexts:
+- name: prod
+  context: {cluster: prod, user: admin}
+- name: other
+  context: {cluster: other, user: admin}
+`
+	if err := os.WriteFile(store.File.Path, []byte(shared), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := store.Select("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.DialTimeout = 5 * time.Second
+	if err := store.Save(spec, SaveOptions{Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	data := string(readFile(t, store.File.Path))
+	want := strings.Replace(shared, "    endpoints: [https://10.0.0.9:2379]\n    certificate-authority: pki/ca.crt\n",
+		"    endpoints:\n      - https://10.0.0.9:2379\n    certificate-authority: pki/ca.crt\n    dial-timeout: 5s\n", 1)
+	if data != want {
+		t.Fatalf("set other --dial-timeout 5s wrote\n%s\nwant\n%s", data, want)
+	}
+
+	// A change to the shared user itself, for one context: that context
+	// gets a user of its own; the other keeps admin as it was.
+	spec.Username = "ops"
+	if err := store.Save(spec, SaveOptions{Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := store.File.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, _ := cfg.Context("prod")
+	other, _ := cfg.Context("other")
+	admin, _ := cfg.User("admin")
+	if prod.User != "admin" || other.User != "other" || admin.Username != "" || admin.Cert.Path != "pki/admin.crt" {
+		t.Fatalf("prod %+v, other %+v, admin %+v", prod, other, admin)
 	}
 }
