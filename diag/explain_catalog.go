@@ -60,6 +60,11 @@ var localMessages = []message{
 	{id: "endpoint-invalid", pattern: `too many colons in address|missing port in address|address [^ "\\]+: missing port`, side: SideClient, why: whyClient,
 		cause: "an endpoint is not host:port: an IPv6 address needs brackets, and a port is required", fix: "write IPv6 endpoints as https://[2001:db8::1]:2379 and give the port"},
 
+	// The member's own data directory, before the certificate files (its
+	// paths say open …: permission denied too): a member that cannot open it
+	// stops at start.
+	{id: "data-dir-access-denied", pattern: `(?:open|mkdir|stat|remove|rename|create) [^:"\\]*/member(?:/[^:"\\]*)?: permission denied|failed to list data directory|error listing data dir|cannot access data directory`, side: SideSelf, why: whyMember},
+
 	// Go's parsing of the client's or member's certificate and key files.
 	{id: "client-cert-invalid", pattern: `tls: found a certificate rather than a key in the PEM for the private key`, side: SideClient, why: whyClient, origin: clientLine,
 		cause: "--key points at a certificate file, not at the private key", fix: "give the private key file as --key (the file with BEGIN … PRIVATE KEY); check with openssl pkey -in FILE -noout"},
@@ -153,6 +158,37 @@ var catalogue = append(refusalMessages(), []message{
 	{id: "tls-negotiation-failed", pattern: `unexpected TLS cipher suite`, side: SideSelf, why: whyMember,
 		cause: "the member does not start: its --cipher-suites names a suite etcd does not know, most often one kept in quotes (a manifest's --cipher-suites=\"A\",\"B\": no shell strips them), an OpenSSL name (ECDHE-RSA-AES128-GCM-SHA256) or a typo",
 		fix:   "write Go's suite names comma-separated, without quotes or spaces: --cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (suites for the key type of --cert-file), then restart the member"},
+
+	// A member that cannot start: its flags disagree with each other or
+	// with the cluster, or its data directory is not the cluster's.
+	{id: "listen-address-unavailable", pattern: `listen tcp6? [^ "\\]+: bind: cannot assign requested address`, side: SideSelf, why: whyMember},
+	{id: "listen-address-in-use", pattern: `listen tcp6? [^ "\\]+: bind: address already in use`, side: SideSelf, why: whyMember},
+	{id: "initial-cluster-invalid", pattern: `--initial-cluster has \S+ but missing from --initial-advertise-peer-urls`, side: SideSelf, why: whyMember,
+		cause: "the member's own entry in --initial-cluster (NAME=URL, NAME its --name) does not hold the URLs of its --initial-advertise-peer-urls: the two must name the same peer URLs",
+		fix:   "make this member's entry in --initial-cluster and its --initial-advertise-peer-urls the same URLs (scheme, host and port; the line shows both), and check --name picks the right entry; then start it again"},
+	{id: "initial-cluster-invalid", pattern: `couldn't find local name \\?"?[^ ]*? in the initial cluster configuration`, side: SideSelf, why: whyMember,
+		cause: "the member's --name is not one of the names in --initial-cluster (NAME=URL,…): a typo, or a --name changed without the list",
+		fix:   "set --name to this member's name in --initial-cluster, or give the list this member as NAME=its --initial-advertise-peer-urls; joining a running cluster, take both from etcdctl member add NAME --peer-urls=URL, which prints ETCD_NAME and ETCD_INITIAL_CLUSTER"},
+	{id: "initial-cluster-mismatch", pattern: `member count is unequal`, side: SideSelf, why: whyMember,
+		cause: "the member joined with --initial-cluster-state existing, but its --initial-cluster does not list the same members as the running cluster: it was not added first (etcdctl member add), or the list lacks a member or names one the cluster has not",
+		fix:   "on a running member, etcdctl member list; if this member is missing, etcdctl member add NAME --peer-urls=URL and start it with the ETCD_INITIAL_CLUSTER that prints; otherwise make --initial-cluster list exactly the members of etcdctl member list (NAME=peer URL, itself included); start with an empty data directory and --initial-cluster-state existing"},
+	{id: "initial-cluster-mismatch", pattern: `PeerURLs: no match found for existing member`, side: SideSelf, why: whyMember,
+		cause: "the member joined with --initial-cluster-state existing, and its --initial-cluster gives a member other peer URLs than the cluster has for it (the line names the member's ID, the URLs the cluster has, and the URL given): a typo, another port or scheme, or a name resolving to another IP",
+		fix:   "copy the peer URLs of etcdctl member list into --initial-cluster (NAME=URL for every member, as etcdctl member add prints them), then start again with an empty data directory and --initial-cluster-state existing"},
+	{id: "member-data-lost", pattern: `member \w+ has already been bootstrapped`, side: SideSelf, why: whyMember,
+		cause: "the member started with an empty data directory and --initial-cluster-state new, but the cluster already knows it as a started member: its data directory was wiped, lost, or --data-dir points elsewhere",
+		fix:   "if the old data directory still exists, point --data-dir at it and restart; otherwise, on a healthy member: etcdctl member remove ID, then etcdctl member add NAME --peer-urls=URL, and start this member with an empty data directory and --initial-cluster-state existing (with the ETCD_INITIAL_CLUSTER member add prints); switching to existing without the remove and add panics (tocommit out of range); never copy another member's data directory"},
+	{id: "member-data-lost", pattern: `tocommit\(\d+\) is out of range \[lastIndex\(\d+\)\]`, side: SideSelf, why: whyMember,
+		cause: "the leader holds entries this member acknowledged before, but its raft log ends earlier (lastIndex in the line; 0 is empty): it was restarted under its old member ID with an empty, older (restored) or truncated data directory, so etcd panics",
+		fix:   "do not retry with the same data directory: on a healthy member, etcdctl member remove ID; etcdctl member add NAME --peer-urls=URL; move this member's data directory away and start it empty with --initial-cluster-state existing (with the ETCD_INITIAL_CLUSTER member add prints); never copy another member's data directory; if lastIndex is not 0 and nobody touched the directory, suspect the disk (and --unsafe-no-fsync)"},
+	{id: "member-removed", pattern: `the member has been permanently removed from the cluster`, side: SideSelf, why: whyMember,
+		cause: "this member was removed from the cluster (etcdctl member remove) and its peers refuse it: it still runs with its old data directory and member ID",
+		fix:   "if it should be gone, stop it and disable its service; to bring it back, move its data directory away, run etcdctl member add NAME --peer-urls=URL on a healthy member, and start it with an empty data directory and --initial-cluster-state existing"},
+	{id: "member-removed", pattern: `rejected (?:the )?stream from (?:remote )?peer \w* ?(?:because|since) it was removed`, side: SidePeer,
+		why:   "a member's log line about a peer that was removed but still runs",
+		cause: "a removed member (remote-peer-id-from in the line) still runs with its old data directory and dials this member, which refuses it",
+		fix:   "stop etcd on the removed member's host; to bring it back, move its data directory away, etcdctl member add NAME --peer-urls=URL, and start it empty with --initial-cluster-state existing"},
+	{id: "data-dir-locked", pattern: `db file is flocked by another process|another etcd process is using \S+ and holds the file lock|"msg":"failed to open database"[^}]*"error":"timeout"`, side: SideSelf, why: whyMember},
 
 	// Cluster and membership.
 	{id: "no-leader", pattern: pEtcd + `no leader|lost leader|no leader`, side: SideServer, why: whyServer},
