@@ -190,6 +190,12 @@ var catalogue = append(refusalMessages(), []message{
 		fix:   "stop etcd on the removed member's host; to bring it back, move its data directory away, etcdctl member add NAME --peer-urls=URL, and start it empty with --initial-cluster-state existing"},
 	{id: "data-dir-locked", pattern: `db file is flocked by another process|another etcd process is using \S+ and holds the file lock|"msg":"failed to open database"[^}]*"error":"timeout"`, side: SideSelf, why: whyMember},
 
+	// A member's disk too slow for it.
+	{id: "disk-slow", pattern: `"msg":"slow fdatasync"|sync duration of \S+, expected less than`, side: SideSelf, sev: Warning, why: whyMember},
+	{id: "disk-slow", pattern: `(?:leader )?failed to send out heartbeat on time`, side: SideSelf, sev: Warning, why: whyMember,
+		cause: "the leader's raft loop stalled past twice --heartbeat-interval, so its heartbeats went out late and followers may start elections: mostly a slow disk (a WAL fsync blocks the loop), else a starved CPU",
+		fix:   "measure the disk: etcd_disk_wal_fsync_duration_seconds (p99 under 10ms) and etcd_disk_backend_commit_duration_seconds (p99 under 25ms) in the member's /metrics, or fio --rw=write --ioengine=sync --fdatasync=1 --directory=DATA_DIR --size=22m --bs=2300 --name=etcd-fsync; give --data-dir (at least --wal-dir) a dedicated SSD; check the CPU (steal, cgroup throttling); raise --heartbeat-interval and --election-timeout only for a slow network, not to hide a slow disk"},
+
 	// Cluster and membership.
 	{id: "no-leader", pattern: pEtcd + `no leader|lost leader|no leader`, side: SideServer, why: whyServer},
 	{id: "not-leader", pattern: pEtcd + `not leader`, side: SideClient, why: whyRequest},
@@ -244,10 +250,23 @@ var catalogue = append(refusalMessages(), []message{
 		why:   "a member's log line about the peers it needs",
 		cause: "the member cannot reach enough peers (their peer URLs) to join or publish itself", fix: "start the other members and check the peer port between them; the lines around this one name the peers and the errors"},
 
+	{id: "peer-unreachable", pattern: `dropped internal [Rr]aft message (?:to \w+ )?since (?:\w+'s )?sending buffer is full`, side: SidePeer, sev: Warning,
+		why:   "a member's log line about a peer it cannot deliver raft messages to",
+		cause: "the member drops raft messages to a peer because they pile up unsent: the peer is down, hung or unreachable (remote-peer-active false in the line), or the network between them is too slow for the load",
+		fix:   "check the peer named by remote-peer-id: is etcd running and answering on its peer URL (etcdctl endpoint health --cluster; curl PEER_URL/version), and the network between the members (latency, packet loss, firewall dropping rather than refusing)"},
+	{id: "peer-unknown", pattern: `failed to find remote peer in cluster|rafthttp: failed to find member \w+ in cluster|failed to find local node \w+`, side: SidePeer, sev: Warning,
+		why: "a member's log line about a peer that is not in its member list"},
+
 	// etcdctl's view of the endpoints.
 	{id: "endpoint-unhealthy", pattern: `^Error: unhealthy cluster|is unhealthy: failed to commit proposal[^"]*|"health":false`, side: SideServer, why: "etcdctl endpoint health's verdict: the lines above it name the endpoints and the errors"},
 	{id: "member-unreachable", pattern: `failed to fetch endpoints from etcd cluster member list`, side: SideClient, why: whyClient,
 		cause: "--cluster asked the first endpoint for the member list and that failed", fix: "check the first endpoint on its own (etcd-diag --endpoints URL); then run without --cluster, listing the endpoints yourself"},
+
+	// Slow requests: weak evidence, after everything else.
+	{id: "request-slow", pattern: `"msg":"apply request took too long"|request "[^\n]*" with result "[^\n]*" took too long \([^)]*\) to execute`, side: SideServer, sev: Warning, why: whyServer},
+	{id: "request-slow", pattern: `waiting for ReadIndex response took too long`, side: SideServer, sev: Warning, why: whyServer,
+		cause: "a linearizable read waited over its retry timeout for the leader to confirm it still leads (a heartbeat round to a quorum): the leader is overloaded (slow disk, CPU), the network between members is slow, or an election is under way",
+		fix:   "check the leader's disk (etcd_disk_wal_fsync_duration_seconds, p99 under 10ms) and CPU, and the round trip between members (etcd_network_peer_round_trip_time_seconds); etcdctl endpoint status --cluster -w table shows the leader and raft term (a rising term means elections)"},
 }...)
 
 // After the catalogue: connection failures, then the vague lines.

@@ -497,3 +497,81 @@ func TestExplainReportedMemberLines(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainMemberLoad: a slow disk, a slow request, and a peer that cannot
+// keep up or is unknown (lines captured from etcd 3.4, 3.5 and 3.6: the disk
+// slowed by strace delaying each fdatasync of the leader by 1.2s, a peer
+// stopped with SIGSTOP, members restarted and stopped; see testdata/explain).
+func TestExplainMemberLoad(t *testing.T) {
+	cases := []struct {
+		file           string
+		id             string
+		side           Side
+		inCause, inFix string
+	}{
+		{"disk-slow.self.server34-fdatasync.txt", "disk-slow", SideSelf, "fdatasync took over a second", "etcd_disk_wal_fsync_duration_seconds"},
+		{"disk-slow.self.server35-fdatasync.txt", "disk-slow", SideSelf, "disk is too slow for etcd", "fio --rw=write --ioengine=sync --fdatasync=1"},
+		{"disk-slow.self.server36-fdatasync.txt", "disk-slow", SideSelf, "throttled cloud volume", "dedicated SSD"},
+		{"disk-slow.self.server35-heartbeat.txt", "disk-slow", SideSelf, "heartbeats went out late", "etcd_disk_wal_fsync_duration_seconds"},
+		{"disk-slow.self.server35-heartbeat-cpu.txt", "disk-slow", SideSelf, "a starved CPU", "cgroup throttling"},
+		{"disk-slow.self.server36-heartbeat.txt", "disk-slow", SideSelf, "a WAL fsync blocks the loop", "not to hide a slow disk"},
+		{"request-slow.server.server35-apply.txt", "request-slow", SideServer, "--warning-apply-duration", "--limit"},
+		{"request-slow.server.server36-apply.txt", "request-slow", SideServer, "an expensive request", "etcd_disk_backend_commit_duration_seconds"},
+		{"request-slow.server.server34-readindex.txt", "request-slow", SideServer, "confirm it still leads", "etcd_network_peer_round_trip_time_seconds"},
+		{"request-slow.server.server35-readindex.txt", "request-slow", SideServer, "the leader is overloaded", "rising term"},
+		{"request-slow.server.server36-readindex.txt", "request-slow", SideServer, "an election is under way", "etcd_disk_wal_fsync_duration_seconds"},
+		{"peer-unreachable.peer.server35-buffer-full.txt", "peer-unreachable", SidePeer, "remote-peer-active false", "remote-peer-id"},
+		{"peer-unreachable.peer.server36-buffer-full.txt", "peer-unreachable", SidePeer, "down, hung or unreachable", "packet loss"},
+		{"peer-unknown.peer.server34-stop.txt", "peer-unknown", SidePeer, "harmless", "etcdctl member list -w table"},
+		{"peer-unknown.peer.server34-restart-dial.txt", "peer-unknown", SidePeer, "restored from an old backup", "--initial-cluster-token"},
+		{"peer-unknown.peer.server35-restart.txt", "peer-unknown", SidePeer, "same cluster ID", "etcdctl member remove ID"},
+		{"peer-unknown.peer.server36-stop.txt", "peer-unknown", SidePeer, "while a member starts or stops", "etcdctl member list -w table"},
+	}
+	for _, tc := range cases {
+		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := Explain(string(data))
+		if !ok || got.ID != tc.id || got.Side != tc.side {
+			t.Errorf("%s: got %q on %q, want %q on %q", tc.file, got.ID, got.Side, tc.id, tc.side)
+			continue
+		}
+		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix, tc.inFix) {
+			t.Errorf("%s: cause %q\nfix %q", tc.file, got.Cause, got.Fix)
+		}
+	}
+}
+
+// TestExplainMemberLoadLines: operators' lines, and etcd 3.4's capnslog
+// wordings this machine did not make it print (taken from etcd v3.4.23:
+// etcdserver/raft.go:448, etcdserver/util.go plog.Warningf,
+// etcdserver/api/rafthttp/peer.go:263 and remote.go:69, which 3.4 logs only
+// while the peer is active).
+func TestExplainMemberLoadLines(t *testing.T) {
+	cases := []struct {
+		text string
+		id   string
+		side Side
+		sev  Severity
+	}{
+		{`{"level":"warn","ts":"2024-01-01T00:00:00Z","caller":"rafthttp/peer.go:267","msg":"dropped internal Raft message since sending buffer is full (overloaded network)","message-type":"MsgHeartbeat","local-member-id":"8e9e05c52164694d","from":"8e9e05c52164694d","remote-peer-id":"91bc3c398fb3c146","remote-peer-active":false}`, "peer-unreachable", SidePeer, ""},
+		{`{"level":"warn","ts":"2024-01-01T00:00:00Z","caller":"etcdserver/util.go:170","msg":"apply request took too long","took":"1.234s","expected-duration":"100ms","prefix":"read-only range ","request":"key:\"/registry/pods\" ","response":"range_response_count:1 size:1234"}`, "request-slow", SideServer, ""},
+		{`{"level":"warn","ts":"2024-01-01T00:00:00Z","caller":"wal/wal.go:805","msg":"slow fdatasync","took":"1.53s","expected-duration":"1s"}`, "disk-slow", SideSelf, ""},
+		{`{"level":"warn","ts":"2024-01-01T00:00:00Z","caller":"etcdserver/raft.go:369","msg":"leader failed to send out heartbeat on time; took too long, leader is overloaded likely from slow disk","to":"91bc3c398fb3c146","heartbeat-interval":"100ms","expected-duration":"200ms","exceeded-duration":"401.8ms"}`, "disk-slow", SideSelf, ""},
+		{`{"level":"warn","ts":"2024-01-01T00:00:00Z","caller":"etcdserver/v3_server.go:814","msg":"waiting for ReadIndex response took too long, retrying","sent-request-id":8128024446463041062,"retry-timeout":"500ms"}`, "request-slow", SideServer, ""},
+		{`{"level":"warn","msg":"failed to find remote peer in cluster","local-member-id":"8e9e05c52164694d","remote-peer-id-stream-handler":"8e9e05c52164694d","remote-peer-id-from":"91bc3c398fb3c146","cluster-id":"cdf818194e3a8c32"}`, "peer-unknown", SidePeer, ""},
+		{`2026-11-30 02:53:55.156448 W | etcdserver: failed to send out heartbeat on time (exceeded the 100ms timeout for 401.8ms, to 91bc3c398fb3c146)`, "disk-slow", SideSelf, Warning},
+		{`2026-11-30 02:53:55.089715 W | etcdserver: read-only range request "key:\"/registry/pods/\" range_end:\"/registry/pods0\" " with result "range_response_count:5000 size:9812345" took too long (1.135680156s) to execute`, "request-slow", SideServer, Warning},
+		{`2026-11-30 02:53:55.089715 W | rafthttp: dropped internal raft message to 91bc3c398fb3c146 since streamMsg's sending buffer is full (bad/overloaded network)`, "peer-unreachable", SidePeer, Warning},
+		{`2026-11-30 02:53:55.089715 W | rafthttp: dropped internal raft message to 91bc3c398fb3c146 since sending buffer is full (bad/overloaded network)`, "peer-unreachable", SidePeer, Warning},
+		// A slow apply that failed: the error is the finding.
+		{`2026-11-30 02:53:55.089715 W | etcdserver: read-only range request "key:\"s1\" " with result "error:etcdserver: leader changed" took too long (1.135680156s) to execute`, "leader-changed", SideServer, Warning},
+	}
+	for _, tc := range cases {
+		got, ok := Explain(tc.text)
+		if !ok || got.ID != tc.id || got.Side != tc.side || (tc.sev != "" && got.Severity != tc.sev) {
+			t.Errorf("Explain(%q) = %q on %q (%s), want %q on %q", tc.text, got.ID, got.Side, got.Severity, tc.id, tc.side)
+		}
+	}
+}
