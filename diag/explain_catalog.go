@@ -246,7 +246,7 @@ var catalogue = append(refusalMessages(), []message{
 	// A member's view of its peers, besides TLS.
 	{id: "peer-unreachable", pattern: `(?:health check for peer \w+ could not connect|prober detected unhealthy status|failed to dial \w+ on stream|lost (?:the )?TCP streaming connection with (?:remote )?peer|failed to (?:dial|connect to) remote peer)[^"]*?(?:connection refused|i/o timeout|no route to host|network is unreachable|no such host)|"error":"[^"]*(?:connection refused|i/o timeout|no route to host)[^"]*"[^}]*"remote-peer-id"|"remote-peer-id"[^}]*"error":"[^"]*(?:connection refused|i/o timeout|no route to host)`, side: SidePeer,
 		why: "a member's log line about a peer it cannot reach"},
-	{id: "peer-unreachable", pattern: `failed to reach the peer URL|failed to publish local member to cluster`, side: SidePeer, sev: Warning, origin: memberLine,
+	{id: "peer-unreachable", pattern: `failed to reach the peer URL|failed to publish local member to cluster`, side: SidePeer, sev: Warning,
 		why:   "a member's log line about the peers it needs",
 		cause: "the member cannot reach enough peers (their peer URLs) to join or publish itself", fix: "start the other members and check the peer port between them; the lines around this one name the peers and the errors"},
 

@@ -489,6 +489,8 @@ func TestExplainReportedMemberLines(t *testing.T) {
 		{`{"level":"fatal","ts":"2024-01-01T00:00:00Z","caller":"etcdmain/etcd.go:204","msg":"discovery failed","error":"listen tcp 0.0.0.0:2379: bind: address already in use"}`, "listen-address-in-use", SideSelf},
 		{`{"level":"panic","ts":"2024-01-01T00:00:00Z","caller":"backend/backend.go:189","msg":"failed to open database","path":"/var/lib/etcd/member/snap/db","error":"timeout"}`, "data-dir-locked", SideSelf},
 		{`{"level":"fatal","msg":"failed to verify local cluster","error":"error validating peerURLs {...}: PeerURLs: no match found for existing member (91bc3c398fb3c146, [https://10.0.0.2:2380]), last resolved error (\"https://10.0.0.2:2380\"(resolved from \"https://etcd-1:2380\") != \"https://10.0.0.3:2380\"(resolved from \"https://etcd-1:2380\"))"}`, "initial-cluster-mismatch", SideSelf},
+		// The JSON cut down to msg and error: still a member's line.
+		{`{"level":"warn","msg":"failed to reach the peer URL","address":"https://10.0.0.2:2380/version","remote-member-id":"91bc3c398fb3c146","error":"Get \"https://10.0.0.2:2380/version\": dial tcp 10.0.0.2:2380: i/o timeout"}`, "peer-unreachable", SidePeer},
 	}
 	for _, tc := range cases {
 		got, ok := Explain(tc.text)
