@@ -188,7 +188,11 @@ var catalogue = append(refusalMessages(), []message{
 		why:   "a member's log line about a peer that was removed but still runs",
 		cause: "a removed member (remote-peer-id-from in the line) still runs with its old data directory and dials this member, which refuses it",
 		fix:   "stop etcd on the removed member's host; to bring it back, move its data directory away, etcdctl member add NAME --peer-urls=URL, and start it empty with --initial-cluster-state existing"},
-	{id: "data-dir-locked", pattern: `db file is flocked by another process|another etcd process is using \S+ and holds the file lock|"msg":"failed to open database"[^}]*"error":"timeout"`, side: SideSelf, why: whyMember},
+	{id: "data-dir-locked", pattern: `failed to lock db file \([^)]*\), readonly: \w+, error: timeout|failed to open database"?[,\s]*\{?[^}]*"error":\s?"timeout"`, side: SideClient,
+		why:   "a tool's line (etcdutl defrag, hashkv or migrate, which wait --timeout for the lock): etcd itself waits for the lock without end",
+		cause: "the database (DATA_DIR/member/snap/db) is locked by a running etcd, so the offline tool gave up after its --timeout (10s by default): etcdutl works only on a stopped member's data directory",
+		fix:   "stop that member first (systemctl stop etcd), run etcdutl, start it again; or leave it running and use etcdctl instead (etcdctl defrag --endpoints URL, etcdctl endpoint hashkv); fuser -v DATA_DIR/member/snap/db names the holder"},
+	{id: "data-dir-locked", pattern: `db file is flocked by another process|another etcd process is using \S+ and holds the file lock`, side: SideSelf, why: whyMember},
 
 	// A member's disk too slow for it.
 	{id: "disk-slow", pattern: `"msg":"slow fdatasync"|sync duration of \S+, expected less than`, side: SideSelf, sev: Warning, why: whyMember},

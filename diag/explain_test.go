@@ -445,6 +445,7 @@ func TestExplainMemberStartup(t *testing.T) {
 		{"data-dir-locked.self.server34-two-etcd.txt", "data-dir-locked", SideSelf, "a second etcd runs on the same --data-dir", "fuser -v"},
 		{"data-dir-locked.self.server35-two-etcd.txt", "data-dir-locked", SideSelf, "a second etcd runs on the same --data-dir", "never shared"},
 		{"data-dir-locked.self.server36-two-etcd.txt", "data-dir-locked", SideSelf, "member/snap/db", "stop the extra etcd"},
+		{"data-dir-locked.client.etcdutl37-defrag.txt", "data-dir-locked", SideClient, "etcdutl works only on a stopped member's data directory", "etcdctl defrag --endpoints URL"},
 		{"data-dir-access-denied.self.server34-db.txt", "data-dir-access-denied", SideSelf, "etcd once ran as root", "chown -R etcd:etcd"},
 		{"data-dir-access-denied.self.server35-db.txt", "data-dir-access-denied", SideSelf, "may not read or write its data directory", "chmod 700"},
 		{"data-dir-access-denied.self.server36-db.txt", "data-dir-access-denied", SideSelf, "may not read or write its data directory", "chown -R etcd:etcd"},
@@ -470,8 +471,8 @@ func TestExplainMemberStartup(t *testing.T) {
 
 // TestExplainReportedMemberLines: lines from operators' reports of members
 // that would not start or were refused (older wordings among them: etcd
-// 3.4's "(resolved from …)" and the bbolt lock timeout of "failed to open
-// database", taken from reports, not captured here).
+// 3.4's "(resolved from …)", not captured here; and a JSON form of
+// etcdutl's lock timeout, captured from etcdutl 3.7 in its console format).
 func TestExplainReportedMemberLines(t *testing.T) {
 	cases := []struct {
 		text string
@@ -487,7 +488,7 @@ func TestExplainReportedMemberLines(t *testing.T) {
 		{`{"level":"fatal","ts":"2024-01-01T00:00:00Z","caller":"etcdmain/etcd.go:204","msg":"discovery failed","error":"--initial-cluster has m1=https://10.0.0.1:2380 but missing from --initial-advertise-peer-urls=https://10.0.0.2:2380 (\"https://10.0.0.2:2380\"(resolved from \"https://10.0.0.2:2380\") != \"https://10.0.0.1:2380\"(resolved from \"https://10.0.0.1:2380\"))"}`, "initial-cluster-invalid", SideSelf},
 		{`{"level":"fatal","ts":"2024-01-01T00:00:00Z","caller":"etcdmain/etcd.go:204","msg":"discovery failed","error":"couldn't find local name \"etcd-1\" in the initial cluster configuration"}`, "initial-cluster-invalid", SideSelf},
 		{`{"level":"fatal","ts":"2024-01-01T00:00:00Z","caller":"etcdmain/etcd.go:204","msg":"discovery failed","error":"listen tcp 0.0.0.0:2379: bind: address already in use"}`, "listen-address-in-use", SideSelf},
-		{`{"level":"panic","ts":"2024-01-01T00:00:00Z","caller":"backend/backend.go:189","msg":"failed to open database","path":"/var/lib/etcd/member/snap/db","error":"timeout"}`, "data-dir-locked", SideSelf},
+		{`{"level":"panic","ts":"2024-01-01T00:00:00Z","caller":"backend/backend.go:189","msg":"failed to open database","path":"/var/lib/etcd/member/snap/db","error":"timeout"}`, "data-dir-locked", SideClient},
 		{`{"level":"fatal","msg":"failed to verify local cluster","error":"error validating peerURLs {...}: PeerURLs: no match found for existing member (91bc3c398fb3c146, [https://10.0.0.2:2380]), last resolved error (\"https://10.0.0.2:2380\"(resolved from \"https://etcd-1:2380\") != \"https://10.0.0.3:2380\"(resolved from \"https://etcd-1:2380\"))"}`, "initial-cluster-mismatch", SideSelf},
 		// The JSON cut down to msg and error: still a member's line.
 		{`{"level":"warn","msg":"failed to reach the peer URL","address":"https://10.0.0.2:2380/version","remote-member-id":"91bc3c398fb3c146","error":"Get \"https://10.0.0.2:2380/version\": dial tcp 10.0.0.2:2380: i/o timeout"}`, "peer-unreachable", SidePeer},

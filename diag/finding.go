@@ -148,7 +148,7 @@ var IDs = []struct{ ID, Situation string }{
 	{"member-data-lost", "a member the cluster knows started with an empty or older data directory (already bootstrapped; tocommit out of range)"},
 	{"member-removed", "a removed member still runs with its old data directory"},
 	{"peer-unknown", "a member got raft messages from a member not in its member list"},
-	{"data-dir-locked", "another process holds the lock of a member's database: two etcd on one data directory"},
+	{"data-dir-locked", "another process holds the lock of a member's database: two etcd on one data directory, or etcdutl on a running member's"},
 	{"data-dir-access-denied", "a member may not read or write its data directory"},
 	{"disk-slow", "a member's disk is too slow: slow fdatasync, or a leader's late heartbeats"},
 	{"request-slow", "a member applied a request slowly, or waited long for a ReadIndex"},
