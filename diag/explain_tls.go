@@ -504,6 +504,8 @@ func tlsNote(r role, kind tlsKind, matched string) string {
 		return "a Go server sends \"bad certificate\" for a client certificate lacking clientAuth and for other refusals its alerts do not name; etcd-certwiz inspect client.crt shows the usages"
 	case r == roleClient && kind == tlsAlertHandshake && !strings.HasPrefix(matched, "remote error"):
 		return "OpenSSL's wording (curl, openssl s_client, Python): a Go member (etcd) sends this same alert over TLS 1.2 to a client that sent no certificate while --client-cert-auth is on; if the client gave no --cert and --key, that is the cause"
+	case r == roleListenerPeer && kind == tlsNoCert:
+		return "etcd-diag reads each peer URL's certificate with a handshake that sends none, and the member logs this once per run: when remote-addr is where it ran and the members reach each other (etcdctl endpoint status --cluster), it is that probe, not a peer"
 	case r == roleListenerClient && kind == tlsAlertBad:
 		return "in a server log this means a client refused the server certificate: an untrusted CA, a name not in its SANs, or expiry; etcd-diag run from that client tells which"
 	}
