@@ -255,7 +255,7 @@ func (p *prober) sanMismatch(hostname x509.HostnameError, info *TLSInfo) Finding
 	}
 	if leaf == nil {
 		return Finding{ID: "server-san-mismatch", Severity: Error, Cause: cause,
-			Fix:      reissue + "; or dial a name it has (" + p.in.setFlag("server-name", firstOr(info.SANs, "NAME")) + ")",
+			Fix:      reissue + p.dialInstead(firstOr(info.SANs, "NAME")),
 			Evidence: []string{"certificate SANs: " + list(info.SANs), "subject: " + info.ServerSubject}}
 	}
 	miss := pki.WhySANMiss(leaf, hostname.Host)
@@ -270,13 +270,22 @@ func (p *prober) sanMismatch(hostname x509.HostnameError, info *TLSInfo) Finding
 		other = append(other, ip.String())
 	}
 	if len(other) > 0 {
-		fix += "; or dial a name it has (" + p.in.setFlag("server-name", other[0]) + ")"
+		fix += p.dialInstead(other[0])
 	}
 	if miss.Cause != "" {
 		cause += ": " + miss.Cause
 	}
 	return Finding{ID: "server-san-mismatch", Severity: Error, Cause: cause, Fix: fix,
 		Evidence: []string{"certificate SANs: " + pick(len(leaf.DNSNames)+len(leaf.IPAddresses) > 0, list(pki.SANs(leaf)), "none"), "subject: " + leaf.Subject.String()}}
+}
+
+// dialInstead offers to dial name, one the certificate has, in place of
+// the host dialled: in the endpoint itself, which etcdctl can use too (it
+// has no --server-name: a context with one cannot run etcdctl).
+func (p *prober) dialInstead(name string) string {
+	u := *p.u
+	u.Host = net.JoinHostPort(name, p.port)
+	return fmt.Sprintf("; or dial a name it has, where it leads to this member: %s in place of %s (%s)", u.String(), p.u.String(), p.in.setFlag("endpoints", u.String()+",…"))
 }
 
 func (p *prober) timeoutFinding(evidence string) Finding {
