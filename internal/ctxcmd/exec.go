@@ -1,6 +1,7 @@
 package ctxcmd
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -38,6 +39,10 @@ func etcdctlCommand() *cli.Command {
 	}
 }
 
+// ExitNotFound is exec's status when the command is not on PATH, as a
+// shell's.
+const ExitNotFound = 127
+
 // run executes argv with the selected context; the command's exit status
 // becomes ours.
 func run(c *cli.Context, argv []string) error {
@@ -49,7 +54,13 @@ func run(c *cli.Context, argv []string) error {
 		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s=%s dropped: etcdctl 3.4+ speaks the v3 API by default, and under ETCDCTL_API=2 etcdctl 3.4 ignores the context's CA and credentials\n", c.App.Name, contexts.EnvAPI, v)
 	}
 	code, err := contexts.Exec(spec, argv)
-	if err != nil {
+	var notFound *contexts.NotFoundCmdError
+	switch {
+	case errors.As(err, &notFound):
+		// As a shell says it: 127, so scripts tell it from the
+		// command's own failure.
+		return clix.WithCode(err, ExitNotFound, "")
+	case err != nil:
 		return err
 	}
 	return &clix.ExitError{Code: code}

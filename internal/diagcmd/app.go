@@ -5,6 +5,7 @@ package diagcmd
 import (
 	"io"
 	"slices"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -64,7 +65,13 @@ func contextFlags() []cli.Flag {
 // probeFlags are the deadline and the expiry window of every diagnosis.
 func probeFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.DurationFlag{Name: "timeout", Value: diag.DefaultTimeout, Usage: "time allowed per endpoint probe (one deadline per context)"},
+		&cli.DurationFlag{Name: "timeout", Value: diag.DefaultTimeout, Usage: "time allowed per endpoint probe (one deadline per context)",
+			Action: func(_ *cli.Context, d time.Duration) error {
+				if d <= 0 {
+					return clix.Usage("give how long to wait for each member, e.g. --timeout 5s", "--timeout must be positive, not %s", d)
+				}
+				return nil
+			}},
 		&cli.StringFlag{Name: "warn", Value: "30d", Usage: "warn about certificates expiring within this window and their last third of lifetime (30d, 720h)"},
 	}
 }
