@@ -189,12 +189,14 @@ func Parse(data []byte) (*Config, error) {
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: only comments
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			return nil, problems(te.Errors)
+			// yaml.v3 decodes what it can around type errors: a
+			// password written in the file is refused among them.
+			return nil, problems(append(cfg.plainRefProblems(), te.Errors...))
 		}
 		return nil, errors.New(dropQuotedValues(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
-	if err := cfg.checkPlainRefs(); err != nil {
-		return nil, err
+	if msgs := cfg.plainRefProblems(); len(msgs) > 0 {
+		return nil, problems(msgs)
 	}
 	if err := cfg.validate(data); err != nil {
 		return nil, err
@@ -212,7 +214,7 @@ const MaxProblems = 3
 func problems(msgs []string) error {
 	shown := make([]string, 0, MaxProblems+1)
 	for _, m := range msgs[:min(len(msgs), MaxProblems)] {
-		m = dropQuotedValues(m)
+		m = entryNames.Replace(dropQuotedValues(m))
 		if len(m) > 200 {
 			m = m[:200] + "…"
 		}
@@ -224,11 +226,35 @@ func problems(msgs []string) error {
 	return errors.New(strings.Join(shown, "; "))
 }
 
-// checkPlainRefs rejects a password or token written as a plain string:
+// entryNames says yaml.v3's Go type names in the file's own terms.
+var entryNames = strings.NewReplacer(
+	"not found in type contexts.Config", "is not a config key (clusters, users, contexts)",
+	"not found in type contexts.NamedCluster", "is not a key of a clusters entry (name, cluster)",
+	"not found in type contexts.NamedUser", "is not a key of a users entry (name, user)",
+	"not found in type contexts.NamedContext", "is not a key of a contexts entry (name, context)",
+	"not found in type contexts.Cluster", "is not a cluster setting",
+	"not found in type contexts.User", "is not a user setting",
+	"not found in type contexts.Context", "is not a context setting (cluster, user, prefix, note)",
+	"not found in type contexts.Ref", "is not a key of a reference (path, keyring)",
+	"into contexts.Config", "into the config",
+	"into contexts.NamedCluster", "into a clusters entry",
+	"into contexts.NamedUser", "into a users entry",
+	"into contexts.NamedContext", "into a contexts entry",
+	"into contexts.Cluster", "into a cluster",
+	"into contexts.User", "into a user",
+	"into contexts.Context", "into a context",
+	"into contexts.Ref", "into a reference",
+	"into contexts.Duration", "into a duration (5s, 1m)",
+	"into []contexts.NamedCluster", "into the clusters list",
+	"into []contexts.NamedUser", "into the users list",
+	"into []contexts.NamedContext", "into the contexts list",
+)
+
+// plainRefProblems rejects a password or token written as a plain string:
 // kubeconfig's "password:" holds the password itself, which etcd-ctx never
 // keeps in the file (and must not mistake for a path and print back). The
 // value is not repeated. It then forgets where plain strings were.
-func (c *Config) checkPlainRefs() error {
+func (c *Config) plainRefProblems() []string {
 	var msgs []string
 	for i := range c.Users {
 		u := &c.Users[i].User
@@ -243,10 +269,7 @@ func (c *Config) checkPlainRefs() error {
 		}
 	}
 	c.forgetPlainLines()
-	if len(msgs) > 0 {
-		return problems(msgs)
-	}
-	return nil
+	return msgs
 }
 
 func (c *Config) forgetPlainLines() {

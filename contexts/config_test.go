@@ -290,7 +290,7 @@ func TestParseErrorsNeverQuoteValues(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"users:\n- name: a\n  user:\n    password: hunter2\n", "line 4: a password is never written in the file"},
 		{"users:\n- name: a\n  user:\n    token: hunter2\n    client-key: /k\n", "line 4: a token is never written in the file"},
-		{"users:\n- name: a\n  user:\n    password: [hunter2]\n", "line 4: cannot unmarshal !!seq into contexts.Ref"},
+		{"users:\n- name: a\n  user:\n    password: [hunter2]\n", "line 4: cannot unmarshal !!seq into a reference"},
 		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: {path: [hunter2]}\n", "line 4: cannot unmarshal !!seq into a path"},
 		{"clusters:\n- name: a\n  cluster:\n    dial-timeout: [hunter2]\n", "line 4"},
 		{"contexts:\n- name: a\n  context: {cluster: [hunter2]}\n", "line 3: cannot unmarshal !!seq into string"},
@@ -376,7 +376,7 @@ func TestParseShorthand(t *testing.T) {
 // what it wants, with its line.
 func TestParseShorthandTypes(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: [a, b]\n", "line 4: cannot unmarshal !!seq into contexts.Ref (want a path, {keyring: ITEM} or {path: FILE})"},
+		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: [a, b]\n", "line 4: cannot unmarshal !!seq into a reference (want a path, {keyring: ITEM} or {path: FILE})"},
 		{"clusters:\n- name: a\n  cluster:\n    certificate-authority: {path: /a, path: /b}\n", "line 4: mapping key \"path\" already defined"},
 		{"users:\n- name: a\n  user:\n    client-key: {keyring: {a: b}}\n", "line 4: cannot unmarshal !!map into a keyring"},
 	} {
@@ -429,5 +429,29 @@ func TestParseErrorsAreBounded(t *testing.T) {
 	_, err = Parse([]byte("users:\n- name: a\n  user:\n    password: x\n    token: y\n"))
 	if err == nil || !strings.Contains(err.Error(), "line 4: a password") || !strings.Contains(err.Error(), "line 5: a token") || strings.Contains(err.Error(), "more problem") {
 		t.Errorf("two problems reported as %v", err)
+	}
+}
+
+// TestParseSaysEntriesInTheFilesTerms: an unknown key is named with the
+// entry it is in and the keys that entry takes, never a Go type; a password
+// written in the file is refused among the other problems.
+func TestParseSaysEntriesInTheFilesTerms(t *testing.T) {
+	in := "users:\n- name: a\n  user:\n    password: hunter2\ncontexts:\n- name: a\n  bogus: 1\n  context: {cluster: a, user: a, color: red}\n"
+	_, err := Parse([]byte(in))
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"line 4: a password is never written in the file",
+		"line 7: field bogus is not a key of a contexts entry (name, context)",
+		"line 8: field color is not a context setting (cluster, user, prefix, note)",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("lacks %q: %s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "contexts.") || strings.Contains(msg, "hunter2") {
+		t.Errorf("a Go type or the password: %s", msg)
 	}
 }
