@@ -228,7 +228,7 @@ func problems(msgs []string) error {
 
 // entryNames says yaml.v3's Go type names in the file's own terms.
 var entryNames = strings.NewReplacer(
-	"not found in type contexts.Config", "is not a config key (clusters, users, contexts)",
+	"not found in type contexts.Config", "is not a config key (clusters, users, contexts, current-context)",
 	"not found in type contexts.NamedCluster", "is not a key of a clusters entry (name, cluster)",
 	"not found in type contexts.NamedUser", "is not a key of a users entry (name, user)",
 	"not found in type contexts.NamedContext", "is not a key of a contexts entry (name, context)",
