@@ -1,6 +1,8 @@
 package ctxcmd
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"time"
 
@@ -53,6 +55,10 @@ func importAction(c *cli.Context) error {
 			manifest = c.Args().Get(1)
 		}
 		src, err = contexts.FromKubeadm(manifest)
+		if errors.Is(err, fs.ErrNotExist) && c.NArg() < 2 {
+			return clix.Fail("on a kubeadm control-plane node the manifest is there; elsewhere copy it here and give its path: etcd-ctx import "+name+" --from-kubeadm etcd.yaml (the CA and client pair it names must be readable too)",
+				"import: %w", err)
+		}
 	}
 	if err != nil {
 		return clix.Fail("", "import: %w", err)
