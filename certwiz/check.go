@@ -101,17 +101,19 @@ type CheckOptions struct {
 	// to one of its certificates, instead of to the tree's own CA files.
 	CA     []*x509.Certificate
 	CAFile string // where CA was read, for messages
+	// PeerCA, when set with CA, is the bundle peer certificates chain to
+	// instead (etcd's --peer-trusted-ca-file, when peers have a CA of
+	// their own).
+	PeerCA     []*x509.Certificate
+	PeerCAFile string
 }
 
 // Check is CheckTree with options: an outside CA bundle.
 func Check(dir string, o CheckOptions) (*TreeCheck, error) {
-	t := &tree{dir: dir, now: o.Now, warn: o.Warn, caFile: o.CAFile}
-	for i, c := range o.CA {
-		l := pki.Located{Cert: c, Source: o.CAFile}
-		if len(o.CA) > 1 {
-			l.Pos = i + 1
-		}
-		t.outside = append(t.outside, l)
+	t := &tree{dir: dir, now: o.Now, warn: o.Warn, caFile: o.CAFile, peerCAFile: o.PeerCAFile}
+	t.outside = pki.Locate(o.CA, o.CAFile)
+	if len(o.CA) > 0 {
+		t.outsidePeer = pki.Locate(o.PeerCA, o.PeerCAFile)
 	}
 	if err := t.load(); err != nil {
 		return nil, err
@@ -120,7 +122,7 @@ func Check(dir string, o CheckOptions) (*TreeCheck, error) {
 		return nil, fmt.Errorf("no certificates (*.crt, *.pem, *.cer) under %s", dir)
 	}
 	t.index()
-	for _, l := range t.outside {
+	for _, l := range append(slices.Clone(t.outside), t.outsidePeer...) {
 		if l.Cert.IsCA {
 			t.cas = append(t.cas, l)
 		}
@@ -193,6 +195,9 @@ type tree struct {
 	cas        []pki.Located // every CA certificate of the tree (and of the outside bundle)
 	outside    []pki.Located // the outside CA bundle (CheckOptions.CA), when given
 	caFile     string
+	// outsidePeer is the outside peer CA bundle (CheckOptions.PeerCA).
+	outsidePeer []pki.Located
+	peerCAFile  string
 }
 
 func (t *tree) load() error {
@@ -486,6 +491,9 @@ func (t *tree) chain(f *treeFile, n int, cert *x509.Certificate, role Role) (*pk
 // certificate signed by the client CA would let any client in as a peer;
 // elsewhere every trust bundle of the tree.
 func (t *tree) expectedAnchors(f *treeFile, role Role) ([]pki.Located, string) {
+	if role == RolePeer && len(t.outsidePeer) > 0 {
+		return t.outsidePeer, t.peerCAFile
+	}
 	if len(t.outside) > 0 {
 		return t.outside, t.caFile
 	}

@@ -3,6 +3,7 @@ package certcmd
 import (
 	"crypto/x509"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,9 +26,11 @@ func checkCommand() *cli.Command {
 		Description: "Each certificate must chain to a CA of the tree: in certwiz's layout ca.crt (peer-ca.crt for\n" +
 			"peers), elsewhere any CA bundle file of DIR. When the CA is kept outside DIR (an openssl or\n" +
 			"cfssl layout whose CA lives on another machine), give the bundle etcd trusts with --cacert FILE:\n" +
-			"every certificate is then checked against it, as etcd and etcdctl would.",
+			"every certificate is then checked against it, as etcd and etcdctl would; peer certificates against\n" +
+			"--peer-cacert FILE, or peer-ca.crt beside the --cacert file, when peers have a CA of their own.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "cacert", Usage: "PEM CA bundle kept outside DIR (etcd's --trusted-ca-file) that every certificate must chain to", DefaultText: "the tree's own CA files", TakesFile: true},
+			&cli.StringFlag{Name: "peer-cacert", Usage: "with --cacert: the bundle peer certificates chain to instead (etcd's --peer-trusted-ca-file)", DefaultText: "peer-ca.crt beside the --cacert file, if there is one", TakesFile: true},
 			&cli.StringFlag{Name: "warn", Value: "30d", Usage: "flag certificates expiring within this window and within the last third of their lifetime (30d, 720h)"},
 			&cli.BoolFlag{Name: "live", Usage: "also check that each member serves its certificates of the tree (serials on its client and peer ports), through --context"},
 			ctxflags.ContextFlag("etcd-ctx context to reach the cluster with"), ctxflags.ConfigFlag(), timeoutFlag(),
@@ -59,6 +62,18 @@ func checkAction(c *cli.Context) error {
 			return err
 		}
 		opts.CAFile = file
+		peer := c.String("peer-cacert")
+		if beside := filepath.Join(filepath.Dir(file), "peer-ca.crt"); peer == "" && fileio.IsRegular(beside) {
+			peer = beside // certwiz's layout: the peer CA sits beside the CA
+		}
+		if peer != "" {
+			if opts.PeerCA, err = readCABundle(peer); err != nil {
+				return err
+			}
+			opts.PeerCAFile = peer
+		}
+	} else if c.IsSet("peer-cacert") {
+		return clix.Usage("give the client CA with --cacert too, or neither: the tree's own peer-ca.crt is used", "--peer-cacert goes with --cacert")
 	}
 	check, err := certwiz.Check(dir, opts)
 	if err != nil {
