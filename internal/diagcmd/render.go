@@ -3,6 +3,7 @@ package diagcmd
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +51,8 @@ func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) 
 		fmt.Fprintln(w, p.Bold("Findings"))
 	}
 	errs, warns := 0, 0
-	for _, f := range r.Findings {
+	for _, g := range foldEndpoints(r.Findings) {
+		f := g.Finding
 		sym := p.Dim("i")
 		switch f.Severity {
 		case diag.Error:
@@ -59,8 +61,8 @@ func render(w io.Writer, r *diag.Report, p clix.Painter, timeout time.Duration) 
 			sym, warns = p.Yellow("!"), warns+1
 		}
 		where := ""
-		if f.Endpoint != "" {
-			where = "  " + f.Endpoint
+		if len(g.endpoints) > 0 {
+			where = "  " + strings.Join(g.endpoints, ", ")
 		}
 		fmt.Fprintf(w, "  %s %s%s\n      cause: %s\n      fix:   %s\n", sym, p.Bold(f.ID), where, f.Cause, f.Fix)
 		for _, e := range f.Evidence {
@@ -107,4 +109,38 @@ func mark(cond bool, ok, bad string) string {
 		return ok
 	}
 	return bad
+}
+
+// folded is a finding as the text shows it: the same finding from several
+// endpoints (id, severity, cause and fix alike) once, with each endpoint
+// and the evidence of all. JSON keeps one finding per endpoint.
+type folded struct {
+	diag.Finding
+	endpoints []string
+}
+
+func foldEndpoints(fs []diag.Finding) []folded {
+	var out []folded
+	at := map[string]int{}
+	for _, f := range fs {
+		k := f.ID + "\x00" + string(f.Severity) + "\x00" + f.Cause + "\x00" + f.Fix
+		i, seen := at[k]
+		if !seen || f.Endpoint == "" || len(out[i].endpoints) == 0 {
+			g := folded{Finding: f}
+			g.Evidence = slices.Clone(f.Evidence)
+			if f.Endpoint != "" {
+				g.endpoints = []string{f.Endpoint}
+				at[k] = len(out)
+			}
+			out = append(out, g)
+			continue
+		}
+		out[i].endpoints = append(out[i].endpoints, f.Endpoint)
+		for _, e := range f.Evidence {
+			if !slices.Contains(out[i].Evidence, e) {
+				out[i].Evidence = append(out[i].Evidence, e)
+			}
+		}
+	}
+	return out
 }
