@@ -63,23 +63,7 @@ func merged(old []byte, cfg *Config) ([]byte, bool) {
 	}
 	before.forgetPlainLines()
 	dropKeys(root, "current-context", "previous-context")
-	lists := []struct {
-		key           string
-		before, after []string
-		same          func(i, j int) bool
-		fresh         func(j int) any
-	}{
-		{"clusters", names(before.Clusters), names(cfg.Clusters),
-			func(i, j int) bool { return sameCluster(before.Clusters[i], cfg.Clusters[j]) },
-			func(j int) any { return cfg.Clusters[j] }},
-		{"users", names(before.Users), names(cfg.Users),
-			func(i, j int) bool { return reflect.DeepEqual(before.Users[i], cfg.Users[j]) },
-			func(j int) any { return cfg.Users[j] }},
-		{"contexts", names(before.Contexts), names(cfg.Contexts),
-			func(i, j int) bool { return before.Contexts[i] == cfg.Contexts[j] },
-			func(j int) any { return cfg.Contexts[j] }},
-	}
-	for _, l := range lists {
+	for _, l := range entryLists(&before, cfg) {
 		if !mergeList(root, l.key, l.before, l.after, l.same, l.fresh) {
 			return nil, false
 		}
@@ -139,6 +123,30 @@ func mergeList(root *yaml.Node, key string, before, after []string, same func(i,
 		seq.Style &^= yaml.FlowStyle // new entries read best in block style
 	}
 	return true
+}
+
+// entryList is one of the config's lists as a write changes it: the names
+// of its entries before and after, whether entry i before and j after say
+// the same, and entry j after, to encode.
+type entryList struct {
+	key           string
+	before, after []string
+	same          func(i, j int) bool
+	fresh         func(j int) any
+}
+
+func entryLists(before, cfg *Config) []entryList {
+	return []entryList{
+		{"clusters", names(before.Clusters), names(cfg.Clusters),
+			func(i, j int) bool { return sameCluster(before.Clusters[i], cfg.Clusters[j]) },
+			func(j int) any { return cfg.Clusters[j] }},
+		{"users", names(before.Users), names(cfg.Users),
+			func(i, j int) bool { return reflect.DeepEqual(before.Users[i], cfg.Users[j]) },
+			func(j int) any { return cfg.Users[j] }},
+		{"contexts", names(before.Contexts), names(cfg.Contexts),
+			func(i, j int) bool { return before.Contexts[i] == cfg.Contexts[j] },
+			func(j int) any { return cfg.Contexts[j] }},
+	}
 }
 
 // pairByName pairs each entry after with one before (its index, or -1

@@ -2,7 +2,6 @@ package contexts
 
 import (
 	"bytes"
-	"reflect"
 	"slices"
 
 	"gopkg.in/yaml.v3"
@@ -48,23 +47,7 @@ func spliced(old []byte, cfg *Config) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	lists := []struct {
-		key           string
-		before, after []string
-		same          func(i, j int) bool
-		fresh         func(j int) any
-	}{
-		{"clusters", names(before.Clusters), names(cfg.Clusters),
-			func(i, j int) bool { return sameCluster(before.Clusters[i], cfg.Clusters[j]) },
-			func(j int) any { return cfg.Clusters[j] }},
-		{"users", names(before.Users), names(cfg.Users),
-			func(i, j int) bool { return reflect.DeepEqual(before.Users[i], cfg.Users[j]) },
-			func(j int) any { return cfg.Users[j] }},
-		{"contexts", names(before.Contexts), names(cfg.Contexts),
-			func(i, j int) bool { return before.Contexts[i] == cfg.Contexts[j] },
-			func(j int) any { return cfg.Contexts[j] }},
-	}
-	for _, l := range lists {
+	for _, l := range entryLists(&before, cfg) {
 		if !f.spliceList(l.key, l.before, l.after, l.same, l.fresh) {
 			return nil, false
 		}

@@ -406,12 +406,7 @@ func TestExplainOpenSSLAndJavaWording(t *testing.T) {
 // fix (lines captured from etcd 3.4, 3.5 and 3.6 in broken setups, see
 // testdata/explain).
 func TestExplainMemberStartup(t *testing.T) {
-	cases := []struct {
-		file           string
-		id             string
-		side           Side
-		inCause, inFix string
-	}{
+	cases := []goldenCase{
 		{"listen-address-unavailable.self.server34-foreign-ip.txt", "listen-address-unavailable", SideSelf, "IP this host does not have", "ip -br addr"},
 		{"listen-address-unavailable.self.server35-foreign-ip.txt", "listen-address-unavailable", SideSelf, "--listen-peer-urls", "0.0.0.0"},
 		{"listen-address-unavailable.self.server36-foreign-ip.txt", "listen-address-unavailable", SideSelf, "floating IP", "--initial-advertise-peer-urls"},
@@ -453,20 +448,7 @@ func TestExplainMemberStartup(t *testing.T) {
 		{"data-dir-access-denied.self.server35-dir.txt", "data-dir-access-denied", SideSelf, "--data-dir", "chown -R etcd:etcd"},
 		{"data-dir-access-denied.self.server36-dir.txt", "data-dir-access-denied", SideSelf, "--data-dir", "chown -R etcd:etcd"},
 	}
-	for _, tc := range cases {
-		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, ok := Explain(string(data))
-		if !ok || got.ID != tc.id || got.Side != tc.side {
-			t.Errorf("%s: got %q on %q, want %q on %q", tc.file, got.ID, got.Side, tc.id, tc.side)
-			continue
-		}
-		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix, tc.inFix) {
-			t.Errorf("%s: cause %q\nfix %q", tc.file, got.Cause, got.Fix)
-		}
-	}
+	checkGolden(t, cases)
 }
 
 // TestExplainReportedMemberLines: lines from operators' reports of members
@@ -506,12 +488,7 @@ func TestExplainReportedMemberLines(t *testing.T) {
 // slowed by strace delaying each fdatasync of the leader by 1.2s, a peer
 // stopped with SIGSTOP, members restarted and stopped; see testdata/explain).
 func TestExplainMemberLoad(t *testing.T) {
-	cases := []struct {
-		file           string
-		id             string
-		side           Side
-		inCause, inFix string
-	}{
+	cases := []goldenCase{
 		{"disk-slow.self.server34-fdatasync.txt", "disk-slow", SideSelf, "fdatasync took over a second", "etcd_disk_wal_fsync_duration_seconds"},
 		{"disk-slow.self.server35-fdatasync.txt", "disk-slow", SideSelf, "disk is too slow for etcd", "fio --rw=write --ioengine=sync --fdatasync=1"},
 		{"disk-slow.self.server36-fdatasync.txt", "disk-slow", SideSelf, "throttled cloud volume", "dedicated SSD"},
@@ -530,20 +507,7 @@ func TestExplainMemberLoad(t *testing.T) {
 		{"peer-unknown.peer.server35-restart.txt", "peer-unknown", SidePeer, "same cluster ID", "etcdctl member remove ID"},
 		{"peer-unknown.peer.server36-stop.txt", "peer-unknown", SidePeer, "while a member starts or stops", "etcdctl member list -w table"},
 	}
-	for _, tc := range cases {
-		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, ok := Explain(string(data))
-		if !ok || got.ID != tc.id || got.Side != tc.side {
-			t.Errorf("%s: got %q on %q, want %q on %q", tc.file, got.ID, got.Side, tc.id, tc.side)
-			continue
-		}
-		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix, tc.inFix) {
-			t.Errorf("%s: cause %q\nfix %q", tc.file, got.Cause, got.Fix)
-		}
-	}
+	checkGolden(t, cases)
 }
 
 // TestExplainMemberLoadLines: operators' lines, and etcd 3.4's capnslog
@@ -575,6 +539,33 @@ func TestExplainMemberLoadLines(t *testing.T) {
 		got, ok := Explain(tc.text)
 		if !ok || got.ID != tc.id || got.Side != tc.side || (tc.sev != "" && got.Severity != tc.sev) {
 			t.Errorf("Explain(%q) = %q on %q (%s), want %q on %q", tc.text, got.ID, got.Side, got.Severity, tc.id, tc.side)
+		}
+	}
+}
+
+// goldenCase is a captured file of testdata/explain with the finding it
+// must give and words its cause and fix must hold.
+type goldenCase struct {
+	file           string
+	id             string
+	side           Side
+	inCause, inFix string
+}
+
+func checkGolden(t *testing.T, cases []goldenCase) {
+	t.Helper()
+	for _, tc := range cases {
+		data, err := os.ReadFile(filepath.Join("testdata/explain", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := Explain(string(data))
+		if !ok || got.ID != tc.id || got.Side != tc.side {
+			t.Errorf("%s: got %q on %q, want %q on %q", tc.file, got.ID, got.Side, tc.id, tc.side)
+			continue
+		}
+		if !strings.Contains(got.Cause, tc.inCause) || !strings.Contains(got.Fix, tc.inFix) {
+			t.Errorf("%s: cause %q\nfix %q", tc.file, got.Cause, got.Fix)
 		}
 	}
 }
