@@ -128,6 +128,31 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("render wrote a file that reads as %+v (%v), want %+v\ninput:\n%q\nwritten:\n%s", kept, err, want, data, written)
 		}
 
+		// A write that changes entries (one cluster's endpoints, the last
+		// context gone, a cluster and context added) reads back as the
+		// changed config, whichever way render took.
+		if _, taken := cfg.Cluster("fuzz-new"); !taken {
+			if _, taken := cfg.Context("fuzz-new"); !taken {
+				ch := normalized(cfg)
+				ch.CurrentContext, ch.PreviousContext = "", ""
+				if len(ch.Clusters) > 0 {
+					ch.Clusters[0].Cluster.Endpoints = []string{"https://fuzz:2379"}
+				}
+				if len(ch.Contexts) > 0 {
+					ch.Contexts = ch.Contexts[:len(ch.Contexts)-1]
+				}
+				ch.Clusters = append(ch.Clusters, NamedCluster{Name: "fuzz-new", Cluster: Cluster{Endpoints: []string{"https://new:2379"}}})
+				ch.Contexts = append(ch.Contexts, NamedContext{Name: "fuzz-new", Context: Context{Cluster: "fuzz-new"}})
+				written, err := render(data, &ch)
+				if err != nil {
+					t.Fatalf("render of a change: %v", err)
+				}
+				if got, err := Parse(written); err != nil || !sameConfig(got, &ch) {
+					t.Fatalf("a changing write reads as %+v (%v), want %+v\ninput:\n%q\nwritten:\n%s", got, err, ch, data, written)
+				}
+			}
+		}
+
 		// Reading every context back (as every command does) fails cleanly
 		// or gives a spec of that name (Spec reads cfg only, never the
 		// file). File references are dropped first: the fuzzer must not make
