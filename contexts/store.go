@@ -66,26 +66,22 @@ func (s *Store) Save(spec Spec, opts SaveOptions) error {
 		if err := s.putSecrets(userItem(spec.Name), uSecrets, cfg.userItems(spec.Name)); err != nil {
 			return err
 		}
-		clusterName, userName := spec.Name, spec.Name
 		var old Context
 		if p, ok := cfg.Context(spec.Name); ok {
 			old = *p
 		}
-		if name, write := cfg.clusterFor(spec.Name, old.Cluster, &cl, !clSecrets.empty(), s.File.resolve); write {
-			cfg.putCluster(name, cl)
-			clusterName = name
-		} else {
-			clusterName = name
+		clusterName, write := cfg.clusterFor(spec.Name, old.Cluster, &cl, !clSecrets.empty(), s.File.resolve)
+		if write {
+			cfg.putCluster(clusterName, cl)
 		}
+		userName := "" // an anonymous context has no user entry
 		if u == (User{}) {
-			userName = "" // an anonymous context has no user entry
 			cfg.removeUser(spec.Name)
 		} else {
-			name, write := cfg.userFor(spec.Name, old.User, &u, !uSecrets.empty(), s.File.resolve)
+			userName, write = cfg.userFor(spec.Name, old.User, &u, !uSecrets.empty(), s.File.resolve)
 			if write {
-				cfg.putUser(name, u)
+				cfg.putUser(userName, u)
 			}
-			userName = name
 		}
 		cfg.putContext(spec.Name, Context{Cluster: clusterName, User: userName, Prefix: spec.Prefix, Note: spec.Note})
 		if opts.Use {
