@@ -157,7 +157,7 @@ func TestSecretsPass(t *testing.T) {
 		ctx(anyFailure, "", "--context", "down", "etcdctl", "--command-timeout", "2s", "get", "/alice/k"),
 		ctx(anyFailure, "", "--context", "pw", "exec", "--", "etcdctl", "--user", "root:not-the-password", "get", "/alice/k"),
 		ctx(3, "", "--context", "pw", "exec", "--", "sh", "-c", "exit 3"),
-		ctx(1, "", "--context", "pw", "exec", "--", "no-such-command"),
+		ctx(127, "", "--context", "pw", "exec", "--", "no-such-command"),
 		{args: []string{"etcd-ctx", "shell", "pw"}, stdin: "etcdctl get /alice/k >/dev/null && echo ok\n", env: fromEnv("SHELL", "/bin/sh"), code: 0},
 		// A config file that does not load.
 		ctx(1, "", "--config", badConfig, "list"),
