@@ -198,3 +198,48 @@ contexts:
 		t.Fatalf("prod %+v, other %+v, admin %+v", prod, other, admin)
 	}
 }
+
+// TestDeleteTakesItsHeadComment: deleting a context of a hand-written file
+// removes its entries' lines and the comments right above them, and no
+// other byte.
+func TestDeleteTakesItsHeadComment(t *testing.T) {
+	store, _ := newStore(t)
+	const in = `# top
+clusters:
+  # the lab
+  - name: lab
+    cluster:
+      endpoints: [http://127.0.0.1:1]
+
+  # prod, three members
+  - name: prod   # note
+    cluster: {endpoints: [http://127.0.0.1:2]}
+contexts:
+  - {name: lab, context: {cluster: lab}}
+  # prod context
+  - name: prod
+    context:
+      cluster: prod   # trailing
+# end of file
+`
+	if err := os.WriteFile(store.File.Path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Delete("prod"); err != nil {
+		t.Fatal(err)
+	}
+	want := `# top
+clusters:
+  # the lab
+  - name: lab
+    cluster:
+      endpoints: [http://127.0.0.1:1]
+
+contexts:
+  - {name: lab, context: {cluster: lab}}
+# end of file
+`
+	if got := string(readFile(t, store.File.Path)); got != want {
+		t.Fatalf("wrote\n%s\nwant\n%s", got, want)
+	}
+}

@@ -207,7 +207,17 @@ func (f *lineFile) spliceList(key string, before, after []string, same func(i, j
 	}
 	for i := range before {
 		if !placed[i] {
-			f.edits = append(f.edits, lineEdit{from: starts[i], to: own[i]})
+			// A deleted entry takes its head comment along: the comment
+			// lines right above it, up to a blank line or the entry
+			// before.
+			from, floor := starts[i], f.root.Content[ki].Line // the line after the list's key
+			if i > 0 {
+				floor = own[i-1]
+			}
+			for from > floor && gapLine(f.lines[from-1], dash) && len(bytes.TrimSpace(f.lines[from-1])) > 0 {
+				from--
+			}
+			f.edits = append(f.edits, lineEdit{from: from, to: own[i]})
 		}
 	}
 	if len(added) > 0 {
