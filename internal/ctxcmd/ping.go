@@ -3,6 +3,7 @@ package ctxcmd
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -77,8 +78,22 @@ func pingAction(c *cli.Context) error {
 	}
 	tw.Flush()
 	if failed > 0 {
-		return clix.Fail(fmt.Sprintf("run 'etcd-diag --context %s' to find out why", spec.Name),
-			"%d of %d endpoints failed; first: %w", failed, len(p.Endpoints), firstErr)
+		hint := fmt.Sprintf("run 'etcd-diag --context %s' to find out why", spec.Name)
+		if len(spec.Cert.PEM) == 0 && refusedWithoutCert(firstErr) {
+			// A member under --client-cert-auth closes the connection
+			// of a client that sent no certificate, after the handshake
+			// (TLS 1.3): the client sees only a broken pipe or a reset.
+			hint = fmt.Sprintf("the member closed the connection after TLS, and this context has no client certificate: if the member requires one (--client-cert-auth), add it with 'etcd-ctx set %s --cert FILE --key FILE'; 'etcd-diag --context %s' tells", spec.Name, spec.Name)
+		}
+		return clix.Fail(hint, "%d of %d endpoints failed; first: %w", failed, len(p.Endpoints), firstErr)
 	}
 	return nil
+}
+
+// refusedWithoutCert reports whether err is how a TLS 1.3 server's refusal
+// of a missing client certificate reaches a client: the alert itself, or
+// the connection closed under the first request.
+func refusedWithoutCert(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "certificate required") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset by peer")
 }
