@@ -243,3 +243,21 @@ contexts:
 		t.Fatalf("wrote\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestAddToEmptyLists: a hand-written file whose lists are empty ("[]",
+// nothing, "~") gets the new entries under those keys, with their
+// comments, and keeps every other line.
+func TestAddToEmptyLists(t *testing.T) {
+	store, _ := newStore(t)
+	in := "# mine\nclusters:   # the clusters\ncontexts: [] # none yet\nusers: ~\n"
+	if err := os.WriteFile(store.File.Path, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Save(Spec{Name: "a", Endpoints: []string{"http://127.0.0.1:1"}}, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "# mine\nclusters: # the clusters\n- name: a\n  cluster:\n    endpoints:\n      - http://127.0.0.1:1\ncontexts: # none yet\n- name: a\n  context:\n    cluster: a\nusers: ~\n"
+	if got := string(readFile(t, store.File.Path)); got != want {
+		t.Fatalf("wrote\n%s\nwant\n%s", got, want)
+	}
+}

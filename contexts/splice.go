@@ -137,7 +137,10 @@ func (f *lineFile) spliceList(key string, before, after []string, same func(i, j
 		return true
 	}
 	seq := f.root.Content[ki+1]
-	if seq.Kind != yaml.SequenceNode || seq.Style&yaml.FlowStyle != 0 || len(seq.Content) != len(before) || len(before) == 0 {
+	if len(before) == 0 {
+		return f.fillEmpty(ki, after, fresh)
+	}
+	if seq.Kind != yaml.SequenceNode || seq.Style&yaml.FlowStyle != 0 || len(seq.Content) != len(before) {
 		return false
 	}
 	items := seq.Content
@@ -224,6 +227,34 @@ func (f *lineFile) spliceList(key string, before, after []string, same func(i, j
 		last := len(items) - 1
 		f.edits = append(f.edits, lineEdit{from: own[last], to: own[last], text: added})
 	}
+	return true
+}
+
+// fillEmpty writes the entries after into an empty list whose key sits
+// with its value on one line ("users: []", "users:", "users: ~ # none"):
+// that line becomes "users:" with its comment, and the entries follow it.
+func (f *lineFile) fillEmpty(ki int, after []string, fresh func(j int) any) bool {
+	k, v := f.root.Content[ki], f.root.Content[ki+1]
+	empty := (v.Kind == yaml.SequenceNode && len(v.Content) == 0) || (v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null")
+	if !empty || (v.Line != k.Line && v.Kind != yaml.ScalarNode) || k.Column != 1 {
+		return false
+	}
+	if len(after) == 0 {
+		return true
+	}
+	text := []byte(k.Value + ":")
+	if c := v.LineComment + k.LineComment; c != "" {
+		text = append(append(text, ' '), c...)
+	}
+	text = append(text, f.eol...)
+	for j := range after {
+		t, ok := f.encodeEntry(fresh(j), nil, 0)
+		if !ok {
+			return false
+		}
+		text = append(text, t...)
+	}
+	f.edits = append(f.edits, lineEdit{from: k.Line - 1, to: k.Line, text: text})
 	return true
 }
 
