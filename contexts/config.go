@@ -214,7 +214,7 @@ const MaxProblems = 3
 func problems(msgs []string) error {
 	shown := make([]string, 0, MaxProblems+1)
 	for _, m := range msgs[:min(len(msgs), MaxProblems)] {
-		m = entryNames.Replace(dropQuotedValues(m))
+		m = entryNames().Replace(dropQuotedValues(m))
 		if len(m) > 200 {
 			m = m[:200] + "…"
 		}
@@ -226,29 +226,33 @@ func problems(msgs []string) error {
 	return errors.New(strings.Join(shown, "; "))
 }
 
-// entryNames says yaml.v3's Go type names in the file's own terms.
-var entryNames = strings.NewReplacer(
-	"not found in type contexts.Config", "is not a config key (clusters, users, contexts, current-context)",
-	"not found in type contexts.NamedCluster", "is not a key of a clusters entry (name, cluster)",
-	"not found in type contexts.NamedUser", "is not a key of a users entry (name, user)",
-	"not found in type contexts.NamedContext", "is not a key of a contexts entry (name, context)",
-	"not found in type contexts.Cluster", "is not a cluster setting",
-	"not found in type contexts.User", "is not a user setting",
-	"not found in type contexts.Context", "is not a context setting (cluster, user, prefix, note)",
-	"not found in type contexts.Ref", "is not a key of a reference (path, keyring)",
-	"into contexts.Config", "into the config",
-	"into contexts.NamedCluster", "into a clusters entry",
-	"into contexts.NamedUser", "into a users entry",
-	"into contexts.NamedContext", "into a contexts entry",
-	"into contexts.Cluster", "into a cluster",
-	"into contexts.User", "into a user",
-	"into contexts.Context", "into a context",
-	"into contexts.Ref", "into a reference",
-	"into contexts.Duration", "into a duration (5s, 1m)",
-	"into []contexts.NamedCluster", "into the clusters list",
-	"into []contexts.NamedUser", "into the users list",
-	"into []contexts.NamedContext", "into the contexts list",
-)
+// entryNames says yaml.v3's Go type names in the file's own terms. Built
+// on the error path only: package variables cost every process, and
+// `etcd-ctx current` runs on every prompt.
+func entryNames() *strings.Replacer {
+	return strings.NewReplacer(
+		"not found in type contexts.Config", "is not a config key (clusters, users, contexts, current-context)",
+		"not found in type contexts.NamedCluster", "is not a key of a clusters entry (name, cluster)",
+		"not found in type contexts.NamedUser", "is not a key of a users entry (name, user)",
+		"not found in type contexts.NamedContext", "is not a key of a contexts entry (name, context)",
+		"not found in type contexts.Cluster", "is not a cluster setting",
+		"not found in type contexts.User", "is not a user setting",
+		"not found in type contexts.Context", "is not a context setting (cluster, user, prefix, note)",
+		"not found in type contexts.Ref", "is not a key of a reference (path, keyring)",
+		"into contexts.Config", "into the config",
+		"into contexts.NamedCluster", "into a clusters entry",
+		"into contexts.NamedUser", "into a users entry",
+		"into contexts.NamedContext", "into a contexts entry",
+		"into contexts.Cluster", "into a cluster",
+		"into contexts.User", "into a user",
+		"into contexts.Context", "into a context",
+		"into contexts.Ref", "into a reference",
+		"into contexts.Duration", "into a duration (5s, 1m)",
+		"into []contexts.NamedCluster", "into the clusters list",
+		"into []contexts.NamedUser", "into the users list",
+		"into []contexts.NamedContext", "into the contexts list",
+	)
+}
 
 // plainRefProblems rejects a password or token written as a plain string:
 // kubeconfig's "password:" holds the password itself, which etcd-ctx never
